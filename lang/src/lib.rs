@@ -1,0 +1,14 @@
+//! Packer-compatible HCL2 for bake: the syntax tree, the evaluator with its
+//! function library and type constraints, formatting, and diagnostics that
+//! point at `file:line:col`.
+
+pub mod ast;
+pub mod diag;
+pub mod functions;
+pub mod source;
+pub mod types;
+pub mod value;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use source::{FileId, SourceMap, Span};
+pub use value::Value;
