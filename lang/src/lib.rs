@@ -4,7 +4,9 @@
 
 pub mod ast;
 pub mod diag;
+pub mod eval;
 pub mod functions;
+pub mod parse;
 pub mod source;
 pub mod types;
 pub mod value;

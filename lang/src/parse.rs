@@ -1,0 +1,259 @@
+//! Native HCL syntax (`*.pkr.hcl`) parsed by hcl-edit and lowered into our
+//! syntax tree, with every span kept.
+
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use crate::source::{FileId, SourceMap, Span};
+use crate::value::Value;
+use hcl_edit::expr::{self as he, Expression, TraversalOperator};
+use hcl_edit::structure as hs;
+use hcl_edit::template::{self as ht, Strip};
+use hcl_edit::Span as _;
+
+/// Parses a whole file that has been added to `sources`.
+pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<Body, Diagnostic> {
+    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    let body = hcl_edit::parser::parse_body(&text).map_err(|e| syntax_error(&text, file, &e))?;
+    Ok(Lower { file }.body(&body, 0..text.len()))
+}
+
+/// Parses one expression, e.g. a `-var` value of a complex type.
+pub fn parse_expression(sources: &SourceMap, file: FileId) -> Result<Expr, Diagnostic> {
+    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    // The expression parser rejects trailing white space.
+    let expr = hcl_edit::parser::parse_expr(text.trim_end()).map_err(|e| syntax_error(&text, file, &e))?;
+    Ok(Lower { file }.expr(&expr))
+}
+
+/// Parses a template file's text (as `templatefile` does): the whole text is
+/// a template, not a quoted string.
+pub fn parse_template(sources: &SourceMap, file: FileId) -> Result<Expr, Diagnostic> {
+    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    let template = hcl_edit::parser::parse_template(&text).map_err(|e| syntax_error(&text, file, &e))?;
+    let lower = Lower { file };
+    let parts = lower.elements(template.iter(), false, false);
+    Ok(Expr { kind: ExprKind::Template(parts), span: Span::new(file, 0, text.len()) })
+}
+
+fn syntax_error(text: &str, file: FileId, e: &hcl_edit::parser::Error) -> Diagnostic {
+    // hcl-edit reports one-based line and column; turn them back into a byte
+    // offset so the diagnostic renders like every other one.
+    let loc = e.location();
+    let offset = loc.offset().min(text.len());
+    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Span::new(file, offset, end))
+}
+
+struct Lower {
+    file: FileId,
+}
+
+impl Lower {
+    fn span(&self, range: Option<std::ops::Range<usize>>) -> Span {
+        range.map_or(Span { file: self.file, start: 0, end: 0 }, |r| Span::new(self.file, r.start, r.end))
+    }
+
+    fn body(&self, body: &hs::Body, range: std::ops::Range<usize>) -> Body {
+        let mut out = Body { span: self.span(body.span().or(Some(range))), ..Body::default() };
+        for structure in body.iter() {
+            match structure {
+                hs::Structure::Attribute(a) => out.attributes.push(Attribute {
+                    name: a.key.as_str().to_string(),
+                    name_span: self.span(a.key.span()),
+                    expr: self.expr(&a.value),
+                    span: self.span(a.span()),
+                }),
+                hs::Structure::Block(b) => out.blocks.push(self.block(b)),
+            }
+        }
+        out
+    }
+
+    fn block(&self, b: &hs::Block) -> Block {
+        let span = self.span(b.span());
+        Block {
+            kind: b.ident.as_str().to_string(),
+            kind_span: self.span(b.ident.span()),
+            labels: b
+                .labels
+                .iter()
+                .map(|l| Label { value: l.as_str().to_string(), span: self.span(l.span()) })
+                .collect(),
+            body: self.body(&b.body, span.start as usize..span.end as usize),
+            span,
+        }
+    }
+
+    fn expr(&self, e: &Expression) -> Expr {
+        let span = self.span(e.span());
+        let kind = match e {
+            Expression::Null(_) => ExprKind::Literal(Value::Null),
+            Expression::Bool(b) => ExprKind::Literal(Value::Bool(*b.value())),
+            Expression::Number(n) => ExprKind::Literal(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
+            Expression::String(s) => ExprKind::Literal(Value::String(s.value().clone())),
+            Expression::Array(a) => ExprKind::Tuple(a.iter().map(|e| self.expr(e)).collect()),
+            Expression::Object(o) => ExprKind::Object(
+                o.iter()
+                    .map(|(k, v)| {
+                        let key = match k {
+                            he::ObjectKey::Ident(id) => ObjectKey::Ident(id.as_str().to_string(), self.span(id.span())),
+                            he::ObjectKey::Expression(e) => ObjectKey::Expr(self.expr(e)),
+                        };
+                        (key, self.expr(v.expr()))
+                    })
+                    .collect(),
+            ),
+            Expression::StringTemplate(t) => ExprKind::Template(self.elements(t.iter(), false, false)),
+            Expression::HeredocTemplate(h) => ExprKind::Template(self.elements(h.template.iter(), false, false)),
+            Expression::Parenthesis(p) => ExprKind::Parens(Box::new(self.expr(p.inner()))),
+            Expression::Variable(v) => ExprKind::Variable(v.as_str().to_string()),
+            Expression::Conditional(c) => ExprKind::Conditional(
+                Box::new(self.expr(&c.cond_expr)),
+                Box::new(self.expr(&c.true_expr)),
+                Box::new(self.expr(&c.false_expr)),
+            ),
+            Expression::FuncCall(f) => {
+                let mut name: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
+                name.push(f.name.name.as_str());
+                ExprKind::Call(Box::new(Call {
+                    name: name.join("::"),
+                    name_span: self.span(f.name.name.span()),
+                    args: f.args.iter().map(|a| self.expr(a)).collect(),
+                    expand_final: f.args.expand_final(),
+                }))
+            }
+            Expression::Traversal(t) => ExprKind::Traversal(
+                Box::new(self.expr(&t.expr)),
+                t.operators.iter().map(|op| self.traverser(op)).collect(),
+            ),
+            Expression::UnaryOp(u) => {
+                let op = match u.operator.value() {
+                    he::UnaryOperator::Neg => UnaryOp::Neg,
+                    he::UnaryOperator::Not => UnaryOp::Not,
+                };
+                ExprKind::Unary(op, Box::new(self.expr(&u.expr)))
+            }
+            Expression::BinaryOp(b) => {
+                use he::BinaryOperator as B;
+                let op = match b.operator.value() {
+                    B::Eq => BinaryOp::Eq,
+                    B::NotEq => BinaryOp::NotEq,
+                    B::LessEq => BinaryOp::LtEq,
+                    B::GreaterEq => BinaryOp::GtEq,
+                    B::Less => BinaryOp::Lt,
+                    B::Greater => BinaryOp::Gt,
+                    B::Plus => BinaryOp::Add,
+                    B::Minus => BinaryOp::Sub,
+                    B::Mul => BinaryOp::Mul,
+                    B::Div => BinaryOp::Div,
+                    B::Mod => BinaryOp::Mod,
+                    B::And => BinaryOp::And,
+                    B::Or => BinaryOp::Or,
+                };
+                ExprKind::Binary(op, Box::new(self.expr(&b.lhs_expr)), Box::new(self.expr(&b.rhs_expr)))
+            }
+            Expression::ForExpr(f) => ExprKind::For(Box::new(ForExpr {
+                key_var: f.intro.key_var.as_ref().map(|k| k.as_str().to_string()),
+                value_var: f.intro.value_var.as_str().to_string(),
+                collection: self.expr(&f.intro.collection_expr),
+                key_expr: f.key_expr.as_ref().map(|k| self.expr(k)),
+                value_expr: self.expr(&f.value_expr),
+                grouping: f.grouping,
+                cond: f.cond.as_ref().map(|c| self.expr(&c.expr)),
+            })),
+        };
+        Expr { kind, span }
+    }
+
+    fn traverser(&self, op: &hcl_edit::Decorated<TraversalOperator>) -> Traverser {
+        let span = self.span(op.span());
+        match op.value() {
+            TraversalOperator::AttrSplat(_) => Traverser::AttrSplat(span),
+            TraversalOperator::FullSplat(_) => Traverser::FullSplat(span),
+            TraversalOperator::GetAttr(id) => Traverser::Attr(id.as_str().to_string(), id.span().map_or(span, |r| self.span(Some(r)))),
+            TraversalOperator::Index(e) => Traverser::Index(self.expr(e)),
+            TraversalOperator::LegacyIndex(i) => Traverser::LegacyIndex(*i.value(), span),
+        }
+    }
+
+    /// Lowers template elements and applies strip markers (`~`): a marker
+    /// removes all white space (newlines included) from the literal next to it.
+    /// `trim_start` / `trim_end` come from the markers of the directive that
+    /// encloses this sequence.
+    fn elements<'a>(&self, elements: impl Iterator<Item = &'a ht::Element>, trim_start: bool, trim_end: bool) -> Vec<TemplatePart> {
+        let mut parts = Vec::new();
+        let mut trim_next = trim_start;
+        for element in elements {
+            match element {
+                ht::Element::Literal(s) => {
+                    let text: &str = s.value();
+                    let text = if trim_next { text.trim_start() } else { text };
+                    trim_next = false;
+                    if !text.is_empty() {
+                        parts.push(TemplatePart::Literal(text.to_string()));
+                    }
+                }
+                ht::Element::Interpolation(i) => {
+                    if strips_before(i.strip) {
+                        trim_last_literal(&mut parts);
+                    }
+                    parts.push(TemplatePart::Interpolation(self.expr(&i.expr)));
+                    trim_next = strips_after(i.strip);
+                }
+                ht::Element::Directive(d) => match d.as_ref() {
+                    ht::Directive::If(d) => {
+                        if strips_before(d.if_expr.strip) {
+                            trim_last_literal(&mut parts);
+                        }
+                        let endif_before = strips_before(d.endif_expr.strip);
+                        let then_end = d.else_expr.as_ref().map_or(endif_before, |e| strips_before(e.strip));
+                        let then = self.elements(d.if_expr.template.iter(), strips_after(d.if_expr.strip), then_end);
+                        let otherwise = d
+                            .else_expr
+                            .as_ref()
+                            .map(|e| self.elements(e.template.iter(), strips_after(e.strip), endif_before))
+                            .unwrap_or_default();
+                        parts.push(TemplatePart::If { cond: self.expr(&d.if_expr.cond_expr), then, otherwise });
+                        trim_next = strips_after(d.endif_expr.strip);
+                    }
+                    ht::Directive::For(d) => {
+                        let f = &d.for_expr;
+                        if strips_before(f.strip) {
+                            trim_last_literal(&mut parts);
+                        }
+                        let body = self.elements(f.template.iter(), strips_after(f.strip), strips_before(d.endfor_expr.strip));
+                        parts.push(TemplatePart::For {
+                            key_var: f.key_var.as_ref().map(|k| k.as_str().to_string()),
+                            value_var: f.value_var.as_str().to_string(),
+                            collection: self.expr(&f.collection_expr),
+                            body,
+                        });
+                        trim_next = strips_after(d.endfor_expr.strip);
+                    }
+                },
+            }
+        }
+        if trim_end {
+            trim_last_literal(&mut parts);
+        }
+        parts
+    }
+}
+
+fn strips_before(s: Strip) -> bool {
+    matches!(s, Strip::Start | Strip::Both)
+}
+
+fn strips_after(s: Strip) -> bool {
+    matches!(s, Strip::End | Strip::Both)
+}
+
+fn trim_last_literal(parts: &mut Vec<TemplatePart>) {
+    if let Some(TemplatePart::Literal(s)) = parts.last_mut() {
+        let trimmed = s.trim_end().len();
+        s.truncate(trimmed);
+        if s.is_empty() {
+            parts.pop();
+        }
+    }
+}
