@@ -2,4 +2,19 @@
 //! decoding, builders, provisioners, post-processors, communicators,
 //! artifacts and the user interface.
 
+pub mod artifact;
+pub mod communicator;
 pub mod config;
+pub mod placeholders;
+pub mod plugin;
+pub mod ui;
+
+pub use artifact::{Artifact, ArtifactFile};
+pub use communicator::Communicator;
+pub use plugin::{BuildInfo, Builder, GeneratedData, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner};
+pub use ui::{Stream, Ui};
+
+/// Re-exported so plugins depend on one crate.
+pub use async_trait::async_trait;
+pub use bake_lang as lang;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,28 @@
+//! How provisioners reach the machine being built.
+
+use crate::ui::Stream;
+use async_trait::async_trait;
+use std::path::Path;
+
+/// Runs commands on, and moves files to and from, the machine being built.
+#[async_trait]
+pub trait Communicator: Send + Sync {
+    /// Runs `command` through the remote shell, streaming each output line to
+    /// `output`, and returns its exit status.
+    async fn run(&self, command: &str, output: &mut (dyn FnMut(Stream, &str) + Send)) -> anyhow::Result<i32>;
+
+    /// Writes `data` to the remote path `dst` with the given mode.
+    async fn upload(&self, data: &[u8], dst: &str, mode: u32) -> anyhow::Result<()>;
+
+    /// Copies a local file to the remote path `dst`.
+    async fn upload_file(&self, src: &Path, dst: &str) -> anyhow::Result<()>;
+
+    /// Copies a local directory's contents into the remote directory `dst`.
+    async fn upload_dir(&self, src: &Path, dst: &str) -> anyhow::Result<()>;
+
+    /// Copies the remote file `src` to the local path `dst`.
+    async fn download_file(&self, src: &str, dst: &Path) -> anyhow::Result<()>;
+
+    /// Copies the remote directory `src` into the local directory `dst`.
+    async fn download_dir(&self, src: &str, dst: &Path) -> anyhow::Result<()>;
+}

@@ -1,0 +1,79 @@
+//! The traits builders, provisioners and post-processors implement.
+//!
+//! A plugin is configured in two stages: `prepare` (a plain function of each
+//! plugin crate) decodes and checks its configuration with no side effects, so
+//! `bake validate` catches every mistake; then the engine runs it.
+
+use crate::artifact::Artifact;
+use crate::communicator::Communicator;
+use crate::ui::Ui;
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// What every plugin knows about the build it serves.
+#[derive(Clone)]
+pub struct BuildInfo {
+    /// `BUILD.TYPE.NAME`, or `TYPE.NAME` for an unnamed build.
+    pub name: String,
+    /// The source's type, such as `qemu`.
+    pub builder_type: String,
+    /// The source's name, such as `web`.
+    pub source_name: String,
+    pub ui: Ui,
+    /// Cancelled on Ctrl-C / SIGTERM: stop, clean up, return an error.
+    pub cancel: CancellationToken,
+    /// `-debug`: pause between steps.
+    pub debug: bool,
+    /// `-force`: replace existing outputs.
+    pub force: bool,
+    /// The directory of the template (`path.root`).
+    pub template_dir: PathBuf,
+    /// The same for every build of one run (`packer_run_uuid`).
+    pub run_uuid: String,
+}
+
+/// Values known only once the machine exists (`build.Host`, `build.User`,
+/// …), keyed by their Packer names.
+pub type GeneratedData = BTreeMap<String, String>;
+
+/// Called by a builder once its machine is reachable, to run the provisioners.
+#[async_trait]
+pub trait ProvisionHook: Send + Sync {
+    async fn provision(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()>;
+}
+
+#[async_trait]
+pub trait Builder: Send + Sync {
+    /// Runs the build; returns its artifact, or `None` when it made nothing
+    /// (as the `null` builder).
+    async fn run(&self, build: &BuildInfo, hook: &dyn ProvisionHook) -> anyhow::Result<Option<Artifact>>;
+}
+
+/// Where and how a provisioner runs.
+pub struct ProvisionContext<'a> {
+    pub build: &'a BuildInfo,
+    /// `None` when the build has no communicator (`communicator = "none"`).
+    pub comm: Option<&'a dyn Communicator>,
+    pub generated: &'a GeneratedData,
+}
+
+#[async_trait]
+pub trait Provisioner: Send + Sync {
+    async fn provision(&self, ctx: &ProvisionContext<'_>) -> anyhow::Result<()>;
+}
+
+/// A post-processor's result.
+pub struct PostProcessed {
+    pub artifact: Artifact,
+    /// `Some(true)` forces the input to be kept whatever the template says;
+    /// `Some(false)` forces it removed; `None` leaves it to
+    /// `keep_input_artifact`.
+    pub keep_input: Option<bool>,
+}
+
+#[async_trait]
+pub trait PostProcessor: Send + Sync {
+    async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed>;
+}
