@@ -5,13 +5,14 @@
 pub mod artifact;
 pub mod communicator;
 pub mod config;
+pub mod duration;
 pub mod placeholders;
 pub mod plugin;
 pub mod ui;
 
 pub use artifact::{Artifact, ArtifactFile};
 pub use communicator::Communicator;
-pub use plugin::{BuildInfo, Builder, GeneratedData, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner};
+pub use plugin::{OnError, BuildInfo, Builder, GeneratedData, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner};
 pub use ui::{Stream, Ui};
 
 /// Re-exported so plugins depend on one crate.

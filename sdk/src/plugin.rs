@@ -28,10 +28,26 @@ pub struct BuildInfo {
     pub debug: bool,
     /// `-force`: replace existing outputs.
     pub force: bool,
+    /// `-on-error`: what to do with a failed build's machine.
+    pub on_error: OnError,
     /// The directory of the template (`path.root`).
     pub template_dir: PathBuf,
     /// The same for every build of one run (`packer_run_uuid`).
     pub run_uuid: String,
+}
+
+/// Packer's `-on-error` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Clean up everything (the default).
+    #[default]
+    Cleanup,
+    /// Stop without cleaning up, so the machine can be inspected.
+    Abort,
+    /// Ask the user what to do.
+    Ask,
+    /// Run the build's error-cleanup-provisioner, then clean up.
+    RunCleanupProvisioner,
 }
 
 /// Values known only once the machine exists (`build.Host`, `build.User`,

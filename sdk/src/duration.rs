@@ -1,0 +1,67 @@
+//! Durations as Packer writes them: Go's syntax (`"1h30m"`, `"5s"`, `"250ms"`).
+
+use serde::{Deserialize, Deserializer};
+use std::time::Duration;
+
+/// Parses a Go duration string. A bare number is seconds.
+pub fn parse(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("an empty string is not a duration; write e.g. \"30s\" or \"5m\"".to_string());
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(format!("\"{s}\" is not a duration; write e.g. \"30s\", \"5m\" or \"1h30m\""));
+        }
+        let n: f64 = rest[..num_len].parse().map_err(|_| format!("\"{s}\" is not a duration"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            unit => return Err(format!("\"{s}\" has an unknown unit \"{unit}\"; use ns, us, ms, s, m or h")),
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// For config structs: `#[serde(deserialize_with = "bake_sdk::duration::deserialize")]`.
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    parse(&s).map_err(serde::de::Error::custom)
+}
+
+/// For `Option<Duration>` fields.
+pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    s.map(|s| parse(&s).map_err(serde::de::Error::custom)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_go_durations() {
+        assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse("10").unwrap(), Duration::from_secs(10));
+        assert!(parse("5 minutes").unwrap_err().contains("unknown unit"));
+        assert!(parse("").is_err());
+    }
+}

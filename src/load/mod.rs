@@ -1,0 +1,241 @@
+//! Load: template files, var files, environment and `-var` flags become a
+//! [`Loaded`] template whose variables and locals are evaluated, in
+//! dependency order, with every value's origin kept for diagnostics.
+
+pub mod template;
+mod values;
+mod version;
+
+use bake_lang::diag::{Diagnostic, Diagnostics};
+use bake_lang::eval::Evaluator;
+use bake_lang::source::display_path;
+use bake_lang::{SourceMap, Value};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+pub use template::Template;
+
+/// The Packer version whose language bake speaks (`packer.version`, and what
+/// `required_version` is checked against).
+pub const PACKER_COMPAT_VERSION: &str = "1.11.2";
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// A template file or a directory of them.
+    pub path: PathBuf,
+    /// `-var-file`, in the order given.
+    pub var_files: Vec<PathBuf>,
+    /// `-var name=value`, in the order given.
+    pub vars: Vec<String>,
+    /// The process environment (`PKR_VAR_*`, `BAKE_VAR_*`).
+    pub env: Vec<(String, String)>,
+    /// Only parse and check structure (`validate -syntax-only`).
+    pub syntax_only: bool,
+}
+
+/// A variable's final value and where it came from.
+#[derive(Clone, Debug)]
+pub struct VariableValue {
+    pub value: Value,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub type_name: Option<String>,
+    /// `default`, `env PKR_VAR_x`, `file.pkrvars.hcl`, `-var`.
+    pub origin: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalValue {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub template: Template,
+    /// `path.root`: the template's directory.
+    pub root_dir: PathBuf,
+    pub template_path: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub variables: IndexMap<String, VariableValue>,
+    pub locals: IndexMap<String, LocalValue>,
+    /// Evaluates expressions with `var`, `local`, `path`, `packer`, `bake` set.
+    pub evaluator: Evaluator,
+    /// The string forms of every sensitive value, masked in all output.
+    pub secrets: Vec<String>,
+    /// Warnings worth showing even when loading succeeded.
+    pub warnings: Diagnostics,
+}
+
+/// Reads and parses the template files (no evaluation).
+pub fn parse_files(path: &Path, sources: &SourceMap) -> Result<(Template, Vec<PathBuf>, PathBuf), Diagnostics> {
+    let (files, root_dir) = template_files(path)?;
+    let mut template = Template::default();
+    let mut diags = Diagnostics::new();
+    for file in &files {
+        match parse_one(file, sources) {
+            Ok(body) => template.add_file(&body, &mut diags),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok((template, files, root_dir))
+}
+
+pub fn load(opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
+    let sources = SourceMap::new();
+    let (template, files, root_dir) = parse_files(&opts.path, &sources)?;
+    let mut warnings = Diagnostics::new();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut evaluator = Evaluator::new(sources.clone(), cwd.clone(), SystemTime::now());
+    let abs_root = if root_dir.is_absolute() { root_dir.clone() } else { cwd.join(&root_dir) };
+    evaluator.root.insert(
+        "path".to_string(),
+        Value::Object([
+            ("root".to_string(), Value::from(display_path(&root_dir))),
+            ("cwd".to_string(), Value::from(cwd.display().to_string())),
+        ]
+        .into()),
+    );
+    let version = Value::from(PACKER_COMPAT_VERSION);
+    evaluator.root.insert("packer".to_string(), Value::Object([("version".to_string(), version)].into()));
+    evaluator.root.insert("bake".to_string(), Value::Object([("version".to_string(), Value::from(env!("CARGO_PKG_VERSION")))].into()));
+    let _ = abs_root;
+
+    let mut diags = Diagnostics::new();
+    for p in &template.packer {
+        version::check_packer_block(p, &evaluator, &mut diags, &mut warnings);
+    }
+    if opts.syntax_only {
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        return Ok(Loaded {
+            sources,
+            template,
+            template_path: opts.path.clone(),
+            root_dir,
+            files,
+            variables: IndexMap::new(),
+            locals: IndexMap::new(),
+            evaluator,
+            secrets: Vec::new(),
+            warnings,
+        });
+    }
+
+    let auto_var_files = auto_var_files(&opts.path);
+    let variables = values::evaluate_variables(&template, &evaluator, opts, &auto_var_files, &mut diags, &mut warnings);
+    let mut secrets = Vec::new();
+    let var_object: Value = Value::Object(variables.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect());
+    for v in variables.values().filter(|v| v.sensitive) {
+        collect_secrets(&v.value, &mut secrets);
+    }
+    evaluator.root.insert("var".to_string(), var_object);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let locals = values::evaluate_locals(&template, &mut evaluator, &mut diags);
+    for l in locals.values().filter(|l| l.sensitive) {
+        collect_secrets(&l.value, &mut secrets);
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    Ok(Loaded {
+        sources,
+        template,
+        template_path: opts.path.clone(),
+        root_dir,
+        files,
+        variables,
+        locals,
+        evaluator,
+        secrets,
+        warnings,
+    })
+}
+
+/// Every string inside a sensitive value. Very short strings are left out:
+/// masking every "a" in the output would hide more than it protects.
+fn collect_secrets(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.len() >= 3 => out.push(s.clone()),
+        Value::Number(_) | Value::Bool(_) | Value::String(_) | Value::Null => {
+            if let Some(s) = v.to_string_lossless().filter(|s| s.len() >= 3) {
+                out.push(s);
+            }
+        }
+        Value::List(items) => items.iter().for_each(|i| collect_secrets(i, out)),
+        Value::Object(map) => map.values().for_each(|i| collect_secrets(i, out)),
+    }
+}
+
+fn parse_one(file: &Path, sources: &SourceMap) -> Result<bake_lang::ast::Body, Diagnostics> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Diagnostics::from(Diagnostic::error("Cannot read file", format!("{}: {e}", display_path(file))))
+    })?;
+    let id = sources.add(file, text);
+    let name = file.to_string_lossy();
+    if name.ends_with(".json") {
+        Err(Diagnostics::from(Diagnostic::error("JSON templates are not supported yet", display_path(file))))
+    } else {
+        bake_lang::parse::parse_file(sources, id).map_err(Diagnostics::from)
+    }
+}
+
+/// The template files: the file itself, or a directory's `*.pkr.hcl` and
+/// `*.pkr.json` in name order. Also returns `path.root`.
+fn template_files(path: &Path) -> Result<(Vec<PathBuf>, PathBuf), Diagnostics> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error("Template not found", format!("Cannot read \"{}\": {e}.", display_path(path)))
+                .with_help("give a .pkr.hcl file or a directory that holds some; `bake init` writes a starter template"),
+        )
+    })?;
+    if meta.is_file() {
+        let root = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        return Ok((vec![path.to_path_buf()], root));
+    }
+    let files = files_with_suffix(path, &[".pkr.hcl", ".pkr.json"]);
+    if files.is_empty() {
+        return Err(Diagnostics::from(
+            Diagnostic::error("No template files", format!("The directory \"{}\" holds no *.pkr.hcl or *.pkr.json file.", display_path(path)))
+                .with_help("`bake init` writes a starter template"),
+        ));
+    }
+    Ok((files, path.to_path_buf()))
+}
+
+/// `*.auto.pkrvars.hcl` / `*.auto.pkrvars.json` beside a template directory
+/// (not beside a single file, as in Packer).
+fn auto_var_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        files_with_suffix(path, &[".auto.pkrvars.hcl", ".auto.pkrvars.json"])
+    } else {
+        Vec::new()
+    }
+}
+
+fn files_with_suffix(dir: &Path, suffixes: &[&str]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| suffixes.iter().any(|s| n.ends_with(s))))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A `*.pkrvars.json` file as a body of attributes.
+pub(crate) fn parse_json_vars(sources: &SourceMap, id: bake_lang::FileId) -> Result<bake_lang::ast::Body, Diagnostic> {
+    let _ = sources;
+    let _ = id;
+    Err(Diagnostic::error("JSON var files are not supported yet", ""))
+}

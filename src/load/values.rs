@@ -1,0 +1,366 @@
+//! Variable values (with Packer's precedence and type constraints) and locals
+//! (in dependency order, cycles reported).
+
+use super::template::{LocalDecl, Template, VariableDecl};
+use super::{LoadOptions, LocalValue, VariableValue};
+use bake_lang::ast::Body;
+use bake_lang::diag::{suggest, Diagnostic, Diagnostics};
+use bake_lang::eval::{references, to_bool, Evaluator};
+use bake_lang::source::display_path;
+use bake_lang::types::{self, Type};
+use bake_lang::{Span, Value};
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One candidate value for a variable, before type conversion.
+struct Candidate {
+    value: Value,
+    origin: String,
+    span: Option<Span>,
+}
+
+pub fn evaluate_variables(
+    template: &Template,
+    base: &Evaluator,
+    opts: &LoadOptions,
+    auto_var_files: &[PathBuf],
+    diags: &mut Diagnostics,
+    warnings: &mut Diagnostics,
+) -> IndexMap<String, VariableValue> {
+    let decls: IndexMap<&str, &VariableDecl> = template.variables.iter().map(|v| (v.name.as_str(), v)).collect();
+    let mut types: BTreeMap<&str, Type> = BTreeMap::new();
+    for v in &template.variables {
+        if let Some(t) = &v.type_expr {
+            match types::parse(t) {
+                Ok(ty) => {
+                    types.insert(&v.name, ty);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+    }
+    // Candidates in increasing precedence; the last one wins.
+    let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+
+    // Defaults: no references, but env() is allowed (as in Packer).
+    let mut default_eval = Evaluator { root: BTreeMap::new(), allow_env: true, ..base.clone() };
+    default_eval.root.clear();
+    for v in &template.variables {
+        if let Some(d) = &v.default {
+            match default_eval.eval(d) {
+                Ok(value) => {
+                    candidates.insert(v.name.clone(), Candidate { value, origin: "default".into(), span: Some(d.span) });
+                }
+                Err(e) => diags.push(e.with_help("a variable's default cannot refer to other variables or locals")),
+            }
+        }
+    }
+
+    // Environment: PKR_VAR_name, then BAKE_VAR_name (ours wins when both are set).
+    for prefix in ["PKR_VAR_", "BAKE_VAR_"] {
+        for (key, raw) in &opts.env {
+            let Some(name) = key.strip_prefix(prefix) else { continue };
+            let Some(decl) = decls.get(name) else { continue };
+            let origin = format!("environment variable {key}");
+            if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
+                candidates.insert(name.to_string(), Candidate { value, origin, span: None });
+            }
+        }
+    }
+
+    // Var files: automatic ones first, then -var-file in order.
+    for file in auto_var_files.iter().chain(&opts.var_files) {
+        read_var_file(file, base, &decls, &mut candidates, diags, warnings);
+    }
+
+    // -var name=value, last.
+    for arg in &opts.vars {
+        let Some((name, raw)) = arg.split_once('=') else {
+            diags.push(
+                Diagnostic::error("Invalid -var option", format!("\"{arg}\" is not of the form NAME=VALUE."))
+                    .with_help("write it as -var 'name=value'"),
+            );
+            continue;
+        };
+        let name = name.trim();
+        let Some(decl) = decls.get(name) else {
+            let mut d = Diagnostic::error("Undeclared variable", format!("-var sets \"{name}\", but the template declares no such variable."));
+            d = match suggest(name, decls.keys().copied()) {
+                Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                None => d.with_help(format!("declare it with variable \"{name}\" {{ }} in the template")),
+            };
+            diags.push(d);
+            continue;
+        };
+        let origin = format!("-var {name}");
+        if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
+            candidates.insert(name.to_string(), Candidate { value, origin, span: None });
+        }
+    }
+
+    let mut out = IndexMap::new();
+    for v in &template.variables {
+        let sensitive = v.sensitive.as_ref().is_some_and(|e| matches!(default_eval.eval(e), Ok(Value::Bool(true))));
+        let Some(c) = candidates.remove(&v.name) else {
+            diags.push(
+                Diagnostic::error("Unset variable", format!("The variable \"{}\" has no default and no value was given.", v.name))
+                    .at(v.span)
+                    .with_help(format!("set it with -var '{0}=…', in a .pkrvars.hcl file, or with PKR_VAR_{0}", v.name)),
+            );
+            continue;
+        };
+        let ty = types.get(v.name.as_str());
+        let value = match ty {
+            Some(ty) => match types::convert(&c.value, ty) {
+                Ok(value) => value,
+                Err(m) => {
+                    let shown = if sensitive { "<sensitive>".to_string() } else { c.value.to_string() };
+                    let d = Diagnostic::error(
+                        "Invalid value for variable",
+                        format!("The value {shown} for \"{}\" (from {}) does not fit its type {ty}: {m}.", v.name, c.origin),
+                    );
+                    diags.push(match c.span {
+                        Some(s) => d.at(s),
+                        None => d.at(v.span),
+                    });
+                    continue;
+                }
+            },
+            None => c.value,
+        };
+        if validate(v, &value, base, diags) {
+            let description = v.description.as_ref().and_then(|e| default_eval.eval(e).ok()).and_then(|d| d.as_str().map(str::to_string));
+            out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| t.to_string()), origin: c.origin });
+        }
+    }
+    out
+}
+
+/// A value given as text (`-var`, environment): a string for string-typed or
+/// untyped variables, an HCL expression otherwise (as Packer does).
+fn raw_value(raw: &str, decl: &VariableDecl, types: &BTreeMap<&str, Type>, origin: &str, base: &Evaluator, diags: &mut Diagnostics) -> Option<Value> {
+    match types.get(decl.name.as_str()) {
+        None | Some(Type::String) | Some(Type::Any) => Some(Value::from(raw)),
+        Some(_) => {
+            let file = base.sources.add(format!("<value for var.{} from {origin}>", decl.name), raw);
+            let literal_eval = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
+            match bake_lang::parse::parse_expression(&base.sources, file).and_then(|e| literal_eval.eval(&e)) {
+                Ok(v) => Some(v),
+                Err(d) => {
+                    diags.push(d);
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn read_var_file(
+    file: &PathBuf,
+    base: &Evaluator,
+    decls: &IndexMap<&str, &VariableDecl>,
+    candidates: &mut BTreeMap<String, Candidate>,
+    diags: &mut Diagnostics,
+    warnings: &mut Diagnostics,
+) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error("Cannot read var file", format!("{}: {e}", display_path(file))));
+            return;
+        }
+    };
+    let id = base.sources.add(file, text);
+    let body: Body = if file.to_string_lossy().ends_with(".json") {
+        match crate::load::parse_json_vars(&base.sources, id) {
+            Ok(b) => b,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        }
+    } else {
+        match bake_lang::parse::parse_file(&base.sources, id) {
+            Ok(b) => b,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        }
+    };
+    for block in &body.blocks {
+        let d = if block.kind == "variable" {
+            Diagnostic::error("Variable declaration in a var file", "A var file sets values of variables; it cannot declare them.")
+                .with_help("move this variable block into a .pkr.hcl file and set its value here as name = value")
+        } else {
+            Diagnostic::error("Unexpected block in a var file", format!("A var file holds only name = value lines, not \"{}\" blocks.", block.kind))
+        };
+        diags.push(d.at(block.header_span()));
+    }
+    let literal_eval = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
+    for attr in &body.attributes {
+        if !decls.contains_key(attr.name.as_str()) {
+            let mut d = Diagnostic::warning("Undeclared variable", format!("The var file sets \"{}\", which the template does not declare; it is ignored.", attr.name))
+                .at(attr.name_span);
+            if let Some(s) = suggest(&attr.name, decls.keys().copied()) {
+                d = d.with_help(format!("did you mean \"{s}\"?"));
+            }
+            warnings.push(d);
+            continue;
+        }
+        match literal_eval.eval(&attr.expr) {
+            Ok(value) => {
+                candidates.insert(attr.name.clone(), Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+}
+
+/// Runs the variable's validation blocks; false when one failed.
+fn validate(v: &VariableDecl, value: &Value, base: &Evaluator, diags: &mut Diagnostics) -> bool {
+    let mut ok = true;
+    let mut ev = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
+    ev.root.insert("var".into(), Value::Object([(v.name.clone(), value.clone())].into()));
+    for rule in &v.validations {
+        let passed = match ev.eval(&rule.condition) {
+            Ok(c) => match to_bool(&c) {
+                Some(b) => b,
+                None => {
+                    diags.push(Diagnostic::error("Invalid validation condition", format!("The condition must be a bool, but it is a {}.", c.type_name())).at(rule.condition.span));
+                    false
+                }
+            },
+            Err(d) => {
+                diags.push(d.with_help(format!("a validation condition can refer only to var.{}", v.name)));
+                false
+            }
+        };
+        if !passed {
+            ok = false;
+            let message = ev.eval(&rule.error_message).ok().and_then(|m| m.as_str().map(str::to_string)).unwrap_or_else(|| "the value is not valid".into());
+            diags.push(
+                Diagnostic::error("Invalid value for variable", format!("{message}\n\nThis was checked by the validation rule for var.{}.", v.name))
+                    .at(rule.condition.span),
+            );
+        }
+    }
+    ok
+}
+
+/// Evaluates locals in dependency order and adds `local` to the evaluator's
+/// root as it goes.
+pub fn evaluate_locals(template: &Template, ev: &mut Evaluator, diags: &mut Diagnostics) -> IndexMap<String, LocalValue> {
+    let by_name: IndexMap<&str, &LocalDecl> = template.locals.iter().map(|l| (l.name.as_str(), l)).collect();
+    let order = match dependency_order(&by_name, diags) {
+        Some(o) => o,
+        None => return IndexMap::new(),
+    };
+    let mut done: BTreeMap<String, Value> = BTreeMap::new();
+    let mut out = IndexMap::new();
+    for name in order {
+        let decl = by_name[name];
+        ev.root.insert("local".into(), Value::Object(done.clone()));
+        match ev.eval(&decl.expr) {
+            Ok(value) => {
+                let sensitive = decl.sensitive.as_ref().is_some_and(|e| matches!(ev.eval(e), Ok(Value::Bool(true))));
+                done.insert(name.to_string(), value.clone());
+                out.insert(name.to_string(), LocalValue { value, sensitive });
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    ev.root.insert("local".into(), Value::Object(done));
+    // Keep declaration order for display.
+    let mut ordered = IndexMap::new();
+    for l in &template.locals {
+        if let Some(v) = out.shift_remove(&l.name) {
+            ordered.insert(l.name.clone(), v);
+        }
+    }
+    ordered
+}
+
+/// A topological order of locals; reports references to undeclared locals and
+/// cycles.
+fn dependency_order<'a>(locals: &IndexMap<&'a str, &'a LocalDecl>, diags: &mut Diagnostics) -> Option<Vec<&'a str>> {
+    let mut deps: IndexMap<&str, Vec<(&str, Span)>> = IndexMap::new();
+    let mut ok = true;
+    for (name, decl) in locals {
+        let mut list = Vec::new();
+        for (root, attr, span) in references(&decl.expr) {
+            if root != "local" {
+                continue;
+            }
+            let Some(attr) = attr else { continue };
+            match locals.get_key_value(attr.as_str()) {
+                Some((dep, _)) => list.push((*dep, span)),
+                None => {
+                    let mut d = Diagnostic::error("Reference to undeclared local value", format!("A local value with the name \"{attr}\" has not been declared.")).at(span);
+                    if let Some(s) = suggest(&attr, locals.keys().copied()) {
+                        d = d.with_help(format!("did you mean \"{s}\"?"));
+                    }
+                    diags.push(d);
+                    ok = false;
+                }
+            }
+        }
+        deps.insert(name, list);
+    }
+    if !ok {
+        return None;
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Visiting,
+        Done,
+    }
+    let mut marks: BTreeMap<&str, Mark> = locals.keys().map(|k| (*k, Mark::New)).collect();
+    let mut order = Vec::new();
+    fn visit<'a>(
+        n: &'a str,
+        deps: &IndexMap<&'a str, Vec<(&'a str, Span)>>,
+        marks: &mut BTreeMap<&'a str, Mark>,
+        stack: &mut Vec<&'a str>,
+        order: &mut Vec<&'a str>,
+        locals: &IndexMap<&'a str, &'a LocalDecl>,
+        diags: &mut Diagnostics,
+    ) -> bool {
+        match marks[n] {
+            Mark::Done => return true,
+            Mark::Visiting => {
+                let start = stack.iter().position(|s| *s == n).unwrap_or(0);
+                let mut cycle: Vec<String> = stack[start..].iter().map(|s| format!("local.{s}")).collect();
+                cycle.push(format!("local.{n}"));
+                diags.push(
+                    Diagnostic::error("Cycle in local values", format!("These locals refer to each other in a loop: {}.", cycle.join(" → ")))
+                        .at(locals[n].span)
+                        .with_help("break the loop by computing one of them without the others"),
+                );
+                return false;
+            }
+            Mark::New => {}
+        }
+        marks.insert(n, Mark::Visiting);
+        stack.push(n);
+        for (d, _) in &deps[n] {
+            if !visit(d, deps, marks, stack, order, locals, diags) {
+                return false;
+            }
+        }
+        stack.pop();
+        marks.insert(n, Mark::Done);
+        order.push(n);
+        true
+    }
+    for name in locals.keys() {
+        let mut stack = Vec::new();
+        if !visit(name, &deps, &mut marks, &mut stack, &mut order, locals, diags) {
+            return None;
+        }
+    }
+    Some(order)
+}
+
