@@ -6,6 +6,7 @@ pub mod ast;
 pub mod diag;
 pub mod eval;
 pub mod functions;
+pub mod json;
 pub mod parse;
 pub mod source;
 pub mod types;
