@@ -84,8 +84,10 @@ pub fn parse_files(path: &Path, sources: &SourceMap) -> Result<(Template, Vec<Pa
     Ok((template, files, root_dir))
 }
 
-pub fn load(opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
-    let sources = SourceMap::new();
+/// Loads a template; `sources` collects every file read, so that diagnostics
+/// can be rendered whether loading succeeded or not.
+pub fn load(opts: &LoadOptions, sources: &SourceMap) -> Result<Loaded, Diagnostics> {
+    let sources = sources.clone();
     let (template, files, root_dir) = parse_files(&opts.path, &sources)?;
     let mut warnings = Diagnostics::new();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -182,7 +184,7 @@ fn parse_one(file: &Path, sources: &SourceMap) -> Result<bake_lang::ast::Body, D
     let id = sources.add(file, text);
     let name = file.to_string_lossy();
     if name.ends_with(".json") {
-        Err(Diagnostics::from(Diagnostic::error("JSON templates are not supported yet", display_path(file))))
+        bake_lang::json::parse_json_file(sources, id, &bake_lang::json::packer_schema).map_err(Diagnostics::from)
     } else {
         bake_lang::parse::parse_file(sources, id).map_err(Diagnostics::from)
     }
@@ -233,9 +235,3 @@ fn files_with_suffix(dir: &Path, suffixes: &[&str]) -> Vec<PathBuf> {
     files
 }
 
-/// A `*.pkrvars.json` file as a body of attributes.
-pub(crate) fn parse_json_vars(sources: &SourceMap, id: bake_lang::FileId) -> Result<bake_lang::ast::Body, Diagnostic> {
-    let _ = sources;
-    let _ = id;
-    Err(Diagnostic::error("JSON var files are not supported yet", ""))
-}

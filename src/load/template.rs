@@ -395,7 +395,12 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> Option<BuildDecl> {
                     continue;
                 }
                 check_body(&b.body, &[], &["post-processor"], "a post-processors block", diags);
-                let chain: Vec<_> = b.body.blocks_of("post-processor").filter(|p| check_labels(p, 1, diags)).filter_map(|p| read_post_processor(p, diags)).collect();
+                let mut chain = Vec::new();
+                for p in b.body.blocks_of("post-processor") {
+                    if check_labels(p, 1, diags) {
+                        chain.extend(read_post_processor(p, diags));
+                    }
+                }
                 if !chain.is_empty() {
                     build.post_processor_chains.push(chain);
                 }

@@ -1,0 +1,45 @@
+//! The built-in plugins, by the names templates use.
+
+use bake_lang::diag::Diagnostics;
+use bake_lang::eval::EvalBody;
+use bake_sdk::{Builder, PostProcessor, Provisioner};
+
+pub type BuilderFactory = fn(&EvalBody, &str) -> Result<Box<dyn Builder>, Diagnostics>;
+pub type ProvisionerFactory = fn(&EvalBody, &str) -> Result<Box<dyn Provisioner>, Diagnostics>;
+pub type PostProcessorFactory = fn(&EvalBody, &str) -> Result<Box<dyn PostProcessor>, Diagnostics>;
+
+const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare)];
+
+const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
+    ("shell-local", bake_shell_local::prepare_provisioner),
+    ("breakpoint", bake_provisioner_breakpoint::prepare),
+];
+
+const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
+    ("manifest", crate::postprocess::manifest::prepare),
+    ("shell-local", bake_shell_local::prepare_post_processor),
+];
+
+pub fn builder(kind: &str) -> Option<BuilderFactory> {
+    BUILDERS.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)
+}
+
+pub fn provisioner(kind: &str) -> Option<ProvisionerFactory> {
+    PROVISIONERS.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)
+}
+
+pub fn post_processor(kind: &str) -> Option<PostProcessorFactory> {
+    POST_PROCESSORS.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)
+}
+
+pub fn builder_names() -> Vec<&'static str> {
+    BUILDERS.iter().map(|(k, _)| *k).collect()
+}
+
+pub fn provisioner_names() -> Vec<&'static str> {
+    PROVISIONERS.iter().map(|(k, _)| *k).collect()
+}
+
+pub fn post_processor_names() -> Vec<&'static str> {
+    POST_PROCESSORS.iter().map(|(k, _)| *k).collect()
+}

@@ -1,0 +1,112 @@
+//! The `manifest` post-processor: Packer's `packer-manifest.json`, appended
+//! to across runs and safe when several builds write it at once.
+
+use bake_lang::diag::Diagnostics;
+use bake_lang::eval::EvalBody;
+use bake_sdk::config::decode;
+use bake_sdk::{async_trait, Artifact, BuildInfo, PostProcessed, PostProcessor};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default = "default_output")]
+    output: String,
+    #[serde(default)]
+    strip_path: bool,
+    #[serde(default)]
+    strip_time: bool,
+    #[serde(default)]
+    custom_data: BTreeMap<String, String>,
+}
+
+fn default_output() -> String {
+    "packer-manifest.json".to_string()
+}
+
+pub struct Manifest {
+    config: Config,
+}
+
+pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn PostProcessor>, Diagnostics> {
+    Ok(Box::new(Manifest { config: decode(body, what)? }))
+}
+
+#[async_trait]
+impl PostProcessor for Manifest {
+    async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed> {
+        let output = PathBuf::from(&self.config.output);
+        let entry = self.entry(build, &input);
+        build.ui.say(format!("Writing manifest {}", output.display()));
+        let run_uuid = build.run_uuid.clone();
+        tokio::task::spawn_blocking(move || append(&output, entry, &run_uuid)).await??;
+        // The manifest records the artifact; it does not replace it.
+        Ok(PostProcessed { artifact: input, keep_input: Some(true) })
+    }
+}
+
+impl Manifest {
+    fn entry(&self, build: &BuildInfo, artifact: &Artifact) -> Json {
+        let files: Vec<Json> = artifact
+            .files
+            .iter()
+            .map(|f| {
+                let name = if self.config.strip_path {
+                    f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+                } else {
+                    f.path.display().to_string()
+                };
+                json!({ "name": name, "size": f.size })
+            })
+            .collect();
+        let build_time = if self.config.strip_time {
+            0
+        } else {
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        };
+        let mut entry = json!({
+            "name": build.source_name,
+            "builder_type": artifact.builder_type,
+            "build_time": build_time,
+            "files": files,
+            "artifact_id": artifact.id,
+            "packer_run_uuid": build.run_uuid,
+        });
+        if !self.config.custom_data.is_empty() {
+            entry["custom_data"] = json!(self.config.custom_data);
+        }
+        entry
+    }
+}
+
+/// Adds one build to the manifest under an exclusive lock on its directory,
+/// then replaces the file atomically, so that concurrent builds (in this
+/// process or another) never lose each other's entries.
+fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let lock = std::fs::File::open(&dir)?;
+    lock.lock()?;
+    let mut manifest: Json = match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("the existing manifest {} is not valid JSON ({e}); move it away or fix it", path.display()))?,
+        _ => json!({ "builds": [] }),
+    };
+    if !manifest["builds"].is_array() {
+        manifest["builds"] = json!([]);
+    }
+    manifest["builds"].as_array_mut().expect("builds is an array").push(entry);
+    manifest["last_run_uuid"] = json!(run_uuid);
+    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map_or("manifest".into(), |n| n.to_string_lossy()), std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)? + "\n")?;
+    std::fs::rename(&tmp, path)?;
+    lock.unlock()?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Post-processors that live in the engine (they need no heavy dependencies).
+
+pub mod manifest;

@@ -1,0 +1,255 @@
+//! Run: builds execute concurrently (bounded by `-parallel-builds`); each
+//! builder calls back into the engine to run its provisioners, then the
+//! artifact flows through the post-processor chains.
+
+use crate::load::template::ProvisionerDecl;
+use crate::plan::{self, PlannedBuild};
+use crate::ui::TerminalUi;
+use bake_lang::eval::Evaluator;
+use bake_sdk::{async_trait, Artifact, BuildInfo, CancellationToken, Communicator, GeneratedData, OnError, ProvisionContext, ProvisionHook, Ui};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+pub struct RunOptions {
+    /// 0 means no limit.
+    pub parallel_builds: usize,
+    pub on_error: OnError,
+    pub debug: bool,
+    pub force: bool,
+    pub template_dir: PathBuf,
+    pub run_uuid: String,
+}
+
+pub struct BuildOutcome {
+    pub name: String,
+    pub artifacts: Vec<Artifact>,
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+pub async fn run_all(builds: Vec<PlannedBuild>, opts: &RunOptions, ui: Arc<TerminalUi>, cancel: CancellationToken) -> Vec<BuildOutcome> {
+    let limit = if opts.parallel_builds == 0 { builds.len().max(1) } else { opts.parallel_builds };
+    let permits = Arc::new(tokio::sync::Semaphore::new(limit));
+    let mut tasks = Vec::new();
+    for build in builds {
+        let permits = permits.clone();
+        let ui = ui.clone();
+        let cancel = cancel.clone();
+        let opts = opts.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("semaphore open");
+            run_one(build, &opts, ui, cancel).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(o) => outcomes.push(o),
+            Err(e) => outcomes.push(BuildOutcome { name: "?".into(), artifacts: Vec::new(), error: Some(format!("build task failed: {e}")), elapsed: Duration::ZERO }),
+        }
+    }
+    outcomes
+}
+
+async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, cancel: CancellationToken) -> BuildOutcome {
+    let started = Instant::now();
+    let ui = Ui::new(&build.name, sink.clone());
+    let info = BuildInfo {
+        name: build.name.clone(),
+        builder_type: build.builder_type.clone(),
+        source_name: build.source_name.clone(),
+        ui: ui.clone(),
+        cancel: cancel.clone(),
+        debug: opts.debug,
+        force: opts.force,
+        on_error: opts.on_error,
+        template_dir: opts.template_dir.clone(),
+        run_uuid: opts.run_uuid.clone(),
+    };
+    if cancel.is_cancelled() {
+        return BuildOutcome { name: build.name, artifacts: Vec::new(), error: Some("cancelled".into()), elapsed: Duration::ZERO };
+    }
+    let hook = EngineHook { build: &build, info: &info };
+    let result = build.builder.run(&info, &hook).await;
+    let mut outcome = BuildOutcome { name: build.name.clone(), artifacts: Vec::new(), error: None, elapsed: Duration::ZERO };
+    match result {
+        Err(e) => {
+            ui.error(format!("Build '{}' errored after {}: {e:#}", build.name, crate::ui::human_duration(started.elapsed())));
+            outcome.error = Some(format!("{e:#}"));
+        }
+        Ok(None) => ui.say(format!("Build '{}' finished after {} and produced no artifact.", build.name, crate::ui::human_duration(started.elapsed()))),
+        Ok(Some(artifact)) => {
+            ui.say(format!("Build '{}' finished after {}.", build.name, crate::ui::human_duration(started.elapsed())));
+            let (artifacts, errors) = post_process(&build, &info, artifact).await;
+            outcome.artifacts = artifacts;
+            if !errors.is_empty() {
+                outcome.error = Some(errors.join("; "));
+            }
+        }
+    }
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+/// Runs the provisioners when the builder's machine is reachable.
+struct EngineHook<'a> {
+    build: &'a PlannedBuild,
+    info: &'a BuildInfo,
+}
+
+#[async_trait]
+impl ProvisionHook for EngineHook<'_> {
+    async fn provision(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
+        let build = self.build;
+        let build_decl_eval = generated_evaluator(&build.evaluator, generated);
+        for p in &build.provisioners {
+            if let Err(e) = self.run_provisioner(&build_decl_eval, p, comm, generated).await {
+                if let Some(cleanup) = &build.error_cleanup {
+                    if self.info.on_error != OnError::Abort {
+                        self.info.ui.say(format!("Provisioning failed; running error-cleanup-provisioner \"{}\"", cleanup.kind));
+                        if let Err(ce) = self.run_provisioner(&build_decl_eval, cleanup, comm, generated).await {
+                            self.info.ui.error(format!("error-cleanup-provisioner failed too: {ce:#}"));
+                        }
+                    }
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl EngineHook<'_> {
+    async fn run_provisioner(&self, ev: &Evaluator, p: &ProvisionerDecl, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
+        let build = self.build;
+        let ui = &self.info.ui;
+        let label = p.name.clone().unwrap_or_else(|| p.kind.clone());
+        let plugin = plan::prepare_provisioner(ev, p, &build.source_name, &build.builder_type)
+            .map_err(|d| anyhow::anyhow!("{}", d.render(&ev.sources)))?;
+        if let Some(pause) = p.pause_before {
+            ui.say(format!("Pausing {} before provisioner {label}", crate::ui::human_duration(pause)));
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.info.cancel.cancelled() => anyhow::bail!("cancelled"),
+            }
+        }
+        let ctx = ProvisionContext { build: self.info, comm, generated };
+        let mut attempt = 0;
+        loop {
+            let step = ui.step(format!("Provisioning with {label}"));
+            let run = plugin.provision(&ctx);
+            let result = match p.timeout {
+                Some(t) => match tokio::time::timeout(t, run).await {
+                    Ok(r) => r,
+                    Err(_) => Err(anyhow::anyhow!("provisioner {label} timed out after {}", crate::ui::human_duration(t))),
+                },
+                None => run.await,
+            };
+            step.finish(result.is_ok());
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < p.max_retries && !self.info.cancel.is_cancelled() => {
+                    attempt += 1;
+                    ui.error(format!("Provisioner {label} failed ({e:#}); retrying ({attempt} of {})", p.max_retries));
+                }
+                Err(e) => return Err(e.context(format!("provisioner {label} failed"))),
+            }
+            if self.info.debug {
+                pause_for_debug(ui).await;
+            }
+        }
+    }
+}
+
+fn generated_evaluator(ev: &Evaluator, generated: &GeneratedData) -> Evaluator {
+    let mut ev = ev.clone();
+    let mut build = match ev.root.get("build") {
+        Some(bake_lang::Value::Object(m)) => m.clone(),
+        _ => Default::default(),
+    };
+    for (k, v) in generated {
+        build.insert(k.clone(), bake_lang::Value::from(v.as_str()));
+    }
+    ev.root.insert("build".into(), bake_lang::Value::Object(build));
+    ev
+}
+
+async fn pause_for_debug(ui: &Ui) {
+    ui.say("Pausing (-debug): press Enter to go on");
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await;
+}
+
+/// Feeds the artifact through every chain, with Packer's rules: each chain
+/// starts from the builder's artifact; an artifact that the next
+/// post-processor does not keep is removed; the builder's own artifact is
+/// kept only when a chain's first post-processor keeps it (or there are no
+/// chains). A failing chain fails the build but not the other chains.
+async fn post_process(build: &PlannedBuild, info: &BuildInfo, original: Artifact) -> (Vec<Artifact>, Vec<String>) {
+    if build.chains.is_empty() {
+        return (vec![original], Vec::new());
+    }
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    let mut keep_original = false;
+    for chain in &build.chains {
+        let mut current = original.clone();
+        let mut failed = false;
+        for (i, pp) in chain.iter().enumerate() {
+            let label = pp.decl.name.clone().unwrap_or_else(|| pp.decl.kind.clone());
+            let step = info.ui.step(format!("Running post-processor {label}"));
+            match pp.plugin.post_process(info, current.clone()).await {
+                Ok(out) => {
+                    step.finish(true);
+                    let keep = out.keep_input.or(pp.decl.keep_input_artifact).unwrap_or(false);
+                    if i == 0 {
+                        keep_original |= keep;
+                    } else if keep {
+                        results.push(current.clone());
+                    } else {
+                        destroy(&current, &out.artifact, info);
+                    }
+                    current = out.artifact;
+                }
+                Err(e) => {
+                    step.finish(false);
+                    info.ui.error(format!("Post-processor {label} failed: {e:#}"));
+                    errors.push(format!("post-processor {label}: {e:#}"));
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if !failed && current != original {
+            results.push(current);
+        }
+    }
+    if keep_original {
+        results.insert(0, original);
+    } else {
+        for kept in &results {
+            if kept.files == original.files {
+                return (results, errors);
+            }
+        }
+        destroy(&original, &Artifact::default(), info);
+    }
+    (results, errors)
+}
+
+/// Removes an artifact's files, except those the next artifact still uses.
+fn destroy(artifact: &Artifact, next: &Artifact, info: &BuildInfo) {
+    for f in &artifact.files {
+        if next.files.iter().any(|n| n.path == f.path) {
+            continue;
+        }
+        if std::fs::remove_file(&f.path).is_ok() {
+            info.ui.message(format!("Removed intermediate artifact file {}", f.path.display()));
+        }
+    }
+}
