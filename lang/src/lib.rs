@@ -4,6 +4,7 @@
 
 pub mod ast;
 pub mod diag;
+pub mod fmt;
 pub mod functions;
 pub mod source;
 pub mod types;
