@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod diag;
 pub mod eval;
+pub mod fmt;
 pub mod functions;
 pub mod json;
 pub mod parse;
