@@ -185,6 +185,9 @@ async fn run_streaming(build: &BuildInfo, program: &str, args: &[String], env: &
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
+        // Its own process group, so that cancelling kills the script's
+        // children too, not only the shell that started them.
+        .process_group(0)
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start {program}: {e}"))?;
     let stdout = child.stdout.take().expect("piped stdout");
@@ -206,13 +209,25 @@ async fn run_streaming(build: &BuildInfo, program: &str, args: &[String], env: &
     let status = tokio::select! {
         s = child.wait() => s?,
         _ = build.cancel.cancelled() => {
-            let _ = child.kill().await;
+            kill_group(&mut child).await;
             anyhow::bail!("cancelled");
         }
     };
     let _ = out_task.await;
     let _ = err_task.await;
     Ok(status.code().unwrap_or(-1))
+}
+
+/// Stops a process group: SIGTERM, then SIGKILL after a grace period.
+async fn kill_group(child: &mut tokio::process::Child) {
+    let Some(pid) = child.id() else { return };
+    // SAFETY: killpg(2) on the group we created for this child; no memory is involved.
+    unsafe { libc::killpg(pid as libc::pid_t, libc::SIGTERM) };
+    if tokio::time::timeout(std::time::Duration::from_secs(3), child.wait()).await.is_err() {
+        // SAFETY: as above.
+        unsafe { libc::killpg(pid as libc::pid_t, libc::SIGKILL) };
+        let _ = child.wait().await;
+    }
 }
 
 #[async_trait]

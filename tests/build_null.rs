@@ -1,0 +1,202 @@
+//! End-to-end builds with the null builder, shell-local and manifest.
+
+mod util;
+use util::TestDir;
+
+const TEMPLATE: &str = r#"
+variable "token" {
+  type      = string
+  default   = "hunter2-very-secret"
+  sensitive = true
+}
+
+source "null" "a" {
+  communicator = "none"
+}
+
+build {
+  name = "app"
+  sources = ["source.null.a"]
+
+  source "null.a" {
+    name = "b"
+  }
+
+  provisioner "shell-local" {
+    environment_vars = ["TOKEN=${var.token}", "WHO=${source.name}"]
+    inline = [
+      "echo hello from $WHO",
+      "echo token=$TOKEN",
+      "echo to-stderr >&2",
+    ]
+  }
+
+  provisioner "shell-local" {
+    only   = ["null.b"]
+    inline = ["echo only-on-b"]
+  }
+
+  post-processor "manifest" {
+    output = "out/manifest.json"
+    custom_data = {
+      team = "images"
+    }
+  }
+}
+"#;
+
+#[test]
+fn builds_run_provisioners_and_write_the_manifest() {
+    let dir = TestDir::new("null-build");
+    dir.write("t.pkr.hcl", TEMPLATE);
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.success()
+        .contains("app.null.a: hello from a")
+        .contains("app.null.b: hello from b")
+        .contains("to-stderr")
+        .contains("token=<sensitive>")
+        .lacks("hunter2-very-secret")
+        .contains("Builds finished");
+    // `only` restricts the second provisioner to the renamed source.
+    assert_eq!(run.all().matches("only-on-b").count(), 1, "{}", run.all());
+
+    let manifest: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
+    let builds = manifest["builds"].as_array().unwrap();
+    let mut names: Vec<&str> = builds.iter().map(|b| b["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["a", "b"], "both concurrent builds are in the manifest");
+    for b in builds {
+        assert_eq!(b["builder_type"], "null");
+        assert_eq!(b["artifact_id"], "Null");
+        assert_eq!(b["custom_data"]["team"], "images");
+        assert_eq!(b["packer_run_uuid"], manifest["last_run_uuid"]);
+    }
+    assert!(!dir.read("out/manifest.json").contains("hunter2"));
+
+    // A second run appends; last_run_uuid moves on.
+    dir.bake(&["build", "-only=app.null.a", "t.pkr.hcl"]).success();
+    let again: serde_json::Value = serde_json::from_str(&dir.read("out/manifest.json")).unwrap();
+    assert_eq!(again["builds"].as_array().unwrap().len(), 3);
+    assert_ne!(again["last_run_uuid"], manifest["last_run_uuid"]);
+}
+
+#[test]
+fn a_failing_provisioner_fails_its_build_but_not_the_others() {
+    let dir = TestDir::new("null-fail");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "good" { communicator = "none" }
+source "null" "bad" { communicator = "none" }
+build {
+  sources = ["source.null.good", "source.null.bad"]
+  provisioner "shell-local" {
+    inline = ["echo running on ${source.name}", "test ${source.name} = good || { echo boom >&2; exit 7; }"]
+  }
+  error-cleanup-provisioner "shell-local" {
+    inline = ["echo cleaning up after ${source.name}"]
+  }
+}
+"#,
+    );
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.failure()
+        .contains("null.bad: boom")
+        .contains("Erroneous exit code 7")
+        .contains("cleaning up after bad")
+        .lacks("cleaning up after good")
+        .contains("--> null.good");
+}
+
+#[test]
+fn valid_exit_codes_and_retries() {
+    let dir = TestDir::new("null-exit");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "x" { communicator = "none" }
+build {
+  sources = ["source.null.x"]
+  provisioner "shell-local" {
+    inline           = ["exit 3"]
+    valid_exit_codes = [0, 3]
+  }
+  provisioner "shell-local" {
+    max_retries = 2
+    inline      = ["n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; test $n -ge 2"]
+  }
+}
+"#,
+    );
+    dir.bake(&["build", "t.pkr.hcl"]).success().contains("retrying (1 of 2)").contains("retrying (2 of 2)");
+    assert_eq!(dir.read("count").trim(), "3");
+}
+
+#[test]
+fn machine_readable_output_is_packer_shaped() {
+    let dir = TestDir::new("null-machine");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "m" { communicator = "none" }
+build {
+  sources = ["source.null.m"]
+  provisioner "shell-local" { inline = ["echo a,b"] }
+}
+"#,
+    );
+    let run = dir.bake(&["build", "-machine-readable", "t.pkr.hcl"]);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines.iter().any(|l| l.ends_with(",null.m,ui,message,    null.m: a%!(PACKER_COMMA)b")), "{}", run.stdout);
+    assert!(lines.iter().any(|l| l.ends_with(",null.m,artifact-count,1")), "{}", run.stdout);
+    for l in &lines {
+        let ts = l.split(',').next().unwrap();
+        assert!(ts.parse::<u64>().is_ok(), "every record starts with a timestamp: {l}");
+    }
+}
+
+#[test]
+fn ctrl_c_cancels_the_build_and_kills_its_commands() {
+    let dir = TestDir::new("null-sigint");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "s" { communicator = "none" }
+build {
+  sources = ["source.null.s"]
+  provisioner "shell-local" { inline = ["echo started", "echo $$ > pid", "sleep 60", "echo never"] }
+}
+"#,
+    );
+    let mut child = dir.command(&["build", "t.pkr.hcl"], &[]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !dir.exists("pid") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let shell_pid: i32 = dir.read("pid").trim().parse().unwrap();
+    // SAFETY: kill(2) with a pid we own and a standard signal.
+    unsafe { libc_kill(child.id() as i32, 2) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    assert!(!stderr.contains("never"), "{stderr}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!is_running(shell_pid), "the provisioner's shell was left running");
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+/// True when the process exists and is not a zombie (an exited process whose
+/// parent, here possibly a container's init, has not reaped it yet).
+fn is_running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()).is_some_and(|state| state != "Z"),
+        Err(_) => false,
+    }
+}
