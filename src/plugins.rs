@@ -2,10 +2,11 @@
 
 use bake_lang::diag::Diagnostics;
 use bake_lang::eval::EvalBody;
-use bake_sdk::{Builder, PostProcessor, Provisioner};
+use bake_sdk::{Builder, DataSource, PostProcessor, Provisioner};
 
 pub type BuilderFactory = fn(&EvalBody, &str) -> Result<Box<dyn Builder>, Diagnostics>;
 pub type ProvisionerFactory = fn(&EvalBody, &str) -> Result<Box<dyn Provisioner>, Diagnostics>;
+pub type DataSourceFactory = fn(&EvalBody, &str) -> Result<Box<dyn DataSource>, Diagnostics>;
 pub type PostProcessorFactory = fn(&EvalBody, &str) -> Result<Box<dyn PostProcessor>, Diagnostics>;
 
 const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare)];
@@ -19,6 +20,16 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("manifest", crate::postprocess::manifest::prepare),
     ("shell-local", bake_shell_local::prepare_post_processor),
 ];
+
+const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[];
+
+pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
+    DATA_SOURCES.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)
+}
+
+pub fn data_source_names() -> Vec<&'static str> {
+    DATA_SOURCES.iter().map(|(k, _)| *k).collect()
+}
 
 pub fn builder(kind: &str) -> Option<BuilderFactory> {
     BUILDERS.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)

@@ -743,30 +743,47 @@ fn iteration_items(v: &Value) -> Result<Vec<(Value, Value)>, String> {
     }
 }
 
-/// Every reference an expression makes to the root scope, as the root name
-/// and the first attribute (`("local", "x")`) with its span. The loader
-/// orders locals and variables by these.
-pub fn references(expr: &Expr) -> Vec<(String, Option<String>, Span)> {
+/// A reference to the root scope, such as `data.debootstrap.base.path`:
+/// the root name (`data`), the static attribute path that follows it
+/// (`["debootstrap", "base", "path"]`, stopping at the first dynamic index),
+/// and its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub root: String,
+    pub path: Vec<String>,
+    pub span: Span,
+}
+
+/// Every reference an expression makes to the root scope. The loader orders
+/// locals and data sources by these.
+pub fn references(expr: &Expr) -> Vec<Reference> {
     let mut out = Vec::new();
     collect_refs(expr, &mut out);
     out
 }
 
-fn collect_refs(expr: &Expr, out: &mut Vec<(String, Option<String>, Span)>) {
+fn collect_refs(expr: &Expr, out: &mut Vec<Reference>) {
     match &expr.kind {
         ExprKind::Literal(_) => {}
-        ExprKind::Variable(name) => out.push((name.clone(), None, expr.span)),
+        ExprKind::Variable(name) => out.push(Reference { root: name.clone(), path: Vec::new(), span: expr.span }),
         ExprKind::Traversal(base, ops) => {
             if let ExprKind::Variable(name) = &base.kind {
-                let attr = match ops.first() {
-                    Some(Traverser::Attr(a, s)) => Some((a.clone(), base.span.to(*s))),
-                    Some(Traverser::Index(Expr { kind: ExprKind::Literal(Value::String(a)), span })) => Some((a.clone(), base.span.to(*span))),
-                    _ => None,
-                };
-                match attr {
-                    Some((a, s)) => out.push((name.clone(), Some(a), s)),
-                    None => out.push((name.clone(), None, base.span)),
+                let mut path = Vec::new();
+                let mut span = base.span;
+                for op in ops {
+                    match op {
+                        Traverser::Attr(a, s) => {
+                            path.push(a.clone());
+                            span = span.to(*s);
+                        }
+                        Traverser::Index(Expr { kind: ExprKind::Literal(Value::String(a)), span: s }) => {
+                            path.push(a.clone());
+                            span = span.to(*s);
+                        }
+                        _ => break,
+                    }
                 }
+                out.push(Reference { root: name.clone(), path, span });
             } else {
                 collect_refs(base, out);
             }
@@ -800,12 +817,12 @@ fn collect_refs(expr: &Expr, out: &mut Vec<(String, Option<String>, Span)>) {
                 collect_refs(e, &mut inner);
             }
             // The iteration variables are not references to the root.
-            out.extend(inner.into_iter().filter(|(n, _, _)| Some(n) != f.key_var.as_ref() && *n != f.value_var));
+            out.extend(inner.into_iter().filter(|r| Some(&r.root) != f.key_var.as_ref() && r.root != f.value_var));
         }
     }
 }
 
-fn collect_template_refs(parts: &[TemplatePart], out: &mut Vec<(String, Option<String>, Span)>) {
+fn collect_template_refs(parts: &[TemplatePart], out: &mut Vec<Reference>) {
     for part in parts {
         match part {
             TemplatePart::Literal(_) => {}
@@ -819,7 +836,7 @@ fn collect_template_refs(parts: &[TemplatePart], out: &mut Vec<(String, Option<S
                 collect_refs(collection, out);
                 let mut inner = Vec::new();
                 collect_template_refs(body, &mut inner);
-                out.extend(inner.into_iter().filter(|(n, _, _)| Some(n) != key_var.as_ref() && n != value_var));
+                out.extend(inner.into_iter().filter(|r| Some(&r.root) != key_var.as_ref() && r.root != *value_var));
             }
         }
     }
@@ -945,11 +962,7 @@ mod tests {
         let sources = SourceMap::new();
         let file = sources.add("e.hcl", "[for x in local.a : x + var.b + local.c[\"k\"]]");
         let expr = parse_expression(&sources, file).unwrap();
-        let refs: Vec<_> = references(&expr).into_iter().map(|(r, a, _)| (r, a)).collect();
-        assert_eq!(refs, vec![
-            ("local".to_string(), Some("a".to_string())),
-            ("var".to_string(), Some("b".to_string())),
-            ("local".to_string(), Some("c".to_string())),
-        ]);
+        let refs: Vec<_> = references(&expr).into_iter().map(|r| format!("{}.{}", r.root, r.path.join("."))).collect();
+        assert_eq!(refs, ["local.a", "var.b", "local.c.k"]);
     }
 }

@@ -93,3 +93,16 @@ pub struct PostProcessed {
 pub trait PostProcessor: Send + Sync {
     async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed>;
 }
+
+/// A data source: `data "TYPE" "NAME" { … }` whose outputs templates read as
+/// `data.TYPE.NAME.*`.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    /// The value before running (for `validate` and `inspect`): the same
+    /// shape as the real outputs, with placeholder strings.
+    fn placeholder(&self) -> bake_lang::Value;
+
+    /// Produces the outputs; may take long (it is cached by the plugin where
+    /// that makes sense).
+    async fn execute(&self, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<bake_lang::Value>;
+}

@@ -1,7 +1,7 @@
 //! `bake build`: load, plan, run every selected build concurrently, and
 //! summarise. Exit 1 when anything failed; the other builds still finish.
 
-use super::{load_options, load_or_report, print_diagnostics};
+use super::{load_options, load_or_report, DataMode, print_diagnostics};
 use crate::cli::{BuildArgs, OnErrorArg};
 use crate::plan::{self, Selection};
 use crate::run::{self, RunOptions};
@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 
 pub fn run(args: BuildArgs) -> i32 {
     let opts = load_options(&args.template, &args.vars, false);
-    let Some(loaded) = load_or_report(&opts) else { return 1 };
+    let Some(loaded) = load_or_report(&opts, DataMode::Execute) else { return 1 };
     let masker = Masker::new(loaded.secrets.clone());
     let selection = Selection { only: args.filter.only.clone(), except: args.filter.except.clone() };
     let builds = match plan::plan(&loaded, &selection) {

@@ -1,7 +1,7 @@
 //! `bake inspect`: the template's variables (sensitive ones masked), locals,
 //! sources and builds with their provisioner and post-processor chains.
 
-use super::{load_options, load_or_report};
+use super::{load_options, load_or_report, DataMode};
 use crate::cli::InspectArgs;
 use crate::load::template::BuildDecl;
 use crate::load::Loaded;
@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 
 pub fn run(args: InspectArgs) -> i32 {
     let opts = load_options(&args.template, &args.vars, false);
-    let Some(loaded) = load_or_report(&opts) else { return 1 };
+    let Some(loaded) = load_or_report(&opts, DataMode::Placeholder) else { return 1 };
     let report = report(&loaded);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());

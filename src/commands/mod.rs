@@ -10,7 +10,10 @@ use crate::cli::{Command, VarArgs};
 use crate::load::{self, LoadOptions, Loaded};
 use crate::ui::Masker;
 use bake_lang::diag::Diagnostics;
-use bake_lang::SourceMap;
+use bake_lang::diag::Diagnostic;
+use bake_lang::eval::EvalBody;
+use bake_lang::{SourceMap, Value};
+use crate::load::template::DataDecl;
 use std::path::Path;
 
 pub fn dispatch(command: Command) -> i32 {
@@ -42,11 +45,20 @@ pub fn load_options(template: &Path, vars: &VarArgs, syntax_only: bool) -> LoadO
     }
 }
 
+/// Whether data sources run while loading (`build`) or stand in with
+/// placeholders (`validate`, `inspect`).
+#[derive(Clone, Copy, PartialEq)]
+pub enum DataMode {
+    Placeholder,
+    Execute,
+}
+
 /// Loads a template, printing its warnings; on error prints the diagnostics
 /// and returns `None`.
-pub fn load_or_report(opts: &LoadOptions) -> Option<Loaded> {
+pub fn load_or_report(opts: &LoadOptions, data: DataMode) -> Option<Loaded> {
     let sources = SourceMap::new();
-    match load::load(opts, &sources) {
+    let resolve = |decl: &DataDecl, body: &EvalBody| resolve_data(decl, body, data);
+    match load::load(opts, &sources, &resolve) {
         Ok(loaded) => {
             print_diagnostics(&loaded.warnings, &loaded.sources, &Masker::new(loaded.secrets.clone()));
             Some(loaded)
@@ -64,4 +76,26 @@ pub fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, masker: &Mask
     for d in diags.iter() {
         eprintln!("{}", masker.mask(&d.render(sources)));
     }
+}
+
+fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> Result<Value, Diagnostics> {
+    let Some(factory) = crate::plugins::data_source(&decl.kind) else {
+        let known = crate::plugins::data_source_names();
+        let list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
+        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind)).at(decl.span);
+        if let Some(s) = bake_lang::diag::suggest(&decl.kind, known.iter().copied()) {
+            d = d.with_help(format!("did you mean \"{s}\"?"));
+        }
+        return Err(d.into());
+    };
+    let source = factory(body, &format!("data \"{}.{}\"", decl.kind, decl.name))?;
+    if mode == DataMode::Placeholder {
+        return Ok(source.placeholder());
+    }
+    let sink = crate::ui::TerminalUi::new(crate::ui::UiOptions::default(), Masker::default());
+    let ui = bake_sdk::Ui::new(&format!("data.{}.{}", decl.kind, decl.name), sink);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Diagnostic::error("Cannot start the runtime", e.to_string()))?;
+    runtime
+        .block_on(source.execute(&ui, &bake_sdk::CancellationToken::new()))
+        .map_err(|e| Diagnostic::error("Data source failed", format!("data \"{}.{}\": {e:#}", decl.kind, decl.name)).at(decl.span).into())
 }

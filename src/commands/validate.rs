@@ -1,13 +1,13 @@
 //! `bake validate`: load, plan and prepare every plugin; touch nothing.
 
-use super::{load_options, load_or_report, print_diagnostics};
+use super::{load_options, load_or_report, DataMode, print_diagnostics};
 use crate::cli::ValidateArgs;
 use crate::plan::{self, Selection};
 use crate::ui::Masker;
 
 pub fn run(args: ValidateArgs) -> i32 {
     let opts = load_options(&args.template, &args.vars, args.syntax_only);
-    let Some(loaded) = load_or_report(&opts) else { return 1 };
+    let Some(loaded) = load_or_report(&opts, DataMode::Placeholder) else { return 1 };
     if args.syntax_only {
         report_ok(args.machine_readable);
         return 0;

@@ -2,6 +2,7 @@
 //! [`Loaded`] template whose variables and locals are evaluated, in
 //! dependency order, with every value's origin kept for diagnostics.
 
+mod locals;
 pub mod template;
 mod values;
 mod version;
@@ -13,6 +14,7 @@ use bake_lang::{SourceMap, Value};
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+pub use locals::DataResolver;
 pub use template::Template;
 
 /// The Packer version whose language bake speaks (`packer.version`, and what
@@ -86,7 +88,7 @@ pub fn parse_files(path: &Path, sources: &SourceMap) -> Result<(Template, Vec<Pa
 
 /// Loads a template; `sources` collects every file read, so that diagnostics
 /// can be rendered whether loading succeeded or not.
-pub fn load(opts: &LoadOptions, sources: &SourceMap) -> Result<Loaded, Diagnostics> {
+pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver) -> Result<Loaded, Diagnostics> {
     let sources = sources.clone();
     let (template, files, root_dir) = parse_files(&opts.path, &sources)?;
     let mut warnings = Diagnostics::new();
@@ -139,7 +141,7 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap) -> Result<Loaded, Diagnosti
     if diags.has_errors() {
         return Err(diags);
     }
-    let locals = values::evaluate_locals(&template, &mut evaluator, &mut diags);
+    let locals = locals::evaluate(&template, &mut evaluator, resolve_data, &mut diags);
     for l in locals.values().filter(|l| l.sensitive) {
         collect_secrets(&l.value, &mut secrets);
     }

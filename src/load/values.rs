@@ -1,11 +1,11 @@
 //! Variable values (with Packer's precedence and type constraints) and locals
 //! (in dependency order, cycles reported).
 
-use super::template::{LocalDecl, Template, VariableDecl};
-use super::{LoadOptions, LocalValue, VariableValue};
+use super::template::{Template, VariableDecl};
+use super::{LoadOptions, VariableValue};
 use bake_lang::ast::Body;
 use bake_lang::diag::{suggest, Diagnostic, Diagnostics};
-use bake_lang::eval::{references, to_bool, Evaluator};
+use bake_lang::eval::{to_bool, Evaluator};
 use bake_lang::source::display_path;
 use bake_lang::types::{self, Type};
 use bake_lang::{Span, Value};
@@ -247,120 +247,5 @@ fn validate(v: &VariableDecl, value: &Value, base: &Evaluator, diags: &mut Diagn
         }
     }
     ok
-}
-
-/// Evaluates locals in dependency order and adds `local` to the evaluator's
-/// root as it goes.
-pub fn evaluate_locals(template: &Template, ev: &mut Evaluator, diags: &mut Diagnostics) -> IndexMap<String, LocalValue> {
-    let by_name: IndexMap<&str, &LocalDecl> = template.locals.iter().map(|l| (l.name.as_str(), l)).collect();
-    let order = match dependency_order(&by_name, diags) {
-        Some(o) => o,
-        None => return IndexMap::new(),
-    };
-    let mut done: BTreeMap<String, Value> = BTreeMap::new();
-    let mut out = IndexMap::new();
-    for name in order {
-        let decl = by_name[name];
-        ev.root.insert("local".into(), Value::Object(done.clone()));
-        match ev.eval(&decl.expr) {
-            Ok(value) => {
-                let sensitive = decl.sensitive.as_ref().is_some_and(|e| matches!(ev.eval(e), Ok(Value::Bool(true))));
-                done.insert(name.to_string(), value.clone());
-                out.insert(name.to_string(), LocalValue { value, sensitive });
-            }
-            Err(d) => diags.push(d),
-        }
-    }
-    ev.root.insert("local".into(), Value::Object(done));
-    // Keep declaration order for display.
-    let mut ordered = IndexMap::new();
-    for l in &template.locals {
-        if let Some(v) = out.shift_remove(&l.name) {
-            ordered.insert(l.name.clone(), v);
-        }
-    }
-    ordered
-}
-
-/// A topological order of locals; reports references to undeclared locals and
-/// cycles.
-fn dependency_order<'a>(locals: &IndexMap<&'a str, &'a LocalDecl>, diags: &mut Diagnostics) -> Option<Vec<&'a str>> {
-    let mut deps: IndexMap<&str, Vec<(&str, Span)>> = IndexMap::new();
-    let mut ok = true;
-    for (name, decl) in locals {
-        let mut list = Vec::new();
-        for (root, attr, span) in references(&decl.expr) {
-            if root != "local" {
-                continue;
-            }
-            let Some(attr) = attr else { continue };
-            match locals.get_key_value(attr.as_str()) {
-                Some((dep, _)) => list.push((*dep, span)),
-                None => {
-                    let mut d = Diagnostic::error("Reference to undeclared local value", format!("A local value with the name \"{attr}\" has not been declared.")).at(span);
-                    if let Some(s) = suggest(&attr, locals.keys().copied()) {
-                        d = d.with_help(format!("did you mean \"{s}\"?"));
-                    }
-                    diags.push(d);
-                    ok = false;
-                }
-            }
-        }
-        deps.insert(name, list);
-    }
-    if !ok {
-        return None;
-    }
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Visiting,
-        Done,
-    }
-    let mut marks: BTreeMap<&str, Mark> = locals.keys().map(|k| (*k, Mark::New)).collect();
-    let mut order = Vec::new();
-    fn visit<'a>(
-        n: &'a str,
-        deps: &IndexMap<&'a str, Vec<(&'a str, Span)>>,
-        marks: &mut BTreeMap<&'a str, Mark>,
-        stack: &mut Vec<&'a str>,
-        order: &mut Vec<&'a str>,
-        locals: &IndexMap<&'a str, &'a LocalDecl>,
-        diags: &mut Diagnostics,
-    ) -> bool {
-        match marks[n] {
-            Mark::Done => return true,
-            Mark::Visiting => {
-                let start = stack.iter().position(|s| *s == n).unwrap_or(0);
-                let mut cycle: Vec<String> = stack[start..].iter().map(|s| format!("local.{s}")).collect();
-                cycle.push(format!("local.{n}"));
-                diags.push(
-                    Diagnostic::error("Cycle in local values", format!("These locals refer to each other in a loop: {}.", cycle.join(" → ")))
-                        .at(locals[n].span)
-                        .with_help("break the loop by computing one of them without the others"),
-                );
-                return false;
-            }
-            Mark::New => {}
-        }
-        marks.insert(n, Mark::Visiting);
-        stack.push(n);
-        for (d, _) in &deps[n] {
-            if !visit(d, deps, marks, stack, order, locals, diags) {
-                return false;
-            }
-        }
-        stack.pop();
-        marks.insert(n, Mark::Done);
-        order.push(n);
-        true
-    }
-    for name in locals.keys() {
-        let mut stack = Vec::new();
-        if !visit(name, &deps, &mut marks, &mut stack, &mut order, locals, diags) {
-            return None;
-        }
-    }
-    Some(order)
 }
 
