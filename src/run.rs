@@ -149,15 +149,17 @@ impl EngineHook<'_> {
             };
             step.finish(result.is_ok());
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    if self.info.debug {
+                        pause_for_debug(ui).await;
+                    }
+                    return Ok(());
+                }
                 Err(e) if attempt < p.max_retries && !self.info.cancel.is_cancelled() => {
                     attempt += 1;
                     ui.error(format!("Provisioner {label} failed ({e:#}); retrying ({attempt} of {})", p.max_retries));
                 }
                 Err(e) => return Err(e.context(format!("provisioner {label} failed"))),
-            }
-            if self.info.debug {
-                pause_for_debug(ui).await;
             }
         }
     }

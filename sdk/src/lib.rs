@@ -6,8 +6,10 @@ pub mod artifact;
 pub mod communicator;
 pub mod config;
 pub mod duration;
+pub mod journal;
 pub mod placeholders;
 pub mod plugin;
+pub mod steps;
 pub mod ui;
 
 pub use artifact::{Artifact, ArtifactFile};

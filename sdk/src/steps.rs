@@ -1,0 +1,229 @@
+//! Builders as a readable list of steps, each with its cleanup (the idea of
+//! Packer's multistep, with Rust types). Cleanups run in reverse order on
+//! success, on failure and on cancellation (Ctrl-C), for every step that was
+//! started — the failed one included, since it may have half-created
+//! something. `-on-error=abort` leaves everything for inspection (the journal
+//! still knows it, so `bake cleanup` can remove it later); `-on-error=ask`
+//! asks; `-debug` pauses between steps.
+
+use crate::plugin::{BuildInfo, OnError};
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait Step<S: Send>: Send + Sync {
+    /// Shown in progress lines: "Starting the VM", "Waiting for SSH".
+    fn name(&self) -> String;
+
+    /// Does the work. Must record what it creates in `state` (and the
+    /// journal) *before* awaiting anything that could be cancelled.
+    async fn run(&self, state: &mut S, build: &BuildInfo) -> anyhow::Result<()>;
+
+    /// Undoes what `run` created; runs even after `run` failed part-way.
+    async fn cleanup(&self, _state: &mut S, _build: &BuildInfo) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the user chose after a failed step under `-on-error=ask`.
+enum Choice {
+    Cleanup,
+    Abort,
+    Retry,
+}
+
+/// Runs the steps in order and then cleans up. Returns the first error.
+pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S>>], state: &mut S, build: &BuildInfo) -> anyhow::Result<()> {
+    let mut started = 0;
+    let mut failure: Option<anyhow::Error> = None;
+    let mut i = 0;
+    while i < steps.len() {
+        let step = &steps[i];
+        if build.cancel.is_cancelled() {
+            failure = Some(anyhow::anyhow!("cancelled"));
+            break;
+        }
+        started = started.max(i + 1);
+        let timer = build.ui.step(step.name());
+        let result = tokio::select! {
+            r = step.run(state, build) => r,
+            _ = build.cancel.cancelled() => Err(anyhow::anyhow!("cancelled during: {}", step.name())),
+        };
+        timer.finish(result.is_ok());
+        match result {
+            Ok(()) => {
+                if build.debug && i + 1 < steps.len() {
+                    pause(build, &format!("Step \"{}\" done; press Enter for \"{}\"", step.name(), steps[i + 1].name())).await;
+                }
+                i += 1;
+            }
+            Err(e) => {
+                let e = e.context(format!("step \"{}\" failed", step.name()));
+                if build.on_error == OnError::Ask && !build.cancel.is_cancelled() {
+                    match ask(build, &e).await {
+                        Choice::Retry => continue,
+                        Choice::Abort => return Err(leave_for_inspection(build, e)),
+                        Choice::Cleanup => {}
+                    }
+                } else if build.on_error == OnError::Abort && !build.cancel.is_cancelled() {
+                    return Err(leave_for_inspection(build, e));
+                }
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    for step in steps[..started].iter().rev() {
+        if let Err(e) = step.cleanup(state, build).await {
+            build.ui.error(format!("Cleanup of \"{}\" failed: {e:#}", step.name()));
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn leave_for_inspection(build: &BuildInfo, e: anyhow::Error) -> anyhow::Error {
+    build.ui.error("-on-error=abort: leaving the machine and its files for inspection; `bake cleanup` removes them");
+    e
+}
+
+async fn ask(build: &BuildInfo, e: &anyhow::Error) -> Choice {
+    build.ui.error(format!("{e:#}"));
+    build.ui.say("[c] Clean up and exit, [a] abort without cleanup, [r] retry the step:");
+    let answer = read_line().await;
+    match answer.trim() {
+        "a" | "A" => Choice::Abort,
+        "r" | "R" => Choice::Retry,
+        // No terminal (EOF) or anything else: the safe default.
+        _ => Choice::Cleanup,
+    }
+}
+
+async fn pause(build: &BuildInfo, msg: &str) {
+    build.ui.say(msg);
+    tokio::select! {
+        _ = read_line() => {}
+        _ = build.cancel.cancelled() => {}
+    }
+}
+
+async fn read_line() -> String {
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        line
+    })
+    .await
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::{RecordingSink, Ui};
+    use std::sync::Arc;
+
+    struct Record {
+        name: &'static str,
+        fail: bool,
+    }
+
+    #[async_trait]
+    impl Step<Vec<String>> for Record {
+        fn name(&self) -> String {
+            self.name.to_string()
+        }
+        async fn run(&self, state: &mut Vec<String>, _: &BuildInfo) -> anyhow::Result<()> {
+            state.push(format!("run {}", self.name));
+            if self.fail {
+                anyhow::bail!("{} broke", self.name);
+            }
+            Ok(())
+        }
+        async fn cleanup(&self, state: &mut Vec<String>, _: &BuildInfo) -> anyhow::Result<()> {
+            state.push(format!("cleanup {}", self.name));
+            Ok(())
+        }
+    }
+
+    fn info(on_error: OnError) -> BuildInfo {
+        BuildInfo {
+            name: "t".into(),
+            builder_type: "test".into(),
+            source_name: "t".into(),
+            ui: Ui::new("t", Arc::new(RecordingSink::default())),
+            cancel: Default::default(),
+            debug: false,
+            force: false,
+            on_error,
+            template_dir: ".".into(),
+            run_uuid: "u".into(),
+        }
+    }
+
+    fn steps(fail_at: Option<usize>) -> Vec<Box<dyn Step<Vec<String>>>> {
+        ["a", "b", "c"].iter().enumerate().map(|(i, n)| Box::new(Record { name: n, fail: Some(i) == fail_at }) as Box<dyn Step<Vec<String>>>).collect()
+    }
+
+    #[tokio::test]
+    async fn cleans_up_in_reverse_on_success_and_failure() {
+        let mut log = Vec::new();
+        run_steps(&steps(None), &mut log, &info(OnError::Cleanup)).await.unwrap();
+        assert_eq!(log, ["run a", "run b", "run c", "cleanup c", "cleanup b", "cleanup a"]);
+
+        let mut log = Vec::new();
+        let err = run_steps(&steps(Some(1)), &mut log, &info(OnError::Cleanup)).await.unwrap_err();
+        assert!(format!("{err:#}").contains("b broke"));
+        assert_eq!(log, ["run a", "run b", "cleanup b", "cleanup a"]);
+    }
+
+    #[tokio::test]
+    async fn abort_leaves_everything() {
+        let mut log = Vec::new();
+        run_steps(&steps(Some(1)), &mut log, &info(OnError::Abort)).await.unwrap_err();
+        assert_eq!(log, ["run a", "run b"]);
+    }
+
+    #[tokio::test]
+    async fn cancellation_still_cleans_up() {
+        let build = info(OnError::Cleanup);
+        build.cancel.cancel();
+        let mut log = Vec::new();
+        assert!(run_steps(&steps(None), &mut log, &build).await.is_err());
+        assert!(log.is_empty(), "nothing ran, so nothing to clean: {log:?}");
+    }
+
+    struct Hang;
+
+    #[async_trait]
+    impl Step<Vec<String>> for Hang {
+        fn name(&self) -> String {
+            "hang".into()
+        }
+        async fn run(&self, state: &mut Vec<String>, _: &BuildInfo) -> anyhow::Result<()> {
+            state.push("run hang".into());
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+        async fn cleanup(&self, state: &mut Vec<String>, _: &BuildInfo) -> anyhow::Result<()> {
+            state.push("cleanup hang".into());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn cancelling_a_running_step_cleans_it_up() {
+        let build = info(OnError::Cleanup);
+        let cancel = build.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            cancel.cancel();
+        });
+        let steps: Vec<Box<dyn Step<Vec<String>>>> = vec![Box::new(Record { name: "a", fail: false }), Box::new(Hang), Box::new(Record { name: "c", fail: false })];
+        let mut log = Vec::new();
+        let err = run_steps(&steps, &mut log, &build).await.unwrap_err();
+        assert!(format!("{err:#}").contains("cancelled during: hang"), "{err:#}");
+        assert_eq!(log, ["run a", "run hang", "cleanup hang", "cleanup a"]);
+    }
+}
