@@ -23,6 +23,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Write a starter template.
     Init(InitArgs),
+    /// Remove what crashed or killed runs left behind (VMs, temp files, cloud resources).
+    Cleanup(CleanupArgs),
     /// Print bake's version and the Packer version whose language it speaks.
     Version,
     /// Print a shell completion script.
@@ -136,6 +138,13 @@ pub struct FmtArgs {
     /// Also format files in subdirectories.
     #[arg(long)]
     pub recursive: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CleanupArgs {
+    /// Only list what would be removed.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -20,6 +20,7 @@ pub struct RunOptions {
     pub force: bool,
     pub template_dir: PathBuf,
     pub run_uuid: String,
+    pub journal: Arc<bake_sdk::journal::Journal>,
 }
 
 pub struct BuildOutcome {
@@ -67,6 +68,7 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
         on_error: opts.on_error,
         template_dir: opts.template_dir.clone(),
         run_uuid: opts.run_uuid.clone(),
+        journal: opts.journal.clone(),
     };
     if cancel.is_cancelled() {
         return BuildOutcome { name: build.name, artifacts: Vec::new(), error: Some("cancelled".into()), elapsed: Duration::ZERO };

@@ -69,6 +69,12 @@ impl Journal {
         Ok(journal)
     }
 
+    /// Opens an existing journal to record releases (for `bake cleanup`).
+    pub fn reopen(path: &Path) -> std::io::Result<Journal> {
+        let file = OpenOptions::new().append(true).open(path)?;
+        Ok(Journal { path: path.to_path_buf(), file: Mutex::new(file), next: AtomicU64::new(u64::MAX / 2) })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

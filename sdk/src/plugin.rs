@@ -34,6 +34,8 @@ pub struct BuildInfo {
     pub template_dir: PathBuf,
     /// The same for every build of one run (`packer_run_uuid`).
     pub run_uuid: String,
+    /// Where every external resource is recorded before it is created.
+    pub journal: std::sync::Arc<crate::journal::Journal>,
 }
 
 /// Packer's `-on-error` choices.

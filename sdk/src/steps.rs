@@ -159,7 +159,13 @@ mod tests {
             on_error,
             template_dir: ".".into(),
             run_uuid: "u".into(),
+            journal: test_journal(),
         }
+    }
+
+    fn test_journal() -> Arc<crate::journal::Journal> {
+        let dir = std::env::temp_dir().join(format!("bake-steps-test-{}", std::process::id()));
+        Arc::new(crate::journal::Journal::create(&dir, &format!("{:?}", std::thread::current().id())).unwrap())
     }
 
     fn steps(fail_at: Option<usize>) -> Vec<Box<dyn Step<Vec<String>>>> {

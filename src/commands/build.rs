@@ -27,6 +27,15 @@ pub fn run(args: BuildArgs) -> i32 {
     }
     let color = args.color && !args.machine_readable && std::io::stderr().is_terminal();
     let ui = TerminalUi::new(UiOptions { machine_readable: args.machine_readable, color, timestamps: args.timestamp_ui }, masker);
+    let run_uuid = uuid::Uuid::new_v4().to_string();
+    let journal = match bake_sdk::journal::Journal::create(&bake_sdk::journal::state_dir(), &run_uuid) {
+        Ok(j) => std::sync::Arc::new(j),
+        Err(e) => {
+            eprintln!("Error: cannot write the journal in {}: {e}", bake_sdk::journal::state_dir().display());
+            eprintln!("Help: set BAKE_STATE_DIR to a writable directory");
+            return 1;
+        }
+    };
     let run_opts = RunOptions {
         parallel_builds: args.parallel_builds,
         on_error: match args.on_error {
@@ -38,7 +47,8 @@ pub fn run(args: BuildArgs) -> i32 {
         debug: args.debug,
         force: args.force,
         template_dir: loaded.root_dir.clone(),
-        run_uuid: uuid::Uuid::new_v4().to_string(),
+        run_uuid,
+        journal: journal.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -58,7 +68,13 @@ pub fn run(args: BuildArgs) -> i32 {
         });
         run::run_all(builds, &run_opts, ui.clone(), cancel.clone()).await
     });
+    drop(run_opts);
     summarise(&ui, &outcomes);
+    if let Ok(journal) = std::sync::Arc::try_unwrap(journal) {
+        if let Err(e) = journal.finish() {
+            eprintln!("Warning: cannot tidy the journal: {e}");
+        }
+    }
     let failed = outcomes.iter().any(|o| o.error.is_some());
     if failed || cancel.is_cancelled() { 1 } else { 0 }
 }

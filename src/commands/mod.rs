@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod build;
+mod cleanup;
 mod fmt;
 mod init;
 mod inspect;
@@ -23,6 +24,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Inspect(a) => inspect::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Init(a) => init::run(a),
+        Command::Cleanup(a) => cleanup::run(a),
         Command::Version => {
             println!("bake {} (speaks the template language of Packer {})", env!("CARGO_PKG_VERSION"), load::PACKER_COMPAT_VERSION);
             0

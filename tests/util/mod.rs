@@ -54,6 +54,8 @@ impl TestDir {
                 cmd.env_remove(k);
             }
         }
+        // Journals go to the test's own directory, not the user's.
+        cmd.env("BAKE_STATE_DIR", self.path.join(".bake-state"));
         cmd.envs(env.iter().copied());
         cmd
     }
