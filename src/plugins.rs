@@ -21,7 +21,7 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("shell-local", bake_shell_local::prepare_post_processor),
 ];
 
-const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[];
+const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare)];
 
 pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
     DATA_SOURCES.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)
