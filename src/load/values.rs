@@ -118,7 +118,7 @@ pub fn evaluate_variables(
                     let shown = if sensitive { "<sensitive>".to_string() } else { c.value.to_string() };
                     let d = Diagnostic::error(
                         "Invalid value for variable",
-                        format!("The value {shown} for \"{}\" (from {}) does not fit its type {ty:?}: {m}.", v.name, c.origin),
+                        format!("The value {shown} for \"{}\" (from {}) does not fit its type {ty}: {m}.", v.name, c.origin),
                     );
                     diags.push(match c.span {
                         Some(s) => d.at(s),
@@ -131,7 +131,7 @@ pub fn evaluate_variables(
         };
         if validate(v, &value, base, diags) {
             let description = v.description.as_ref().and_then(|e| default_eval.eval(e).ok()).and_then(|d| d.as_str().map(str::to_string));
-            out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| format!("{t:?}")), origin: c.origin });
+            out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| t.to_string()), origin: c.origin });
         }
     }
     out

@@ -100,8 +100,6 @@ pub(crate) fn arity(name: &str, args: &[Value], min: usize, max: Option<usize>) 
         Some(m) => format!("{min} to {m}"),
         None => format!("at least {min}"),
     };
-    Err(FuncError::new(format!(
-        "function \"{name}\" expects {expected} argument{}, but got {n}",
-        if expected == "1" { "" } else { "s" }
-    )))
+    let plural = if min == 1 && max == Some(1) { "" } else { "s" };
+    Err(FuncError::new(format!("function \"{name}\" expects {expected} argument{plural}, but got {n}")))
 }
