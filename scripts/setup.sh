@@ -1,15 +1,50 @@
 #!/usr/bin/env bash
 # Installs what bake's tests and examples need on a fresh Debian machine.
-# Idempotent: does nothing that is already done.
+# Idempotent: installs only what is missing, so a second run costs a second.
 set -euo pipefail
 
-need_apt=()
-for tool in tar gzip; do
-  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# command → Debian package providing it. qemu-system-x86 is installed on its
+# own first: on machines with a backported qemu-utils it replaces it with the
+# matching version, so qemu-utils is asked for after it.
+declare -A packages=(
+  [qemu-system-x86_64]=qemu-system-x86
+  [qemu-img]=qemu-utils
+  [mmdebstrap]=mmdebstrap
+  [xorriso]=xorriso
+  [mkfs.vfat]=dosfstools
+  [mcopy]=mtools
+  [sfdisk]=fdisk
+  [sshd]=openssh-server
+  [ssh-keygen]=openssh-client
+  [busybox]=busybox-static
+  [cpio]=cpio
+  [tar]=tar
+  [gzip]=gzip
+  [zstd]=zstd
+  [hyperfine]=hyperfine
+)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd hyperfine)
+
+missing=()
+for cmd in "${order[@]}"; do
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
 done
-if ((${#need_apt[@]})); then
-  echo "setup: installing ${need_apt[*]}" >&2
+[[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]] || missing+=(ovmf)
+# The kernel the boot_command test boots with its own initramfs.
+compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  for pkg in "${missing[@]}"; do
+    # One at a time: qemu-system-x86 may swap qemu-utils' version.
+    apt_install "$pkg"
+  done
+  # Re-check: a package swap above can remove an earlier tool.
+  PATH="$PATH:/usr/sbin" command -v qemu-img >/dev/null || apt_install qemu-utils
 fi
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust (rustup) first" >&2; exit 1; }

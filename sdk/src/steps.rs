@@ -32,7 +32,7 @@ enum Choice {
 }
 
 /// Runs the steps in order and then cleans up. Returns the first error.
-pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S>>], state: &mut S, build: &BuildInfo) -> anyhow::Result<()> {
+pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, build: &BuildInfo) -> anyhow::Result<()> {
     let mut started = 0;
     let mut failure: Option<anyhow::Error> = None;
     let mut i = 0;

@@ -1,0 +1,180 @@
+//! The qemu command line: Packer's defaults, then `qemuargs` merged over them
+//! as Packer merges them — a switch the user gives replaces *all* default
+//! values of that switch; a switch given with no value is passed bare. Unlike
+//! Packer (whose order follows Go map iteration), the order is fixed.
+
+use crate::config::Prepared;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Everything the command line depends on besides the configuration.
+pub struct Machine {
+    pub accelerator: String,
+    pub disks: Vec<PathBuf>,
+    /// ISO images to attach as CD-ROMs, in order (the installer first).
+    pub cdroms: Vec<PathBuf>,
+    /// The firmware code and this VM's copy of the variable store.
+    pub efi: Option<(PathBuf, PathBuf)>,
+    pub qmp_socket: PathBuf,
+    pub serial_log: PathBuf,
+    pub pidfile: PathBuf,
+    /// Host port forwarded to the guest's SSH port (`None`: no forward).
+    pub ssh_host_port: Option<u16>,
+    pub vnc_port: Option<u16>,
+    /// Values for `{{ .Name }}` placeholders in qemuargs.
+    pub template_values: BTreeMap<&'static str, String>,
+}
+
+pub fn command_line(p: &Prepared, vm_name: &str, m: &Machine) -> Result<Vec<String>, String> {
+    let c = &p.config;
+    let mut defaults: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |k: &str, v: String| match defaults.iter_mut().find(|(key, _)| key == k) {
+        Some((_, vals)) => vals.push(v),
+        None => defaults.push((k.to_string(), vec![v])),
+    };
+    add("-name", vm_name.to_string());
+    add("-machine", if m.accelerator == "none" { format!("type={}", c.machine_type) } else { format!("type={},accel={}", c.machine_type, m.accelerator) });
+    add("-m", format!("{}M", if c.memory < 10 { 512 } else { c.memory }));
+    add("-smp", smp(c.cpus, c.sockets, c.cores, c.threads));
+    if let Some(cpu) = &c.cpu_model {
+        add("-cpu", cpu.clone());
+    }
+    if m.efi.is_none() {
+        add("-boot", if c.disk_image { "c".into() } else { "once=d".into() });
+    }
+    add("-qmp", format!("unix:{},server,nowait", m.qmp_socket.display()));
+    add(
+        "-netdev",
+        match m.ssh_host_port {
+            Some(hp) => format!("user,id=user.0,hostfwd=tcp:127.0.0.1:{hp}-:{}", c.ssh_port),
+            None => "user,id=user.0".into(),
+        },
+    );
+    if let Some(vnc) = m.vnc_port {
+        add("-vnc", format!("{}:{}", c.vnc_bind_address, vnc - 5900));
+    }
+    if let Some(d) = display(c.headless, c.display.as_deref(), c.use_default_display) {
+        add("-display", d);
+    }
+    if let Some(fw) = &c.firmware {
+        add("-bios", fw.clone());
+    }
+    let scsi = c.disk_interface == "virtio-scsi";
+    if scsi {
+        add("-device", "virtio-scsi-pci,id=scsi0".into());
+        for i in 0..m.disks.len() {
+            add("-device", format!("scsi-hd,bus=scsi0.0,drive=drive{i}"));
+        }
+    }
+    add("-device", format!("{},netdev=user.0", c.net_device));
+    for (i, disk) in m.disks.iter().enumerate() {
+        let mut d = if scsi {
+            format!("if=none,file={},id=drive{i},cache={},discard={},format={}", disk.display(), c.disk_cache, c.disk_discard, c.format)
+        } else {
+            format!("file={},if={},cache={},discard={},format={}", disk.display(), c.disk_interface, c.disk_cache, c.disk_discard, c.format)
+        };
+        if c.disk_detect_zeroes != "off" {
+            d.push_str(&format!(",detect-zeroes={}", c.disk_detect_zeroes));
+        }
+        add("-drive", d);
+    }
+    for cd in &m.cdroms {
+        add("-drive", format!("file={},media=cdrom,readonly=on", cd.display()));
+    }
+    if let Some((code, vars)) = &m.efi {
+        add("-drive", format!("file={},if=pflash,unit=0,format=raw,readonly=on", code.display()));
+        add("-drive", format!("file={},if=pflash,unit=1,format=raw", vars.display()));
+    }
+    add("-serial", format!("file:{}", m.serial_log.display()));
+    add("-pidfile", m.pidfile.display().to_string());
+
+    // The user's qemuargs, rendered and grouped by switch.
+    let mut user: Vec<(String, Vec<String>)> = Vec::new();
+    for row in &c.qemuargs {
+        let rendered: Vec<String> = row.iter().map(|a| bake_sdk::placeholders::render(a, &m.template_values)).collect::<Result<_, _>>()?;
+        let (key, rest) = rendered.split_first().ok_or("an empty qemuargs entry")?;
+        let value = rest.concat();
+        let entry = match user.iter_mut().position(|(k, _)| k == key) {
+            Some(i) => &mut user[i].1,
+            None => {
+                user.push((key.clone(), Vec::new()));
+                &mut user.last_mut().expect("just pushed").1
+            }
+        };
+        if !value.is_empty() {
+            entry.push(value);
+        }
+    }
+    let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, v) in defaults {
+        match user.iter().position(|(uk, _)| *uk == k) {
+            Some(i) => merged.push(user.remove(i)),
+            None => merged.push((k, v)),
+        }
+    }
+    merged.extend(user);
+    // Packer keeps the network device even when the user replaces -device.
+    if let Some((_, devices)) = merged.iter_mut().find(|(k, _)| k == "-device") {
+        if !devices.concat().contains(&c.net_device) {
+            devices.push(format!("{},netdev=user.0", c.net_device));
+        }
+    }
+    let mut argv = Vec::new();
+    for (k, vals) in merged {
+        if vals.is_empty() {
+            argv.push(k);
+        }
+        for v in vals {
+            argv.push(k.clone());
+            argv.push(v);
+        }
+    }
+    Ok(argv)
+}
+
+/// Packer's `-smp` rule: cpus, capped at sockets × cores × threads when
+/// those are given.
+pub fn smp(cpus: Option<u32>, sockets: Option<u32>, cores: Option<u32>, threads: Option<u32>) -> String {
+    let parts = [sockets, cores, threads];
+    let given: Vec<u32> = parts.iter().flatten().copied().filter(|n| *n > 0).collect();
+    let max: u32 = if given.is_empty() { 0 } else { given.iter().product() };
+    let mut n = cpus.unwrap_or(0);
+    if n == 0 {
+        n = if max == 0 { 1 } else { max };
+    } else if max != 0 && n > max {
+        n = max;
+    }
+    let mut s = n.to_string();
+    for (name, v) in [("sockets", sockets), ("cores", cores), ("threads", threads)] {
+        if let Some(v) = v.filter(|v| *v > 0) {
+            s.push_str(&format!(",{name}={v}"));
+        }
+    }
+    s
+}
+
+/// No window unless one is wanted and possible: headless, or no X display.
+fn display(headless: bool, display: Option<&str>, use_default: bool) -> Option<String> {
+    if headless || use_default || std::env::var_os("DISPLAY").is_none() {
+        return None;
+    }
+    match display {
+        Some("none") => None,
+        Some(d) => Some(d.to_string()),
+        None => Some("gtk".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smp_follows_packer() {
+        assert_eq!(smp(None, None, None, None), "1");
+        assert_eq!(smp(Some(2), None, None, None), "2");
+        assert_eq!(smp(Some(2), Some(1), None, None), "1,sockets=1");
+        assert_eq!(smp(None, Some(2), Some(5), Some(2)), "20,sockets=2,cores=5,threads=2");
+        assert_eq!(smp(Some(8), Some(2), Some(2), None), "4,sockets=2,cores=2");
+    }
+}

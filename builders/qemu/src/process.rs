@@ -1,0 +1,65 @@
+//! The qemu process: started with a pid file recorded in the journal first,
+//! so that `bake cleanup` can stop it after a crash; stopped politely (QMP
+//! `quit`), then firmly.
+
+use bake_sdk::journal::{EntryId, Journal, Resource};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+pub struct QemuProcess {
+    pub child: tokio::process::Child,
+    pub journal_id: EntryId,
+    pub pidfile: PathBuf,
+}
+
+impl QemuProcess {
+    /// Starts qemu with `args`; its stdout and stderr go to `log`.
+    pub async fn start(binary: &str, args: &[String], log: &Path, pidfile: &Path, journal: &Journal, build: &str) -> anyhow::Result<QemuProcess> {
+        let journal_id = journal.record(build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: None, what: "qemu".into() })?;
+        let log_file = std::fs::File::create(log)?;
+        let child = tokio::process::Command::new(binary)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .kill_on_drop(true)
+            // Its own process group: a Ctrl-C at the terminal reaches bake,
+            // which then shuts qemu down in order, instead of killing it
+            // under our feet.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| {
+                let _ = journal.release(journal_id);
+                anyhow::anyhow!("cannot start {binary} ({e}); install it with: apt-get install qemu-system-x86")
+            })?;
+        if let Some(pid) = child.id() {
+            journal.update(journal_id, build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: Some(pid), what: "qemu".into() })?;
+        }
+        Ok(QemuProcess { child, journal_id, pidfile: pidfile.to_path_buf() })
+    }
+
+    /// Waits for qemu to exit by itself, up to `timeout`.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)
+    }
+
+    pub fn has_exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Stops qemu: SIGTERM, then SIGKILL after a grace period.
+    pub async fn stop(&mut self, journal: &Journal) {
+        if self.has_exited().is_none() {
+            if let Some(pid) = self.child.id() {
+                // SAFETY: kill(2) on our own child's pid; no memory involved.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            }
+            if self.wait_exit(Duration::from_secs(5)).await.is_none() {
+                let _ = self.child.kill().await;
+            }
+        }
+        let _ = std::fs::remove_file(&self.pidfile);
+        let _ = journal.release(self.journal_id);
+    }
+}
