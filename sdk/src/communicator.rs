@@ -9,7 +9,11 @@ use std::path::Path;
 pub trait Communicator: Send + Sync {
     /// Runs `command` through the remote shell, streaming each output line to
     /// `output`, and returns its exit status.
-    async fn run(&self, command: &str, output: &mut (dyn FnMut(Stream, &str) + Send)) -> anyhow::Result<i32>;
+    ///
+    /// (The `for<'a>` is spelled out because `#[async_trait]` would otherwise
+    /// tie the line's lifetime to the call, and no implementation could pass
+    /// a line from its own buffer.)
+    async fn run(&self, command: &str, output: &mut (dyn for<'a> FnMut(Stream, &'a str) + Send)) -> anyhow::Result<i32>;
 
     /// Writes `data` to the remote path `dst` with the given mode.
     async fn upload(&self, data: &[u8], dst: &str, mode: u32) -> anyhow::Result<()>;

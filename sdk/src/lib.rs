@@ -9,6 +9,7 @@ pub mod duration;
 pub mod journal;
 pub mod placeholders;
 pub mod plugin;
+pub mod ssh;
 pub mod steps;
 pub mod ui;
 
