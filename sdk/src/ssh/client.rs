@@ -23,6 +23,22 @@ pub struct SshCommunicator {
     state: Mutex<State>,
     /// Held while reconnecting, so concurrent callers reconnect once.
     reconnecting: tokio::sync::Mutex<()>,
+    /// One permit per open channel: OpenSSH allows 10 per connection
+    /// (`MaxSessions`) and refuses more, so concurrent callers queue here.
+    channels: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many channels bake keeps open at once on one connection: below
+/// OpenSSH's default `MaxSessions` of 10, with room for channels that are
+/// closing but not yet gone on the server's side.
+const MAX_CHANNELS: usize = 8;
+
+/// A channel, with the session it belongs to and its place in the queue.
+pub(crate) struct Lease {
+    pub(crate) channel: russh::Channel<russh::client::Msg>,
+    pub(crate) session: Arc<Session>,
+    /// Returned to the queue when dropped.
+    pub(crate) permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 struct State {
@@ -46,6 +62,7 @@ impl SshCommunicator {
             hint,
             state: Mutex::new(State { session: Some(Arc::new(session)), closed: false }),
             reconnecting: tokio::sync::Mutex::new(()),
+            channels: Arc::new(tokio::sync::Semaphore::new(MAX_CHANNELS)),
         }
     }
 
@@ -111,6 +128,32 @@ impl SshCommunicator {
         self.current().ok_or_else(|| SshError::Closed(self.cfg.address()))
     }
 
+    /// Opens a session channel, waiting for a free slot and, briefly, for a
+    /// server that refuses one because its session limit is reached.
+    pub(crate) async fn open_channel(&self) -> Result<Lease, SshError> {
+        let permit = tokio::select! {
+            p = self.channels.clone().acquire_owned() => p.map_err(|_| SshError::Closed(self.address()))?,
+            _ = self.cancel.cancelled() => return Err(SshError::Cancelled("waiting for an SSH channel")),
+        };
+        let session = self.session().await?;
+        let mut delay = Duration::from_millis(50);
+        for attempt in 0.. {
+            match session.handle.channel_open_session().await {
+                Ok(channel) => return Ok(Lease { channel, session, permit }),
+                Err(_) if session.is_closed() => {
+                    let detail = session.disconnect_reason().unwrap_or_default();
+                    return Err(SshError::Disconnected { address: self.address(), detail });
+                }
+                Err(russh::Error::ChannelOpenFailure(_)) if attempt < 6 => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(SshError::Refused(format!("the SSH server at {} would not open a channel: {e}", self.address()))),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
     /// Runs `command` with extra environment variables. Each variable is
     /// first offered as an SSH `env` request; sshd accepts only the names
     /// its `AcceptEnv` lists (usually just `LANG` and `LC_*`), so each one
@@ -118,8 +161,8 @@ impl SshCommunicator {
     /// `export NAME='value'; `, quoted for a POSIX shell. Either way the
     /// command sees them.
     pub async fn run_with_env(&self, command: &str, env: &[(String, String)], output: &mut (dyn FnMut(Stream, &str) + Send)) -> anyhow::Result<i32> {
-        let session = self.session().await?;
-        Ok(exec::run(&session, &self.cfg.address(), command, env, output, &self.cancel).await?)
+        let lease = self.open_channel().await?;
+        Ok(exec::run(lease, &self.cfg.address(), command, env, output, &self.cancel).await?)
     }
 
     /// Says goodbye to the server. Later calls fail with [`SshError::Closed`].

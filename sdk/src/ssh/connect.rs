@@ -128,14 +128,16 @@ pub(crate) async fn establish(
         if reached >= cfg.handshake_attempts.max(1) {
             return Err(give_up(GiveUpReason::HandshakeAttempts(cfg.handshake_attempts.max(1))));
         }
-        // A refusal may be cloud-init not having installed the key yet:
-        // give it time rather than hammering sshd (Packer waits too).
-        let pause = if auth_refused { MAX_RETRY_DELAY } else { delay };
-        if Instant::now() + pause >= deadline {
+        let now = Instant::now();
+        if now >= deadline {
             return Err(give_up(GiveUpReason::Timeout(timeout)));
         }
+        // A refusal may be cloud-init not having installed the key yet:
+        // give it time rather than hammering sshd (Packer waits too). The
+        // last pause is cut short so that one attempt falls on the deadline.
+        let pause = if auth_refused { MAX_RETRY_DELAY } else { delay };
         tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
+            _ = tokio::time::sleep(pause.min(deadline - now)) => {}
             _ = cancel.cancelled() => return Err(SshError::Cancelled("connecting over SSH")),
         }
         delay = (delay * 2).min(MAX_RETRY_DELAY);

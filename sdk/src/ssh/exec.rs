@@ -1,6 +1,7 @@
 //! Running one command on its own channel: environment, streamed output
 //! lines, exit status or signal.
 
+use super::client::Lease;
 use super::connect::Session;
 use super::SshError;
 use crate::ui::Stream;
@@ -8,7 +9,7 @@ use russh::{ChannelMsg, Sig};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) async fn run(
-    session: &Session,
+    lease: Lease,
     address: &str,
     command: &str,
     env: &[(String, String)],
@@ -23,10 +24,8 @@ pub(crate) async fn run(
         }
     }
     let lost = |detail: String| SshError::Disconnected { address: address.to_string(), detail };
-    let mut channel = match session.handle.channel_open_session().await {
-        Ok(c) => c,
-        Err(e) => return Err(open_error(session, address, e).await),
-    };
+    let Lease { mut channel, session, .. } = lease;
+    let session = &*session;
 
     // Offer every variable as an `env` request, then read the replies, which
     // come in order: one round trip for all of them.
@@ -94,14 +93,6 @@ pub(crate) async fn run(
         // OpenSSH always reports a status or a signal before closing the
         // channel: without one, the connection went away under the command.
         None => Err(lost(disconnect_detail(session).await)),
-    }
-}
-
-async fn open_error(session: &Session, address: &str, e: russh::Error) -> SshError {
-    if session.is_closed() {
-        SshError::Disconnected { address: address.to_string(), detail: disconnect_detail(session).await }
-    } else {
-        SshError::Refused(format!("the SSH server at {address} would not open a session channel: {e}"))
     }
 }
 

@@ -20,6 +20,8 @@ const REQUEST_TIMEOUT_SECS: u64 = 60;
 
 pub(crate) struct Sftp {
     sftp: SftpSession,
+    /// Keeps the channel's slot until the SFTP session is dropped.
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 fn fail(what: impl std::fmt::Display, e: impl std::fmt::Display) -> SshError {
@@ -28,13 +30,8 @@ fn fail(what: impl std::fmt::Display, e: impl std::fmt::Display) -> SshError {
 
 impl Sftp {
     pub(crate) async fn open(comm: &SshCommunicator) -> Result<Sftp, SshError> {
-        let session = comm.session().await?;
+        let super::client::Lease { channel, permit, .. } = comm.open_channel().await?;
         let address = comm.address();
-        let channel = session
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(|e| SshError::Refused(format!("the SSH server at {address} would not open a channel for SFTP: {e}")))?;
         channel
             .request_subsystem(true, "sftp")
             .await
@@ -45,7 +42,7 @@ impl Sftp {
             ))
         })?;
         sftp.set_timeout(REQUEST_TIMEOUT_SECS);
-        Ok(Sftp { sftp })
+        Ok(Sftp { sftp, _permit: permit })
     }
 
     /// Writes `data` to `dst` and sets its mode.
