@@ -231,7 +231,11 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
         Ok(Ok(handle)) => Ok(Session { handle, disconnect_reason }),
         Ok(Err(Stage::Handshake(e))) => Err(match banner() {
             Banner::Ssh(server_id) => Failed::Handshake { server_id, message: e.to_string() },
-            Banner::None => Failed::NoBanner(format!("the connection was closed before the SSH banner ({e})")),
+            Banner::None => Failed::NoBanner(match e {
+                russh::Error::Disconnect | russh::Error::HUP => "the connection was closed".to_string(),
+                russh::Error::IO(io) => format!("the connection failed: {io}"),
+                other => format!("the connection failed: {other}"),
+            }),
             Banner::NotSsh(line) => Failed::NoBanner(format!("the server sent {line:?}, which is not an SSH banner")),
         }),
         Ok(Err(Stage::AuthRefused { tried, accepts })) => Err(Failed::AuthRefused { server_id: banner().id(), tried, accepts }),

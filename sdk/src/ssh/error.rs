@@ -157,11 +157,13 @@ impl Tally {
         let mut parts = Vec::new();
         match &self.server_id {
             Some(id) => parts.push(format!("reached the server ({id})")),
-            None => parts.push("the server never sent its SSH banner".to_string()),
+            // QEMU's user networking accepts connections to a forwarded
+            // port and drops them while nothing listens inside the guest.
+            None => parts.push("the server never sent its SSH banner (with QEMU user networking: nothing listens on the guest's port yet)".to_string()),
         }
         if self.no_banner > 0 {
             parts.push(format!(
-                "{} closed or silent before the banner (last: {})",
+                "{} ended before the banner (last: {})",
                 connections(self.no_banner),
                 self.last_no_banner.as_deref().unwrap_or("?")
             ))
@@ -248,11 +250,11 @@ pub(crate) fn human(d: Duration) -> String {
     if secs < 60.0 {
         format!("{secs:.1}s")
     } else {
-        let s = d.as_secs();
-        if s % 60 == 0 {
-            format!("{}m", s / 60)
+        let (m, s) = (d.as_secs() / 60, d.as_secs() % 60);
+        if s == 0 {
+            format!("{m}m")
         } else {
-            format!("{}m{}s", s / 60, s % 60)
+            format!("{m}m{s}s")
         }
     }
 }
