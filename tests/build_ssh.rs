@@ -1,0 +1,104 @@
+//! The null builder with `communicator = "ssh"`, against a real OpenSSH
+//! server started by the test.
+
+mod util;
+#[path = "../sdk/tests/sshd/mod.rs"]
+mod sshd;
+
+use sshd::Sshd;
+use util::TestDir;
+
+fn template(server: &Sshd, key: &std::path::Path, extra: &str, provisioner: &str) -> String {
+    format!(
+        r#"
+source "null" "remote" {{
+  communicator         = "ssh"
+  ssh_host             = "127.0.0.1"
+  ssh_port             = {port}
+  ssh_username         = "{user}"
+  ssh_private_key_file = "{key}"
+  {extra}
+}}
+
+build {{
+  sources = ["source.null.remote"]
+  {provisioner}
+}}
+"#,
+        port = server.port,
+        user = server.user,
+        key = key.display(),
+    )
+}
+
+#[test]
+fn provisions_over_ssh_with_the_generated_connection_data() {
+    let server = Sshd::start();
+    let dir = TestDir::new("null-ssh");
+    // shell-local sees where the builder connected, and can use the same
+    // credentials itself: it logs in with OpenSSH's client.
+    let provisioner = r#"
+  provisioner "shell-local" {
+    inline = [
+      "echo connected to ${build.Host}:${build.Port} as ${build.User} id=${build.ID}",
+      "printf '%s\n' \"${build.SSHPrivateKey}\" > key && chmod 600 key",
+      "ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i key -p ${build.Port} ${build.User}@${build.Host} 'echo remote says $(id -un)'",
+    ]
+  }
+"#;
+    dir.write("t.pkr.hcl", &template(&server, &server.client_key, r#"ssh_timeout = "20s""#, provisioner));
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.success()
+        .contains("Waiting for SSH to become available")
+        .contains("Connected to SSH!")
+        .contains(&format!("connected to 127.0.0.1:{} as {} id=Null", server.port, server.user))
+        .contains(&format!("remote says {}", server.user));
+    // The builder's own login, and then the provisioner's.
+    let log = server.log();
+    assert!(log.matches(&format!("Accepted publickey for {}", server.user)).count() >= 2, "sshd log:\n{log}");
+}
+
+#[test]
+fn wrong_credentials_fail_the_build_with_the_cause() {
+    let server = Sshd::start();
+    let stranger = server.keygen("stranger", "ed25519", "");
+    let dir = TestDir::new("null-ssh-wrong");
+    dir.write(
+        "t.pkr.hcl",
+        &template(
+            &server,
+            &stranger,
+            r#"ssh_timeout = "20s"
+  ssh_handshake_attempts = 2"#,
+            r#"provisioner "shell-local" { inline = ["echo should not run"] }"#,
+        ),
+    );
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.failure()
+        .contains(&format!("could not connect over SSH to {}@127.0.0.1:{}", server.user, server.port))
+        .contains("authentication was refused (tried: publickey; server accepts: publickey, password)")
+        .contains("ssh_handshake_attempts (2) used up")
+        .lacks("should not run");
+}
+
+#[test]
+fn missing_ssh_settings_are_reported_at_validate_time() {
+    let dir = TestDir::new("null-ssh-validate");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "remote" {
+  communicator = "ssh"
+  ssh_timeout  = "soon"
+}
+build { sources = ["source.null.remote"] }
+"#,
+    );
+    let run = dir.bake(&["validate", "t.pkr.hcl"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    run.contains("\"ssh_host\" is required")
+        .contains("\"ssh_username\" is required")
+        .contains("ssh_password or ssh_private_key_file")
+        .contains("ssh_timeout: \"soon\" is not a duration")
+        .lacks("not available yet");
+}
