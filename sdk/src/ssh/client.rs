@@ -136,22 +136,25 @@ impl SshCommunicator {
             _ = self.cancel.cancelled() => return Err(SshError::Cancelled("waiting for an SSH channel")),
         };
         let session = self.session().await?;
+        // Another SSH client (a provisioner's own) may hold sessions too:
+        // a refusal is retried a few times, backing off.
         let mut delay = Duration::from_millis(50);
-        for attempt in 0.. {
+        let mut retries = 6;
+        loop {
             match session.handle.channel_open_session().await {
                 Ok(channel) => return Ok(Lease { channel, session, permit }),
                 Err(_) if session.is_closed() => {
                     let detail = session.disconnect_reason().unwrap_or_default();
                     return Err(SshError::Disconnected { address: self.address(), detail });
                 }
-                Err(russh::Error::ChannelOpenFailure(_)) if attempt < 6 => {
+                Err(russh::Error::ChannelOpenFailure(_)) if retries > 0 => {
+                    retries -= 1;
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
                 Err(e) => return Err(SshError::Refused(format!("the SSH server at {} would not open a channel: {e}", self.address()))),
             }
         }
-        unreachable!("the loop returns")
     }
 
     /// Runs `command` with extra environment variables. Each variable is

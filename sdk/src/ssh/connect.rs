@@ -144,12 +144,18 @@ pub(crate) async fn establish(
     }
 }
 
+/// How long a connection may stay silent, keepalives unanswered, before it
+/// counts as lost. Long enough for a guest under software emulation that is
+/// busy installing packages; short enough to notice a VM that was powered
+/// off without closing its connections.
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+
 fn client_config(cfg: &SshConfig) -> client::Config {
+    let interval = cfg.keepalive_interval;
+    let keepalive_max = if interval.is_zero() { 0 } else { (SILENCE_LIMIT.as_secs_f64() / interval.as_secs_f64()).ceil().max(3.0) as usize };
     client::Config {
-        // Keepalives notice a machine that went away without closing TCP
-        // (a VM powered off); three unanswered ones end the session.
-        keepalive_interval: (!cfg.keepalive_interval.is_zero()).then_some(cfg.keepalive_interval),
-        keepalive_max: 3,
+        keepalive_interval: (!interval.is_zero()).then_some(interval),
+        keepalive_max,
         nodelay: true,
         ..client::Config::default()
     }
@@ -208,7 +214,9 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
     // Each stage gets its own bound, but even a last attempt at the deadline
     // gets a second to succeed.
     let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
-    let tcp = tokio::time::timeout(remaining.min(TCP_CONNECT_TIMEOUT), TcpStream::connect((cfg.host.as_str(), cfg.port))).await;
+    // An IPv6 literal may come bracketed, as in a URL.
+    let host = cfg.host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = tokio::time::timeout(remaining.min(TCP_CONNECT_TIMEOUT), TcpStream::connect((host, cfg.port))).await;
     let stream = match tcp {
         Err(_) => return Err(Failed::Tcp { kind: TcpFailure::TimedOut, message: "connection timed out".into() }),
         Ok(Err(e)) => return Err(tcp_failure(&e)),

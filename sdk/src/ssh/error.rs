@@ -142,7 +142,10 @@ impl Tally {
         }
         let failures = failures.join(", ");
         if self.tcp_answered == 0 {
-            format!("the port never answered ({failures}); last error: {}", self.last_tcp_error.as_deref().unwrap_or("none"))
+            match self.last_tcp_error.as_deref() {
+                Some(last) if !failures.contains(last) => format!("the port never answered ({failures}); last error: {last}"),
+                _ => format!("the port never answered ({failures})"),
+            }
         } else if failures.is_empty() {
             format!("the port answered ({} of {attempts} attempts)", self.tcp_answered)
         } else {
