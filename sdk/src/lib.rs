@@ -8,6 +8,7 @@ pub mod config;
 pub mod duration;
 pub mod journal;
 pub mod placeholders;
+pub mod shell;
 pub mod plugin;
 pub mod steps;
 pub mod ui;
