@@ -254,6 +254,35 @@ fn parse_tag(chars: &[char], start: usize) -> Result<Option<(Action, usize)>, St
 
 /// The closest key name (with its On/Off form, or a wait), if close enough.
 fn suggest(lower: &str) -> Option<String> {
+    // Names other tools use for the same keys.
+    const ALIASES: &[(&str, &str)] = &[
+        ("delete", "del"),
+        ("backspace", "bs"),
+        ("escape", "esc"),
+        ("space", "spacebar"),
+        ("spc", "spacebar"),
+        ("ret", "enter"),
+        ("pgup", "pageUp"),
+        ("pgdn", "pageDown"),
+        ("pgdown", "pageDown"),
+        ("ins", "insert"),
+        ("ctrl", "leftCtrl"),
+        ("control", "leftCtrl"),
+        ("alt", "leftAlt"),
+        ("shift", "leftShift"),
+        ("super", "leftSuper"),
+        ("win", "leftSuper"),
+        ("meta", "leftSuper"),
+        ("apps", "menu"),
+        ("sleep", "wait"),
+    ];
+    for (suffix, form) in [("", ""), ("on", "On"), ("off", "Off")] {
+        if let Some(base) = lower.strip_suffix(suffix) {
+            if let Some((_, key)) = ALIASES.iter().find(|(a, _)| *a == base) {
+                return Some(format!("{key}{form}"));
+            }
+        }
+    }
     let mut candidates: Vec<String> = Vec::new();
     for (n, _) in SPECIALS {
         candidates.push(n.to_string());
@@ -502,11 +531,12 @@ mod tests {
         assert!(e.contains("did you mean <leftCtrlOn>?"), "{e}");
         let e = parse("<pagedwn>").unwrap_err();
         assert!(e.contains("did you mean <pageDown>?"), "{e}");
+        assert!(parse("<escape>").unwrap_err().contains("did you mean <esc>?"));
+        assert!(parse("<ctrlOn>").unwrap_err().contains("did you mean <leftCtrlOn>?"));
         let e = parse("<zzzzzzzzzz>").unwrap_err();
         assert!(e.contains("keys are <enter>"), "{e}");
-        // The offset counts characters, not bytes.
-        let e = parse("é<foo>").unwrap_err();
-        assert!(e.contains("at offset 1"), "{e}");
+        let e = parse("ab\n<foo>").unwrap_err();
+        assert!(e.contains("unknown key <foo> (at offset 3)"), "{e}");
     }
 
     #[test]

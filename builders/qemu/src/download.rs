@@ -240,7 +240,7 @@ pub fn find_entry<'a>(entries: &'a [ChecksumEntry], url: &str, only: Option<Algo
         .find(|e| !e.name.is_empty() && e.name.contains('/') && path.ends_with(&format!("/{}", e.name)))
         .or_else(|| usable.iter().find(|e| e.name == base))
         .or_else(|| usable.iter().find(|e| e.name.rsplit('/').next() == Some(base.as_str())))
-        .or_else(|| (usable.len() == 1 && usable[0].name.is_empty()).then_some(&usable[0]))
+        .or_else(|| (usable.len() == 1 && usable[0].name.is_empty()).then(|| &usable[0]))
         .copied()
 }
 
@@ -388,7 +388,7 @@ async fn fetch_one(
             ui.message(format!("Verifying the {algorithm} checksum of {}", path.display()));
             let actual = hash_file(&path, *algorithm, cancel).await?;
             if &actual != hex {
-                anyhow::bail!("checksum mismatch for {url}: expected {algorithm} {hex}, got {actual}");
+                anyhow::bail!("checksum mismatch: expected {algorithm} {hex}, got {actual}");
             }
         }
         return Ok(path);
@@ -415,9 +415,10 @@ async fn fetch_one(
     }
     if let Some((algorithm, hex)) = &expected {
         if target.is_file() {
+            ui.message(format!("Found {}; verifying its {algorithm} checksum", target.display()));
             let actual = hash_file(&target, *algorithm, cancel).await?;
             if &actual == hex {
-                ui.message(format!("Using {} (already downloaded, {algorithm} checksum matches)", target.display()));
+                ui.message("The checksum matches: using the file already downloaded");
                 return Ok(target);
             }
             ui.message(format!("{} does not match its checksum; downloading it again", target.display()));
@@ -491,7 +492,17 @@ fn proxy_for(url: &str) -> Option<String> {
 fn http_error(e: ureq::Error) -> anyhow::Error {
     match e {
         ureq::Error::Status(code, r) => anyhow::anyhow!("HTTP {code} {}", r.status_text()),
-        ureq::Error::Transport(t) => anyhow::anyhow!("{t}"),
+        // Not `{t}`: it repeats the URL, which the caller names already.
+        ureq::Error::Transport(t) => {
+            let mut msg = t.kind().to_string();
+            if let Some(m) = t.message() {
+                msg.push_str(&format!(": {m}"));
+            }
+            if let Some(source) = std::error::Error::source(&t) {
+                msg.push_str(&format!(": {source}"));
+            }
+            anyhow::anyhow!("{msg}")
+        }
     }
 }
 
@@ -532,7 +543,7 @@ async fn download(url: &str, target: &Path, expected: Option<(Algorithm, String)
         let r = download_blocking(&url, &temp, expected.as_ref().map(|(a, _)| *a), &ui, &token).and_then(|actual| {
             if let (Some((algorithm, hex)), Some(actual)) = (&expected, actual) {
                 if &actual != hex {
-                    anyhow::bail!("checksum mismatch for {url}: expected {algorithm} {hex}, got {actual}");
+                    anyhow::bail!("checksum mismatch: expected {algorithm} {hex}, got {actual}");
                 }
             }
             std::fs::rename(&temp, &target).map_err(|e| anyhow::anyhow!("cannot rename {} to {}: {e}", temp.display(), target.display()))
@@ -562,9 +573,9 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
     let mut last_report = started;
     loop {
         if cancel.is_cancelled() {
-            anyhow::bail!("cancelled while downloading {url}");
+            anyhow::bail!("cancelled");
         }
-        let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("reading from {url}: {e}"))?;
+        let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("the download broke off after {done} bytes: {e}"))?;
         if n == 0 {
             break;
         }
@@ -580,7 +591,7 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
     }
     if let Some(total) = total {
         if done != total {
-            anyhow::bail!("the download of {url} ended after {done} of {total} bytes");
+            anyhow::bail!("the download ended after {done} of {total} bytes");
         }
     }
     file.sync_all().map_err(|e| anyhow::anyhow!("writing {}: {e}", temp.display()))?;
