@@ -19,7 +19,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-/// A running server; stops when dropped.
+/// A running server; stops when dropped (its port is free again as soon as
+/// the runtime has run the abort: at once on a multi-threaded runtime, at
+/// the next `.await` on a single-threaded one).
 pub struct HttpServer {
     port: u16,
     task: JoinHandle<()>,
