@@ -94,6 +94,17 @@ fn special(name_lower: &str) -> Option<&'static str> {
     SPECIALS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name_lower)).map(|(_, q)| *q)
 }
 
+/// Every QKeyCode a boot command can send (for checking them against a
+/// QEMU's QMP schema).
+pub fn all_qcodes() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = SPECIALS.iter().map(|(_, q)| *q).collect();
+    v.extend((' '..='~').filter_map(char_key).map(|k| k.qcode));
+    v.extend(["tab", "shift"]);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// The key that types `c` on a US keyboard.
 pub fn char_key(c: char) -> Option<Key> {
     let plain = |qcode| Some(Key { qcode, shift: false });
