@@ -151,7 +151,9 @@ pub fn char_key(c: char) -> Option<Key> {
     }
 }
 
-const LETTERS: [&str; 26] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z"];
+const LETTERS: [&str; 26] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z",
+];
 const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// Parses a boot command (the elements of `boot_command`, concatenated).
@@ -246,7 +248,13 @@ fn parse_tag(chars: &[char], start: usize) -> Result<Option<(Action, usize)>, St
         .or_else(|| lower.strip_suffix("on").and_then(special).map(|q| (q, KeyAction::Down)))
         .or_else(|| lower.strip_suffix("off").and_then(special).map(|q| (q, KeyAction::Up)));
     if let Some((qcode, action)) = found {
-        return Ok(Some((Action::Key { key: Key { qcode, shift: false }, action }, len)));
+        return Ok(Some((
+            Action::Key {
+                key: Key { qcode, shift: false },
+                action,
+            },
+            len,
+        )));
     }
     // Only a plain word is taken for a misspelt key; `<-x>` or `<1.5>` is text.
     let word = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
@@ -325,7 +333,12 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// after every key event). Shift is pressed around shifted characters unless
 /// a Shift is already held. Keys still held at the end are released.
 pub async fn type_command(qmp: &mut Qmp, actions: &[Action], interval: Duration, cancel: &CancellationToken) -> anyhow::Result<()> {
-    let mut typist = Typist { qmp, interval, cancel, held: Vec::new() };
+    let mut typist = Typist {
+        qmp,
+        interval,
+        cancel,
+        held: Vec::new(),
+    };
     let result = typist.run(actions).await;
     if !cancel.is_cancelled() {
         // A modifier left down would disturb everything typed on the guest
@@ -420,7 +433,10 @@ mod tests {
     use super::*;
 
     fn press(qcode: &'static str, shift: bool) -> Action {
-        Action::Key { key: Key { qcode, shift }, action: KeyAction::Press }
+        Action::Key {
+            key: Key { qcode, shift },
+            action: KeyAction::Press,
+        }
     }
 
     fn keys(s: &str) -> Vec<(&'static str, bool)> {
@@ -439,10 +455,52 @@ mod tests {
         assert_eq!(keys("aZ9"), [("a", false), ("z", true), ("9", false)]);
         assert_eq!(
             keys("!@#$%^&*()"),
-            [("1", true), ("2", true), ("3", true), ("4", true), ("5", true), ("6", true), ("7", true), ("8", true), ("9", true), ("0", true)]
+            [
+                ("1", true),
+                ("2", true),
+                ("3", true),
+                ("4", true),
+                ("5", true),
+                ("6", true),
+                ("7", true),
+                ("8", true),
+                ("9", true),
+                ("0", true)
+            ]
         );
-        assert_eq!(keys("-_=+[{]}\\|"), [("minus", false), ("minus", true), ("equal", false), ("equal", true), ("bracket_left", false), ("bracket_left", true), ("bracket_right", false), ("bracket_right", true), ("backslash", false), ("backslash", true)]);
-        assert_eq!(keys(";:'\"`~,<./?> "), [("semicolon", false), ("semicolon", true), ("apostrophe", false), ("apostrophe", true), ("grave_accent", false), ("grave_accent", true), ("comma", false), ("comma", true), ("dot", false), ("slash", false), ("slash", true), ("dot", true), ("spc", false)]);
+        assert_eq!(
+            keys("-_=+[{]}\\|"),
+            [
+                ("minus", false),
+                ("minus", true),
+                ("equal", false),
+                ("equal", true),
+                ("bracket_left", false),
+                ("bracket_left", true),
+                ("bracket_right", false),
+                ("bracket_right", true),
+                ("backslash", false),
+                ("backslash", true)
+            ]
+        );
+        assert_eq!(
+            keys(";:'\"`~,<./?> "),
+            [
+                ("semicolon", false),
+                ("semicolon", true),
+                ("apostrophe", false),
+                ("apostrophe", true),
+                ("grave_accent", false),
+                ("grave_accent", true),
+                ("comma", false),
+                ("comma", true),
+                ("dot", false),
+                ("slash", false),
+                ("slash", true),
+                ("dot", true),
+                ("spc", false)
+            ]
+        );
     }
 
     #[test]
@@ -454,43 +512,61 @@ mod tests {
 
     #[test]
     fn special_keys_ignore_case() {
-        assert_eq!(parse("<enter><RETURN><Esc><bs><DEL><tab><spacebar>").unwrap(), vec![
-            press("ret", false),
-            press("ret", false),
-            press("esc", false),
-            press("backspace", false),
-            press("delete", false),
-            press("tab", false),
-            press("spc", false),
-        ]);
-        assert_eq!(parse("<pageup><PageDown><f1><F10><f12><menu><insert><home><end>").unwrap(), vec![
-            press("pgup", false),
-            press("pgdn", false),
-            press("f1", false),
-            press("f10", false),
-            press("f12", false),
-            press("compose", false),
-            press("insert", false),
-            press("home", false),
-            press("end", false),
-        ]);
-        assert_eq!(parse("<up><down><left><right>").unwrap(), vec![press("up", false), press("down", false), press("left", false), press("right", false)]);
-        assert_eq!(parse("<leftAlt><leftCtrl><leftShift><leftSuper><rightAlt><rightCtrl><rightShift><rightSuper>").unwrap(), vec![
-            press("alt", false),
-            press("ctrl", false),
-            press("shift", false),
-            press("meta_l", false),
-            press("alt_r", false),
-            press("ctrl_r", false),
-            press("shift_r", false),
-            press("meta_r", false),
-        ]);
+        assert_eq!(
+            parse("<enter><RETURN><Esc><bs><DEL><tab><spacebar>").unwrap(),
+            vec![
+                press("ret", false),
+                press("ret", false),
+                press("esc", false),
+                press("backspace", false),
+                press("delete", false),
+                press("tab", false),
+                press("spc", false),
+            ]
+        );
+        assert_eq!(
+            parse("<pageup><PageDown><f1><F10><f12><menu><insert><home><end>").unwrap(),
+            vec![
+                press("pgup", false),
+                press("pgdn", false),
+                press("f1", false),
+                press("f10", false),
+                press("f12", false),
+                press("compose", false),
+                press("insert", false),
+                press("home", false),
+                press("end", false),
+            ]
+        );
+        assert_eq!(
+            parse("<up><down><left><right>").unwrap(),
+            vec![press("up", false), press("down", false), press("left", false), press("right", false)]
+        );
+        assert_eq!(
+            parse("<leftAlt><leftCtrl><leftShift><leftSuper><rightAlt><rightCtrl><rightShift><rightSuper>").unwrap(),
+            vec![
+                press("alt", false),
+                press("ctrl", false),
+                press("shift", false),
+                press("meta_l", false),
+                press("alt_r", false),
+                press("ctrl_r", false),
+                press("shift_r", false),
+                press("meta_r", false),
+            ]
+        );
     }
 
     #[test]
     fn on_and_off_hold_and_release() {
-        let down = |qcode, shift| Action::Key { key: Key { qcode, shift }, action: KeyAction::Down };
-        let up = |qcode, shift| Action::Key { key: Key { qcode, shift }, action: KeyAction::Up };
+        let down = |qcode, shift| Action::Key {
+            key: Key { qcode, shift },
+            action: KeyAction::Down,
+        };
+        let up = |qcode, shift| Action::Key {
+            key: Key { qcode, shift },
+            action: KeyAction::Up,
+        };
         assert_eq!(parse("<leftCtrlOn>x<leftCtrlOff>").unwrap(), vec![down("ctrl", false), press("x", false), up("ctrl", false)]);
         assert_eq!(parse("<LEFTALTON><f2><leftaltoff>").unwrap(), vec![down("alt", false), press("f2", false), up("alt", false)]);
         assert_eq!(parse("<aOn><AOff><<On>").unwrap(), vec![down("a", false), up("a", true), down("comma", true)]);

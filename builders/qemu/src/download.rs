@@ -140,7 +140,10 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
             return Err(format!("\"{s}\" is not a checksum: it is not hexadecimal and has no type; {FORMS}"));
         }
         return match Algorithm::from_hex_len(s.len()) {
-            Some(algorithm) => Ok(Checksum::Hash { algorithm, hex: s.to_ascii_lowercase() }),
+            Some(algorithm) => Ok(Checksum::Hash {
+                algorithm,
+                hex: s.to_ascii_lowercase(),
+            }),
             None => Err(format!(
                 "cannot tell the type of a checksum of {} hex digits (md5 has 32, sha1 40, sha256 64, sha512 128); prefix it with its type, e.g. \"sha256:…\"",
                 s.len()
@@ -151,7 +154,10 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
         if rest.trim().is_empty() {
             return Err("\"file:\" needs the URL or path of a checksum file, e.g. \"file:https://example.com/SHA256SUMS\"".into());
         }
-        return Ok(Checksum::File { url: rest.trim().to_string(), algorithm: None });
+        return Ok(Checksum::File {
+            url: rest.trim().to_string(),
+            algorithm: None,
+        });
     }
     let Some(algorithm) = Algorithm::from_name(kind) else {
         return Err(format!("unknown checksum type \"{kind}\"; {FORMS}"));
@@ -160,7 +166,10 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
         if url.trim().is_empty() {
             return Err(format!("\"{kind}:file:\" needs the URL or path of a checksum file"));
         }
-        return Ok(Checksum::File { url: url.trim().to_string(), algorithm: Some(algorithm) });
+        return Ok(Checksum::File {
+            url: url.trim().to_string(),
+            algorithm: Some(algorithm),
+        });
     }
     let hex = rest.trim();
     if !is_hex(hex) {
@@ -169,7 +178,10 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
     if hex.len() != algorithm.hex_len() {
         return Err(format!("a {algorithm} checksum has {} hex digits, \"{hex}\" has {}", algorithm.hex_len(), hex.len()));
     }
-    Ok(Checksum::Hash { algorithm, hex: hex.to_ascii_lowercase() })
+    Ok(Checksum::Hash {
+        algorithm,
+        hex: hex.to_ascii_lowercase(),
+    })
 }
 
 fn is_hex(s: &str) -> bool {
@@ -201,7 +213,11 @@ pub fn parse_checksum_file(text: &str) -> Vec<ChecksumEntry> {
                 let hex = line[close + 4..].trim();
                 if let Some(algorithm) = Algorithm::from_name(line[..open].trim()) {
                     if is_hex(hex) && hex.len() == algorithm.hex_len() {
-                        entries.push(ChecksumEntry { algorithm, hex: hex.to_ascii_lowercase(), name: clean_name(&line[open + 2..close]) });
+                        entries.push(ChecksumEntry {
+                            algorithm,
+                            hex: hex.to_ascii_lowercase(),
+                            name: clean_name(&line[open + 2..close]),
+                        });
                     }
                 }
                 continue;
@@ -216,7 +232,11 @@ pub fn parse_checksum_file(text: &str) -> Vec<ChecksumEntry> {
             continue;
         }
         if let Some(algorithm) = Algorithm::from_hex_len(hex.len()) {
-            entries.push(ChecksumEntry { algorithm, hex: hex.to_ascii_lowercase(), name: clean_name(name) });
+            entries.push(ChecksumEntry {
+                algorithm,
+                hex: hex.to_ascii_lowercase(),
+                name: clean_name(name),
+            });
         }
     }
     entries
@@ -234,7 +254,7 @@ fn clean_name(name: &str) -> String {
 pub fn find_entry<'a>(entries: &'a [ChecksumEntry], url: &str, only: Option<Algorithm>) -> Option<&'a ChecksumEntry> {
     let path = url_path(url);
     let base = path.rsplit('/').next().unwrap_or(&path).to_string();
-    let usable: Vec<&ChecksumEntry> = entries.iter().filter(|e| only.is_none_or(|a| a == e.algorithm)).collect();
+    let usable: Vec<&ChecksumEntry> = entries.iter().filter(|e| only.is_none() || only == Some(e.algorithm)).collect();
     usable
         .iter()
         .find(|e| !e.name.is_empty() && e.name.contains('/') && path.ends_with(&format!("/{}", e.name)))
@@ -299,7 +319,7 @@ pub fn cache_dir() -> PathBuf {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| std::env::temp_dir())
+        .unwrap_or_else(std::env::temp_dir)
         .join("bake")
         .join("downloads")
 }
@@ -312,15 +332,7 @@ pub async fn fetch(urls: &[String], checksum: &Checksum, target_path: Option<&Pa
 }
 
 /// [`fetch`] with an explicit cache directory.
-pub async fn fetch_with_cache(
-    cache: &Path,
-    urls: &[String],
-    checksum: &Checksum,
-    target_path: Option<&Path>,
-    target_extension: &str,
-    ui: &Ui,
-    cancel: &CancellationToken,
-) -> anyhow::Result<PathBuf> {
+pub async fn fetch_with_cache(cache: &Path, urls: &[String], checksum: &Checksum, target_path: Option<&Path>, target_extension: &str, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
     if urls.is_empty() {
         anyhow::bail!("no URL to fetch the source image from");
     }
@@ -349,7 +361,11 @@ pub async fn fetch_with_cache(
                 None => {
                     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).filter(|n| !n.is_empty()).take(8).collect();
                     let base = url_path(url).rsplit('/').next().unwrap_or_default().to_string();
-                    failures.push(format!("{url}: the checksum file {sums} has no {}entry for \"{base}\" (it lists {})", algorithm.map_or(String::new(), |a| format!("{a} ")), names.join(", ")));
+                    failures.push(format!(
+                        "{url}: the checksum file {sums} has no {}entry for \"{base}\" (it lists {})",
+                        algorithm.map_or(String::new(), |a| format!("{a} ")),
+                        names.join(", ")
+                    ));
                     continue;
                 }
             },
@@ -371,15 +387,7 @@ pub async fn fetch_with_cache(
     anyhow::bail!("none of the {} URLs worked:\n  - {}", urls.len(), failures.join("\n  - "))
 }
 
-async fn fetch_one(
-    cache: &Path,
-    url: &str,
-    expected: Option<(Algorithm, String)>,
-    target_path: Option<&Path>,
-    ext: &str,
-    ui: &Ui,
-    cancel: &CancellationToken,
-) -> anyhow::Result<PathBuf> {
+async fn fetch_one(cache: &Path, url: &str, expected: Option<(Algorithm, String)>, target_path: Option<&Path>, ext: &str, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
     if let Some(path) = local_path(url) {
         if !path.is_file() {
             anyhow::bail!("{} does not exist or is not a file", path.display());
@@ -474,7 +482,12 @@ fn proxy_for(url: &str) -> Option<String> {
     let proxy = if https { env("HTTPS_PROXY") } else { env("HTTP_PROXY") }.or_else(|| env("ALL_PROXY"))?;
     let authority = url.split_once("://").map_or("", |(_, r)| r).split(['/', '?', '#']).next().unwrap_or("");
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') { v6.split(']').next().unwrap_or("") } else { authority.split(':').next().unwrap_or("") }.to_ascii_lowercase();
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    }
+    .to_ascii_lowercase();
     if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) {
         return None;
     }

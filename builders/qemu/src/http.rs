@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -124,34 +124,32 @@ async fn serve(mut stream: TcpStream, site: Arc<Site>) {
     let (r, mut w) = stream.split();
     let mut reader = BufReader::new(r);
     loop {
-        let head = match tokio::time::timeout(IDLE, read_head(&mut reader)).await {
-            Ok(Ok(Some(head))) => head,
-            Ok(Err(HeadError::TooLarge)) => {
-                let _ = respond_text(&mut w, 431, "Request Header Fields Too Large", "request head too large\n", false, false).await;
-                return;
-            }
+        let refusal: (u16, &str, &str) = match tokio::time::timeout(IDLE, read_head(&mut reader)).await {
+            Ok(Ok(Some(head))) => match Request::parse(&head) {
+                None => (400, "Bad Request", "bad request\n"),
+                // GET and HEAD carry none; rather than read one, refuse it.
+                Some(r) if r.has_body => (400, "Bad Request", "request bodies are not accepted\n"),
+                Some(r) if r.method != "GET" && r.method != "HEAD" => (405, "Method Not Allowed", "method not allowed\n"),
+                Some(request) => {
+                    if answer(&mut w, &site, &request).await.is_err() || !request.keep_alive {
+                        return;
+                    }
+                    continue;
+                }
+            },
+            Ok(Err(HeadError::TooLarge)) => (431, "Request Header Fields Too Large", "request head too large\n"),
             _ => return,
         };
-        let Some(request) = Request::parse(&head) else {
-            let _ = respond_text(&mut w, 400, "Bad Request", "bad request\n", false, false).await;
-            return;
-        };
-        if request.has_body {
-            // GET and HEAD carry none; rather than read one, close after.
-            let _ = respond_text(&mut w, 400, "Bad Request", "request bodies are not accepted\n", false, false).await;
-            return;
+        let (code, reason, text) = refusal;
+        let headers = [("Allow", "GET, HEAD".to_string()), ("Content-Type", "text/plain; charset=utf-8".to_string())];
+        let headers = if code == 405 { &headers[..] } else { &headers[1..] };
+        if respond(&mut w, code, reason, headers, Body::Text(text.as_bytes()), false, false).await.is_ok() {
+            // Close gently: closing with unread input would reset the
+            // connection, and the client might lose the answer.
+            let _ = w.shutdown().await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), tokio::io::copy(&mut (&mut reader).take(1 << 20), &mut tokio::io::sink())).await;
         }
-        let keep_alive = request.keep_alive;
-        let ok = match request.method.as_str() {
-            "GET" | "HEAD" => answer(&mut w, &site, &request).await.is_ok(),
-            _ => {
-                let _ = respond(&mut w, 405, "Method Not Allowed", &[("Allow", "GET, HEAD".into()), ("Content-Type", "text/plain; charset=utf-8".into())], Body::Text(b"method not allowed\n"), false, false).await;
-                return;
-            }
-        };
-        if !ok || !keep_alive {
-            return;
-        }
+        return;
     }
 }
 
@@ -166,16 +164,18 @@ async fn read_head<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Op
     let mut head = String::new();
     loop {
         let mut line = String::new();
-        let n = reader.read_line(&mut line).await.map_err(|_| HeadError::Io)?;
+        // Bounded, so that a line without an end cannot fill the memory.
+        let room = (MAX_HEAD - head.len()) as u64;
+        let n = (&mut *reader).take(room).read_line(&mut line).await.map_err(|_| HeadError::Io)?;
         if n == 0 {
             return if head.is_empty() { Ok(None) } else { Err(HeadError::Io) };
+        }
+        if !line.ends_with('\n') {
+            return if n as u64 == room { Err(HeadError::TooLarge) } else { Err(HeadError::Io) };
         }
         if head.is_empty() && line.trim().is_empty() {
             // Stray CRLF between requests (RFC 9112 §2.2).
             continue;
-        }
-        if head.len() + line.len() > MAX_HEAD {
-            return Err(HeadError::TooLarge);
         }
         let blank = line.trim_end_matches(['\r', '\n']).is_empty();
         head.push_str(&line);
@@ -226,7 +226,13 @@ impl Request {
         }
         let raw_path = target.split(['?', '#']).next().unwrap_or("/").to_string();
         let path = percent_decode(&raw_path)?;
-        Some(Request { method: method.to_string(), path, raw_path, keep_alive, has_body })
+        Some(Request {
+            method: method.to_string(),
+            path,
+            raw_path,
+            keep_alive,
+            has_body,
+        })
     }
 }
 
@@ -270,7 +276,7 @@ async fn respond<W: AsyncWrite + Unpin>(w: &mut W, code: u16, reason: &str, head
             Body::Text(t) => w.write_all(t).await?,
             Body::File(f) => {
                 // Exactly the announced length, even if the file grows.
-                let copied = tokio::io::copy(&mut tokio::io::AsyncReadExt::take(f, len), w).await?;
+                let copied = tokio::io::copy(&mut f.take(len), w).await?;
                 if copied != len {
                     return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file shrank while being sent"));
                 }
@@ -281,7 +287,16 @@ async fn respond<W: AsyncWrite + Unpin>(w: &mut W, code: u16, reason: &str, head
 }
 
 async fn respond_text<W: AsyncWrite + Unpin>(w: &mut W, code: u16, reason: &str, text: &str, head_only: bool, keep_alive: bool) -> std::io::Result<()> {
-    respond(w, code, reason, &[("Content-Type", "text/plain; charset=utf-8".into())], Body::Text(text.as_bytes()), head_only, keep_alive).await
+    respond(
+        w,
+        code,
+        reason,
+        &[("Content-Type", "text/plain; charset=utf-8".into())],
+        Body::Text(text.as_bytes()),
+        head_only,
+        keep_alive,
+    )
+    .await
 }
 
 async fn answer<W: AsyncWrite + Unpin>(w: &mut W, site: &Site, req: &Request) -> std::io::Result<()> {
@@ -310,7 +325,16 @@ async fn answer<W: AsyncWrite + Unpin>(w: &mut W, site: &Site, req: &Request) ->
     if meta.is_dir() {
         if !req.raw_path.ends_with('/') {
             let location = format!("{}/", req.raw_path);
-            return respond(w, 301, "Moved Permanently", &[("Location", location), ("Content-Type", "text/plain; charset=utf-8".into())], Body::Text(b"moved\n"), head_only, keep).await;
+            return respond(
+                w,
+                301,
+                "Moved Permanently",
+                &[("Location", location), ("Content-Type", "text/plain; charset=utf-8".into())],
+                Body::Text(b"moved\n"),
+                head_only,
+                keep,
+            )
+            .await;
         }
         let index = path.join("index.html");
         if let Ok(f) = tokio::fs::File::open(&index).await {

@@ -68,13 +68,9 @@ fn cpio_entry(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, rdev: (u32, u3
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(name.as_bytes());
     out.push(0);
-    while out.len() % 4 != 0 {
-        out.push(0);
-    }
+    out.resize(out.len().next_multiple_of(4), 0);
     out.extend_from_slice(data);
-    while out.len() % 4 != 0 {
-        out.push(0);
-    }
+    out.resize(out.len().next_multiple_of(4), 0);
 }
 
 fn initramfs(busybox: &[u8]) -> Vec<u8> {
@@ -92,7 +88,12 @@ fn initramfs(busybox: &[u8]) -> Vec<u8> {
 
 fn kernel() -> PathBuf {
     let mut kernels: Vec<PathBuf> = std::fs::read_dir("/boot")
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-")))
+                .collect()
+        })
         .unwrap_or_default();
     kernels.sort();
     kernels.pop().expect("no /boot/vmlinuz-*: apt-get install --no-install-recommends linux-image-amd64")
@@ -163,7 +164,15 @@ async fn typed_keys_arrive_in_the_guest() {
         .unwrap()
         .iter()
         .filter(|t| t["meta-type"] == "enum")
-        .map(|t| t["values"].as_array().cloned().unwrap_or_default().iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
+        .map(|t| {
+            t["values"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
         .find(|values| values.iter().any(|v| v == "kp_enter") && values.iter().any(|v| v == "ret"))
         .expect("QKeyCode in the QMP schema");
     for q in boot_command::all_qcodes() {
@@ -271,7 +280,9 @@ async fn held_keys_are_released_at_the_end_and_shift_is_not_doubled() {
         events
     });
     let mut qmp = Qmp::connect(&socket, Duration::from_secs(5)).await.unwrap();
-    type_command(&mut qmp, &parse("<leftShiftOn>A<leftCtrlOn>b").unwrap(), Duration::ZERO, &CancellationToken::new()).await.unwrap();
+    type_command(&mut qmp, &parse("<leftShiftOn>A<leftCtrlOn>b").unwrap(), Duration::ZERO, &CancellationToken::new())
+        .await
+        .unwrap();
     drop(qmp);
     let events = server.await.unwrap();
     // "A" with Shift held types no second Shift; Ctrl and Shift are let go.
