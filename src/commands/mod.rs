@@ -65,10 +65,9 @@ pub fn load_or_report(opts: &LoadOptions, data: DataMode) -> Option<Loaded> {
             print_diagnostics(&loaded.warnings, &loaded.sources, &Masker::new(loaded.secrets.clone()));
             Some(loaded)
         }
-        Err(diags) => {
-            // Sensitive values are not known when loading failed part-way;
-            // error messages never print variable values marked sensitive.
-            print_diagnostics(&diags, &sources, &Masker::default());
+        Err(failure) => {
+            // The sensitive values known when loading stopped are masked too.
+            print_diagnostics(&failure.diags, &sources, &Masker::new(failure.secrets));
             None
         }
     }

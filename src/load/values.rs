@@ -20,6 +20,21 @@ struct Candidate {
     span: Option<Span>,
 }
 
+/// The winning candidate of each variable so far, and every value given to
+/// any of them (the values of sensitive ones are masked, winners or not).
+#[derive(Default)]
+struct Candidates {
+    latest: BTreeMap<String, Candidate>,
+    given: Vec<(String, Value)>,
+}
+
+impl Candidates {
+    fn insert(&mut self, name: &str, c: Candidate) {
+        self.given.push((name.to_string(), c.value.clone()));
+        self.latest.insert(name.to_string(), c);
+    }
+}
+
 pub fn evaluate_variables(
     template: &Template,
     base: &Evaluator,
@@ -27,6 +42,7 @@ pub fn evaluate_variables(
     auto_var_files: &[PathBuf],
     diags: &mut Diagnostics,
     warnings: &mut Diagnostics,
+    sensitive_values: &mut Vec<Value>,
 ) -> IndexMap<String, VariableValue> {
     let decls: IndexMap<&str, &VariableDecl> = template.variables.iter().map(|v| (v.name.as_str(), v)).collect();
     let mut types: BTreeMap<&str, Type> = BTreeMap::new();
@@ -41,7 +57,7 @@ pub fn evaluate_variables(
         }
     }
     // Candidates in increasing precedence; the last one wins.
-    let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+    let mut candidates = Candidates::default();
 
     // Defaults: no references, but env() is allowed (as in Packer).
     let mut default_eval = Evaluator { root: BTreeMap::new(), allow_env: true, ..base.clone() };
@@ -50,7 +66,7 @@ pub fn evaluate_variables(
         if let Some(d) = &v.default {
             match default_eval.eval(d) {
                 Ok(value) => {
-                    candidates.insert(v.name.clone(), Candidate { value, origin: "default".into(), span: Some(d.span) });
+                    candidates.insert(&v.name, Candidate { value, origin: "default".into(), span: Some(d.span) });
                 }
                 Err(e) => diags.push(e.with_help("a variable's default cannot refer to other variables or locals")),
             }
@@ -63,8 +79,9 @@ pub fn evaluate_variables(
             let Some(name) = key.strip_prefix(prefix) else { continue };
             let Some(decl) = decls.get(name) else { continue };
             let origin = format!("environment variable {key}");
+            candidates.given.push((name.to_string(), Value::from(raw.as_str())));
             if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
-                candidates.insert(name.to_string(), Candidate { value, origin, span: None });
+                candidates.insert(name, Candidate { value, origin, span: None });
             }
         }
     }
@@ -94,15 +111,19 @@ pub fn evaluate_variables(
             continue;
         };
         let origin = format!("-var {name}");
+        candidates.given.push((name.to_string(), Value::from(raw)));
         if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
-            candidates.insert(name.to_string(), Candidate { value, origin, span: None });
+            candidates.insert(name, Candidate { value, origin, span: None });
         }
     }
 
     let mut out = IndexMap::new();
     for v in &template.variables {
         let sensitive = v.sensitive.as_ref().is_some_and(|e| matches!(default_eval.eval(e), Ok(Value::Bool(true))));
-        let Some(c) = candidates.remove(&v.name) else {
+        if sensitive {
+            sensitive_values.extend(candidates.given.iter().filter(|(name, _)| *name == v.name).map(|(_, value)| value.clone()));
+        }
+        let Some(c) = candidates.latest.remove(&v.name) else {
             diags.push(
                 Diagnostic::error("Unset variable", format!("The variable \"{}\" has no default and no value was given.", v.name))
                     .at(v.span)
@@ -129,6 +150,9 @@ pub fn evaluate_variables(
             },
             None => c.value,
         };
+        if sensitive {
+            sensitive_values.push(value.clone());
+        }
         if validate(v, &value, base, diags) {
             let description = v.description.as_ref().and_then(|e| default_eval.eval(e).ok()).and_then(|d| d.as_str().map(str::to_string));
             out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| t.to_string()), origin: c.origin });
@@ -160,7 +184,7 @@ fn read_var_file(
     file: &PathBuf,
     base: &Evaluator,
     decls: &IndexMap<&str, &VariableDecl>,
-    candidates: &mut BTreeMap<String, Candidate>,
+    candidates: &mut Candidates,
     diags: &mut Diagnostics,
     warnings: &mut Diagnostics,
 ) {
@@ -211,7 +235,7 @@ fn read_var_file(
         }
         match literal_eval.eval(&attr.expr) {
             Ok(value) => {
-                candidates.insert(attr.name.clone(), Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
+                candidates.insert(&attr.name, Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
             }
             Err(d) => diags.push(d),
         }
@@ -224,17 +248,22 @@ fn validate(v: &VariableDecl, value: &Value, base: &Evaluator, diags: &mut Diagn
     let mut ev = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
     ev.root.insert("var".into(), Value::Object([(v.name.clone(), value.clone())].into()));
     for rule in &v.validations {
+        // A condition that cannot be evaluated is reported as such, not as
+        // a failed rule: its error_message would blame the value wrongly.
         let passed = match ev.eval(&rule.condition) {
             Ok(c) => match to_bool(&c) {
                 Some(b) => b,
                 None => {
                     diags.push(Diagnostic::error("Invalid validation condition", format!("The condition must be a bool, but it is a {}.", c.type_name())).at(rule.condition.span));
-                    false
+                    ok = false;
+                    continue;
                 }
             },
             Err(d) => {
-                diags.push(d.with_help(format!("a validation condition can refer only to var.{}", v.name)));
-                false
+                let d = if d.help.is_none() { d.with_help(format!("a validation condition can refer only to var.{}", v.name)) } else { d };
+                diags.push(d);
+                ok = false;
+                continue;
             }
         };
         if !passed {
