@@ -36,12 +36,114 @@ pub fn parse_template(sources: &SourceMap, file: FileId) -> Result<Expr, Diagnos
 }
 
 fn syntax_error(text: &str, file: FileId, e: &hcl_edit::parser::Error) -> Diagnostic {
+    // hcl-edit backtracks on an unterminated string and blames the start of
+    // the attribute; HCL reports the line break inside the quotes instead.
+    if let Some(d) = unterminated_string(text, file) {
+        return d;
+    }
     // hcl-edit reports one-based line and column; turn them back into a byte
     // offset so the diagnostic renders like every other one.
     let loc = e.location();
     let offset = loc.offset().min(text.len());
     let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
     Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Span::new(file, offset, end))
+}
+
+/// Finds a quoted string that a line break or the end of the file cuts off,
+/// and reports it as HCL does: at the line break ("Invalid multi-line
+/// string") or at the end of the file ("Unterminated template string").
+fn unterminated_string(text: &str, file: FileId) -> Option<Diagnostic> {
+    enum Mode {
+        /// Code, with the depth of braces opened inside it.
+        Code(usize),
+        Quoted,
+    }
+    let bytes = text.as_bytes();
+    let mut stack = vec![Mode::Code(0)];
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let nested = stack.len() > 1;
+        match stack.last_mut()? {
+            Mode::Code(depth) => match bytes[i] {
+                b'#' => i = skip_line(bytes, i),
+                b'/' if rest.starts_with(b"//") => i = skip_line(bytes, i),
+                b'/' if rest.starts_with(b"/*") => {
+                    i = text[i + 2..].find("*/").map_or(bytes.len(), |e| i + 2 + e + 2);
+                }
+                b'<' if rest.starts_with(b"<<") => i = skip_heredoc(text, i),
+                b'"' => {
+                    stack.push(Mode::Quoted);
+                    i += 1;
+                }
+                b'{' => {
+                    *depth += 1;
+                    i += 1;
+                }
+                b'}' => {
+                    if *depth == 0 && nested {
+                        stack.pop();
+                    } else {
+                        *depth = depth.saturating_sub(1);
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            },
+            Mode::Quoted => {
+                if rest.starts_with(b"$${") || rest.starts_with(b"%%{") {
+                    i += 3;
+                } else if rest.starts_with(b"${") || rest.starts_with(b"%{") {
+                    stack.push(Mode::Code(0));
+                    i += 2;
+                } else if bytes[i] == b'\\' {
+                    i += 2;
+                } else if bytes[i] == b'"' {
+                    stack.pop();
+                    i += 1;
+                } else if bytes[i] == b'\n' || rest.starts_with(b"\r\n") {
+                    return Some(
+                        Diagnostic::error(
+                            "Invalid multi-line string",
+                            "Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape to represent a newline character or use the \"heredoc\" multi-line template syntax.",
+                        )
+                        .at(Span::new(file, i, i + 1)),
+                    );
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    if matches!(stack.last(), Some(Mode::Quoted)) {
+        return Some(
+            Diagnostic::error("Unterminated template string", "No closing marker was found for the string.").at(Span::new(file, text.len(), text.len())),
+        );
+    }
+    None
+}
+
+fn skip_line(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| from + p)
+}
+
+/// Skips `<<EOT` / `<<-EOT` and its lines up to the closing marker; anything
+/// else starting with `<<` is skipped as two characters.
+fn skip_heredoc(text: &str, from: usize) -> usize {
+    let after = text[from + 2..].strip_prefix('-').unwrap_or(&text[from + 2..]);
+    let marker: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if marker.is_empty() {
+        return from + 2;
+    }
+    let Some(body_start) = text[from..].find('\n').map(|p| from + p + 1) else { return text.len() };
+    let mut at = body_start;
+    for line in text[body_start..].split_inclusive('\n') {
+        at += line.len();
+        if line.trim() == marker {
+            return at;
+        }
+    }
+    text.len()
 }
 
 struct Lower {
@@ -255,5 +357,29 @@ fn trim_last_literal(parts: &mut Vec<TemplatePart>) {
         if s.is_empty() {
             parts.pop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_at(src: &str) -> (String, String) {
+        let sources = SourceMap::new();
+        let file = sources.add("t.pkr.hcl", src);
+        let d = parse_file(&sources, file).unwrap_err();
+        (d.summary.clone(), sources.location(d.span.unwrap()))
+    }
+
+    #[test]
+    fn an_unterminated_string_is_reported_at_its_line_break() {
+        assert_eq!(error_at("locals {\n  a = \"abc\n}\n"), ("Invalid multi-line string".into(), "t.pkr.hcl:2:11".into()));
+        // Braces, escapes and comments before it do not confuse the scan.
+        let src = "# \"not a string\n/* \" */\nlocals {\n  b = \"${upper(\"x\")} \\\" $${y}\"\n  a = \"x${local.b}\n}\n";
+        assert_eq!(error_at(src), ("Invalid multi-line string".into(), "t.pkr.hcl:5:19".into()));
+        // A heredoc's lines are not quoted strings.
+        let src = "locals {\n  h = <<EOT\n\"\nEOT\n  a = \"x\n}\n";
+        assert_eq!(error_at(src), ("Invalid multi-line string".into(), "t.pkr.hcl:5:9".into()));
+        assert_eq!(error_at("a = \"abc"), ("Unterminated template string".into(), "t.pkr.hcl:1:9".into()));
     }
 }
