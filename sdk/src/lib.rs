@@ -10,6 +10,7 @@ pub mod journal;
 pub mod placeholders;
 pub mod shell;
 pub mod plugin;
+pub mod process;
 pub mod steps;
 pub mod ui;
 

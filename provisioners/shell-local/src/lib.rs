@@ -125,7 +125,7 @@ impl ShellLocal {
                 text.push_str(line);
                 text.push('\n');
             }
-            std::fs::write(&path, text)?;
+            bake_sdk::process::write_script(&path, &text)?;
             scripts.push(path);
         }
         scripts.extend(self.config.script.iter().chain(self.config.scripts.iter().flatten()).map(PathBuf::from));
@@ -178,8 +178,8 @@ fn make_executable(path: &std::path::Path) {
 /// Runs a process, streaming its output lines to the UI; kills it when the
 /// build is cancelled.
 async fn run_streaming(build: &BuildInfo, program: &str, args: &[String], env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
         .envs(env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -187,9 +187,10 @@ async fn run_streaming(build: &BuildInfo, program: &str, args: &[String], env: &
         .kill_on_drop(true)
         // Its own process group, so that cancelling kills the script's
         // children too, not only the shell that started them.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("cannot start {program}: {e}"))?;
+        .process_group(0);
+    // Through the sdk, so that no other build forks while a script is being
+    // written (which would make executing it fail with "Text file busy").
+    let mut child = bake_sdk::process::spawn(&mut cmd).map_err(|e| anyhow::anyhow!("cannot start {program}: {e}"))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
     let ui_out = build.ui.clone();
