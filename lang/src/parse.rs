@@ -36,55 +36,61 @@ pub fn parse_template(sources: &SourceMap, file: FileId) -> Result<Expr, Diagnos
 }
 
 fn syntax_error(text: &str, file: FileId, e: &hcl_edit::parser::Error) -> Diagnostic {
-    // hcl-edit backtracks on an unterminated string and blames the start of
-    // the attribute; HCL reports the line break inside the quotes instead.
-    if let Some(d) = unterminated_string(text, file) {
-        return d;
-    }
     // hcl-edit reports one-based line and column; turn them back into a byte
     // offset so the diagnostic renders like every other one.
     let loc = e.location();
     let offset = loc.offset().min(text.len());
+    // hcl-edit backtracks on an unterminated string or block and blames
+    // where the enclosing item starts; HCL's own diagnostics are clearer.
+    if let Some(d) = unterminated(text, file, offset) {
+        return d;
+    }
     let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
     Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Span::new(file, offset, end))
 }
 
-/// Finds a quoted string that a line break or the end of the file cuts off,
-/// and reports it as HCL does: at the line break ("Invalid multi-line
-/// string") or at the end of the file ("Unterminated template string").
-fn unterminated_string(text: &str, file: FileId) -> Option<Diagnostic> {
+/// Finds what HCL reports before any parse error: a quoted string that a
+/// line break cuts ("Invalid multi-line string", at the line break), a
+/// string or heredoc the end of the file cuts ("Unterminated template
+/// string", at the end), and, when the parser failed at the end of the
+/// file, a block left open ("Unclosed configuration block", at its brace).
+fn unterminated(text: &str, file: FileId, parse_error_at: usize) -> Option<Diagnostic> {
     enum Mode {
-        /// Code, with the depth of braces opened inside it.
-        Code(usize),
+        /// Code, with the offsets of the braces opened in it.
+        Code(Vec<usize>),
         Quoted,
     }
+    let unterminated_at_end = || {
+        Diagnostic::error("Unterminated template string", "No closing marker was found for the string.").at(Span::new(file, text.len(), text.len()))
+    };
     let bytes = text.as_bytes();
-    let mut stack = vec![Mode::Code(0)];
+    let mut stack = vec![Mode::Code(Vec::new())];
     let mut i = 0;
     while i < bytes.len() {
         let rest = &bytes[i..];
         let nested = stack.len() > 1;
         match stack.last_mut()? {
-            Mode::Code(depth) => match bytes[i] {
+            Mode::Code(braces) => match bytes[i] {
                 b'#' => i = skip_line(bytes, i),
                 b'/' if rest.starts_with(b"//") => i = skip_line(bytes, i),
                 b'/' if rest.starts_with(b"/*") => {
                     i = text[i + 2..].find("*/").map_or(bytes.len(), |e| i + 2 + e + 2);
                 }
-                b'<' if rest.starts_with(b"<<") => i = skip_heredoc(text, i),
+                b'<' if rest.starts_with(b"<<") => match skip_heredoc(text, i) {
+                    Some(next) => i = next,
+                    None => return Some(unterminated_at_end()),
+                },
                 b'"' => {
                     stack.push(Mode::Quoted);
                     i += 1;
                 }
                 b'{' => {
-                    *depth += 1;
+                    braces.push(i);
                     i += 1;
                 }
                 b'}' => {
-                    if *depth == 0 && nested {
+                    if braces.pop().is_none() && nested {
                         stack.pop();
-                    } else {
-                        *depth = depth.saturating_sub(1);
                     }
                     i += 1;
                 }
@@ -94,7 +100,7 @@ fn unterminated_string(text: &str, file: FileId) -> Option<Diagnostic> {
                 if rest.starts_with(b"$${") || rest.starts_with(b"%%{") {
                     i += 3;
                 } else if rest.starts_with(b"${") || rest.starts_with(b"%{") {
-                    stack.push(Mode::Code(0));
+                    stack.push(Mode::Code(Vec::new()));
                     i += 2;
                 } else if bytes[i] == b'\\' {
                     i += 2;
@@ -115,35 +121,41 @@ fn unterminated_string(text: &str, file: FileId) -> Option<Diagnostic> {
             }
         }
     }
-    if matches!(stack.last(), Some(Mode::Quoted)) {
-        return Some(
-            Diagnostic::error("Unterminated template string", "No closing marker was found for the string.").at(Span::new(file, text.len(), text.len())),
-        );
+    match stack.as_slice() {
+        [.., Mode::Quoted] => Some(unterminated_at_end()),
+        [Mode::Code(braces)] if parse_error_at >= text.trim_end().len() => braces.last().map(|&open| {
+            Diagnostic::error(
+                "Unclosed configuration block",
+                "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+            )
+            .at(Span::new(file, open, open + 1))
+        }),
+        _ => None,
     }
-    None
 }
 
 fn skip_line(bytes: &[u8], from: usize) -> usize {
     bytes[from..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| from + p)
 }
 
-/// Skips `<<EOT` / `<<-EOT` and its lines up to the closing marker; anything
-/// else starting with `<<` is skipped as two characters.
-fn skip_heredoc(text: &str, from: usize) -> usize {
+/// Skips `<<EOT` / `<<-EOT` and its lines up to the closing marker; `None`
+/// when the file ends first. Anything else starting with `<<` is skipped as
+/// two characters.
+fn skip_heredoc(text: &str, from: usize) -> Option<usize> {
     let after = text[from + 2..].strip_prefix('-').unwrap_or(&text[from + 2..]);
     let marker: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     if marker.is_empty() {
-        return from + 2;
+        return Some(from + 2);
     }
-    let Some(body_start) = text[from..].find('\n').map(|p| from + p + 1) else { return text.len() };
+    let body_start = text[from..].find('\n').map(|p| from + p + 1)?;
     let mut at = body_start;
     for line in text[body_start..].split_inclusive('\n') {
         at += line.len();
         if line.trim() == marker {
-            return at;
+            return Some(at);
         }
     }
-    text.len()
+    None
 }
 
 struct Lower {
@@ -381,5 +393,12 @@ mod tests {
         let src = "locals {\n  h = <<EOT\n\"\nEOT\n  a = \"x\n}\n";
         assert_eq!(error_at(src), ("Invalid multi-line string".into(), "t.pkr.hcl:5:9".into()));
         assert_eq!(error_at("a = \"abc"), ("Unterminated template string".into(), "t.pkr.hcl:1:9".into()));
+        assert_eq!(error_at("a = <<EOT\nabc\n"), ("Unterminated template string".into(), "t.pkr.hcl:3:1".into()));
+    }
+
+    #[test]
+    fn an_unclosed_block_is_reported_at_its_brace() {
+        let src = "source \"null\" \"a\" {\n  x = { k = 1 }\n\nbuild {\n}\n";
+        assert_eq!(error_at(src), ("Unclosed configuration block".into(), "t.pkr.hcl:1:19".into()));
     }
 }

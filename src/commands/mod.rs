@@ -83,7 +83,7 @@ fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> Result<Valu
     let Some(factory) = crate::plugins::data_source(&decl.kind) else {
         let known = crate::plugins::data_source_names();
         let list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
-        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind)).at(decl.span);
+        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind)).at(decl.kind_span);
         if let Some(s) = bake_lang::diag::suggest(&decl.kind, known.iter().copied()) {
             d = d.with_help(format!("did you mean \"{s}\"?"));
         }

@@ -55,13 +55,15 @@ impl ShellLocal {
         let _ = config.use_linux_pathing;
         let given = [config.command.is_some(), config.inline.is_some(), config.script.is_some(), config.scripts.is_some()];
         let count = given.iter().filter(|g| **g).count();
-        if count != 1 {
-            let d = if count == 0 {
-                Diagnostic::error("Nothing to run", format!("{what} needs one of \"inline\", \"script\", \"scripts\" or \"command\"."))
-            } else {
-                Diagnostic::error("Conflicting arguments", format!("{what} takes only one of \"inline\", \"script\", \"scripts\" and \"command\"."))
-            };
+        if count == 0 {
+            let d = Diagnostic::error("Nothing to run", format!("{what} needs one of \"inline\", \"script\", \"scripts\" or \"command\"."));
             return Err(d.at(body.span).into());
+        }
+        if count > 1 {
+            // Point at the second of them: the first one set is not the mistake.
+            let second = body.attributes.iter().filter(|(k, _)| ["command", "inline", "script", "scripts"].contains(&k.as_str())).nth(1);
+            let d = Diagnostic::error("Conflicting arguments", format!("{what} takes only one of \"inline\", \"script\", \"scripts\" and \"command\"."));
+            return Err(d.at(second.map_or(body.span, |(_, a)| a.name_span)).into());
         }
         let mut diags = Diagnostics::new();
         for ev in &config.environment_vars {

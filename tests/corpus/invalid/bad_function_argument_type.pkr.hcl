@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  size = abs("large")
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  name = upper("web", "api")
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  ok = regex("([a-z]+", "web")
+}

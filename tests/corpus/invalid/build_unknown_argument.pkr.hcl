@@ -1,0 +1,8 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+build {
+  source = ["source.null.web"]
+}

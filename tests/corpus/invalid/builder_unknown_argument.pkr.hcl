@@ -1,0 +1,8 @@
+# expect: TODO
+source "null" "web" {
+  comunicator = "none"
+}
+
+build {
+  sources = ["source.null.web"]
+}

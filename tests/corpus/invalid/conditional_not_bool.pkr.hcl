@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  size = "big" ? 100 : 10
+}

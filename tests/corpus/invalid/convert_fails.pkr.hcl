@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  ports = convert(["80", "http"], list(number))
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  ratio = 10 / 0
+}

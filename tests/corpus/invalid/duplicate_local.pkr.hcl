@@ -1,0 +1,8 @@
+# expect: TODO
+locals {
+  name = "web"
+}
+
+locals {
+  name = "api"
+}

@@ -1,0 +1,8 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+source "null" "web" {
+  communicator = "none"
+}

@@ -1,0 +1,11 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.web"]
+
+  source "null.web" {
+  }
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  first = element([], 0)
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  home = env("HOME")
+}

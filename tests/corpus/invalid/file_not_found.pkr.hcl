@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  key = file("keys/missing.pub")
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  names = [for n in 3 : "web-${n}"]
+}

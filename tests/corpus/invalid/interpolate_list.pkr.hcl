@@ -1,0 +1,5 @@
+# expect: TODO
+locals {
+  zones = ["a", "b"]
+  label = "zones: ${local.zones}"
+}

@@ -1,0 +1,5 @@
+# expect: TODO
+variable "name" {
+  type    = strng
+  default = "web"
+}

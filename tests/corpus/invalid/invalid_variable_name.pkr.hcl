@@ -1,0 +1,4 @@
+# expect: TODO
+variable "1region" {
+  type = string
+}

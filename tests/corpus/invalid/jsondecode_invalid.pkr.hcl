@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  config = jsondecode("{\"name\": }")
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+local "password" {
+  sensitive = true
+}

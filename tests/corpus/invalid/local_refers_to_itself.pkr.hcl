@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  count = local.count + 1
+}

@@ -1,0 +1,6 @@
+# expect: TODO
+locals {
+  name  = "${local.image}-web"
+  image = "${local.tag}-img"
+  tag   = local.name
+}

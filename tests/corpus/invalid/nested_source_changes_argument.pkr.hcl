@@ -1,0 +1,11 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+build {
+  source "source.null.web" {
+    name         = "canary"
+    communicator = "ssh"
+  }
+}

@@ -1,0 +1,9 @@
+# expect: TODO
+variable "vm" {
+  type    = any
+  default = null
+}
+
+locals {
+  cpus = var.vm.cpus
+}

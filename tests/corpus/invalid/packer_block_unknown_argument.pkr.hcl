@@ -1,0 +1,4 @@
+# expect: TODO
+packer {
+  required_versions = ">= 1.7.0"
+}

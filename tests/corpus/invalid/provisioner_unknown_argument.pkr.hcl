@@ -1,0 +1,12 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.web"]
+
+  provisioner "shell-local" {
+    inlne = ["echo hi"]
+  }
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+packer {
+  required_version = ">= 99.0.0"
+}

@@ -1,0 +1,13 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.web"]
+
+  provisioner "shell-local" {
+    inline = ["echo hi"]
+    script = "setup.sh"
+  }
+}

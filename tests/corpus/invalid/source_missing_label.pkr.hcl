@@ -1,0 +1,4 @@
+# expect: TODO
+source "null" {
+  communicator = "none"
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  disk = "20G" + 10
+}

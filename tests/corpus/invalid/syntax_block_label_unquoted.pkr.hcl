@@ -1,0 +1,4 @@
+# expect: TODO
+variable region {
+  type = string
+}

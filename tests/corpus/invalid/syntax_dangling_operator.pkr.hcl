@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  disk_gb = 10 *
+}

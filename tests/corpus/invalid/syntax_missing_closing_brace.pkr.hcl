@@ -1,0 +1,7 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+
+build {
+  sources = ["source.null.web"]
+}

@@ -1,0 +1,5 @@
+# expect: TODO
+locals {
+  zones = ["a", "b", "c"
+  name  = "web"
+}

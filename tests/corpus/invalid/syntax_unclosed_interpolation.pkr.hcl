@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  image = "web-${var.version"
+}

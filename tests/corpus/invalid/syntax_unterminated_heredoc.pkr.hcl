@@ -1,0 +1,5 @@
+# expect: TODO
+locals {
+  script = <<EOT
+echo hello
+echo world

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  script = templatefile("templates/missing.tpl", {})
+}

@@ -1,0 +1,6 @@
+# expect: TODO
+region = "eu-west-1"
+
+source "null" "web" {
+  communicator = "none"
+}

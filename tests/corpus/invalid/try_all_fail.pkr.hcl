@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  zone = try(local.missing_zone, var.zone)
+}

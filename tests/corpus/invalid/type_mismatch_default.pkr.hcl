@@ -1,0 +1,5 @@
+# expect: TODO
+variable "disk_size" {
+  type    = number
+  default = "twenty"
+}

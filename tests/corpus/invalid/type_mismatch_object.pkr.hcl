@@ -1,0 +1,10 @@
+# expect: TODO
+variable "vm" {
+  type = object({
+    cpus   = number
+    memory = number
+  })
+  default = {
+    cpus = 2
+  }
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  base = data.debootstrap.base.path
+}

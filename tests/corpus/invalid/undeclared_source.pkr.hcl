@@ -1,0 +1,8 @@
+# expect: TODO
+source "null" "web" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.web", "source.null.wbe"]
+}

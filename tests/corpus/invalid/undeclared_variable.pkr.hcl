@@ -1,0 +1,9 @@
+# expect: TODO
+variable "region" {
+  type    = string
+  default = "eu-west-1"
+}
+
+locals {
+  name = "web-${var.regoin}"
+}

@@ -1,0 +1,8 @@
+# expect: TODO
+source "nul" "web" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.nul.web"]
+}

@@ -1,0 +1,4 @@
+# expect: TODO
+locals {
+  region = settings.region
+}

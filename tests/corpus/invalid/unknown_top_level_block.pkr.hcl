@@ -1,0 +1,4 @@
+# expect: TODO
+sorce "null" "web" {
+  communicator = "none"
+}

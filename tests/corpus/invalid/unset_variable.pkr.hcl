@@ -1,0 +1,5 @@
+# expect: TODO
+variable "password" {
+  type      = string
+  sensitive = true
+}

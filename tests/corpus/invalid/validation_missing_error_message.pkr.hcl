@@ -1,0 +1,8 @@
+# expect: TODO
+variable "size" {
+  type    = number
+  default = 10
+  validation {
+    condition = var.size > 0
+  }
+}

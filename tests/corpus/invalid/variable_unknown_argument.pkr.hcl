@@ -1,0 +1,5 @@
+# expect: TODO
+variable "region" {
+  type    = string
+  defualt = "eu-west-1"
+}
