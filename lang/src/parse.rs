@@ -56,8 +56,9 @@ fn syntax_error(text: &str, file: FileId, e: &hcl_edit::parser::Error) -> Diagno
 /// file, a block left open ("Unclosed configuration block", at its brace).
 fn unterminated(text: &str, file: FileId, parse_error_at: usize) -> Option<Diagnostic> {
     enum Mode {
-        /// Code, with the offsets of the braces opened in it.
-        Code(Vec<usize>),
+        /// Code, with the offsets of the braces opened in it (and whether
+        /// each opens a block rather than an object).
+        Code(Vec<(usize, bool)>),
         Quoted,
     }
     let unterminated_at_end = || {
@@ -85,7 +86,11 @@ fn unterminated(text: &str, file: FileId, parse_error_at: usize) -> Option<Diagn
                     i += 1;
                 }
                 b'{' => {
-                    braces.push(i);
+                    // A block's brace follows its type or a label; an
+                    // object's follows `=`, `(`, `,`, `[`, `?` or `:`.
+                    let before = text[..i].trim_end().bytes().last();
+                    let block = before.is_some_and(|b| b == b'"' || b == b'_' || b == b'-' || b.is_ascii_alphanumeric());
+                    braces.push((i, block));
                     i += 1;
                 }
                 b'}' => {
@@ -123,7 +128,7 @@ fn unterminated(text: &str, file: FileId, parse_error_at: usize) -> Option<Diagn
     }
     match stack.as_slice() {
         [.., Mode::Quoted] => Some(unterminated_at_end()),
-        [Mode::Code(braces)] if parse_error_at >= text.trim_end().len() => braces.last().map(|&open| {
+        [Mode::Code(braces)] if parse_error_at >= text.trim_end().len() => braces.last().filter(|(_, block)| *block).map(|&(open, _)| {
             Diagnostic::error(
                 "Unclosed configuration block",
                 "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
@@ -400,5 +405,7 @@ mod tests {
     fn an_unclosed_block_is_reported_at_its_brace() {
         let src = "source \"null\" \"a\" {\n  x = { k = 1 }\n\nbuild {\n}\n";
         assert_eq!(error_at(src), ("Unclosed configuration block".into(), "t.pkr.hcl:1:19".into()));
+        // An object left open is not a block.
+        assert_ne!(error_at("tags = {a = 1\n").0, "Unclosed configuration block");
     }
 }

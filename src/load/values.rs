@@ -10,7 +10,7 @@ use bake_lang::source::display_path;
 use bake_lang::types::{self, Type};
 use bake_lang::{Span, Value};
 use indexmap::IndexMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// One candidate value for a variable, before type conversion.
@@ -26,6 +26,10 @@ struct Candidate {
 struct Candidates {
     latest: BTreeMap<String, Candidate>,
     given: Vec<(String, Value)>,
+    /// Variables given a value that could not be read: not "unset" as well.
+    failed: BTreeSet<String>,
+    /// A var file could not be parsed: which variables it sets is unknown.
+    unreadable_file: bool,
 }
 
 impl Candidates {
@@ -68,7 +72,10 @@ pub fn evaluate_variables(
                 Ok(value) => {
                     candidates.insert(&v.name, Candidate { value, origin: "default".into(), span: Some(d.span) });
                 }
-                Err(e) => diags.push(e.with_help("a variable's default cannot refer to other variables or locals")),
+                Err(e) => {
+                    candidates.failed.insert(v.name.clone());
+                    diags.push(no_variables(e).with_help("a variable's default cannot refer to other variables or locals; use a local instead"));
+                }
             }
         }
     }
@@ -80,8 +87,9 @@ pub fn evaluate_variables(
             let Some(decl) = decls.get(name) else { continue };
             let origin = format!("environment variable {key}");
             candidates.given.push((name.to_string(), Value::from(raw.as_str())));
-            if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
-                candidates.insert(name, Candidate { value, origin, span: None });
+            match raw_value(raw, decl, &types, &origin, base, diags) {
+                Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
+                None => drop(candidates.failed.insert(name.to_string())),
             }
         }
     }
@@ -112,8 +120,9 @@ pub fn evaluate_variables(
         };
         let origin = format!("-var {name}");
         candidates.given.push((name.to_string(), Value::from(raw)));
-        if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
-            candidates.insert(name, Candidate { value, origin, span: None });
+        match raw_value(raw, decl, &types, &origin, base, diags) {
+            Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
+            None => drop(candidates.failed.insert(name.to_string())),
         }
     }
 
@@ -124,6 +133,9 @@ pub fn evaluate_variables(
             sensitive_values.extend(candidates.given.iter().filter(|(name, _)| *name == v.name).map(|(_, value)| value.clone()));
         }
         let Some(c) = candidates.latest.remove(&v.name) else {
+            if candidates.failed.contains(&v.name) || candidates.unreadable_file {
+                continue;
+            }
             diags.push(
                 Diagnostic::error("Unset variable", format!("The variable \"{}\" has no default and no value was given.", v.name))
                     .at(v.span)
@@ -164,15 +176,17 @@ pub fn evaluate_variables(
 /// A value given as text (`-var`, environment): a string for string-typed or
 /// untyped variables, an HCL expression otherwise (as Packer does).
 fn raw_value(raw: &str, decl: &VariableDecl, types: &BTreeMap<&str, Type>, origin: &str, base: &Evaluator, diags: &mut Diagnostics) -> Option<Value> {
+    // As in Packer: the text itself for these types (a number converts
+    // from it), an HCL expression for the others.
     match types.get(decl.name.as_str()) {
-        None | Some(Type::String) | Some(Type::Any) => Some(Value::from(raw)),
+        None | Some(Type::String) | Some(Type::Number) | Some(Type::Any) => Some(Value::from(raw)),
         Some(_) => {
             let file = base.sources.add(format!("<value for var.{} from {origin}>", decl.name), raw);
             let literal_eval = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
             match bake_lang::parse::parse_expression(&base.sources, file).and_then(|e| literal_eval.eval(&e)) {
                 Ok(v) => Some(v),
                 Err(d) => {
-                    diags.push(d);
+                    diags.push(no_variables(d));
                     None
                 }
             }
@@ -192,6 +206,7 @@ fn read_var_file(
         Ok(t) => t,
         Err(e) => {
             diags.push(Diagnostic::error("Cannot read var file", format!("{}: {e}", display_path(file))));
+            candidates.unreadable_file = true;
             return;
         }
     };
@@ -201,6 +216,7 @@ fn read_var_file(
             Ok(b) => b,
             Err(d) => {
                 diags.push(d);
+                candidates.unreadable_file = true;
                 return;
             }
         }
@@ -209,6 +225,7 @@ fn read_var_file(
             Ok(b) => b,
             Err(d) => {
                 diags.push(d);
+                candidates.unreadable_file = true;
                 return;
             }
         }
@@ -237,9 +254,22 @@ fn read_var_file(
             Ok(value) => {
                 candidates.insert(&attr.name, Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
             }
-            Err(d) => diags.push(d),
+            Err(d) => {
+                candidates.failed.insert(attr.name.clone());
+                diags.push(no_variables(d));
+            }
         }
     }
+}
+
+/// Values given outside the template (defaults, var files, `-var`) are
+/// evaluated with no variables in scope: say so, as HCL does, rather than
+/// "there is no variable named var".
+fn no_variables(d: Diagnostic) -> Diagnostic {
+    if d.summary != "Unknown variable" {
+        return d;
+    }
+    Diagnostic { summary: "Variables not allowed".into(), detail: "Variables may not be used here.".into(), ..d }
 }
 
 /// Runs the variable's validation blocks; false when one failed.
