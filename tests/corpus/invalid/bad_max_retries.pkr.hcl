@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: bad_max_retries.pkr.hcl:10:19: "max_retries" must be a whole number
 source "null" "a" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: bad_pause_before.pkr.hcl:10:20: has an unknown unit " parsecs"
 source "null" "a" {
   communicator = "none"
 }

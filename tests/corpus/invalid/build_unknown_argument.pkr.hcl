@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: build_unknown_argument.pkr.hcl:7:3: did you mean "sources"?
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: build_unknown_block.pkr.hcl:9:3: did you mean "provisioner"?
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: duplicate_local.pkr.hcl:7:3: A local named "name" was already declared
 locals {
   name = "web"
 }

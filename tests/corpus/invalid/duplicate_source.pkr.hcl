@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: duplicate_source.pkr.hcl:6:1: A source named "null.web" was already declared
 source "null" "web" {
   communicator = "none"
 }

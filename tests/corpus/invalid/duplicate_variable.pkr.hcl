@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: duplicate_variable.pkr.hcl:7:10: A variable named "region" was already declared
 variable "region" {
   type    = string
   default = "eu-west-1"

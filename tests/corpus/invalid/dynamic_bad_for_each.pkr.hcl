@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: dynamic_bad_for_each.pkr.hcl:6:16: Cannot use a number value in for_each
 source "null" "web" {
   communicator = "none"
 

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: dynamic_unknown_argument.pkr.hcl:7:5: did you mean "iterator"?
 source "null" "web" {
   communicator = "none"
 

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: dynamic_without_content.pkr.hcl:10:3: A dynamic block needs exactly one nested "content" block
 variable "disks" {
   type    = list(number)
   default = [10, 20]

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: meta_argument_not_literal.pkr.hcl:15:14: "only" must be a list of literal strings
 variable "targets" {
   type    = list(string)
   default = ["null.a"]

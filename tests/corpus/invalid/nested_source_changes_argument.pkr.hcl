@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: nested_source_changes_argument.pkr.hcl:9:5: "communicator" is already set in source "null.web"
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: override_not_an_object.pkr.hcl:11:16: override must be an object keyed by source name
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: post_processor_unknown_argument.pkr.hcl:10:5: did you mean "output"?
 source "null" "web" {
   communicator = "none"
 }

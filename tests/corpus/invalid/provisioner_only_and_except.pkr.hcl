@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: provisioner_only_and_except.pkr.hcl:14:5: "only" and "except" cannot both be set on one provisioner
 source "null" "a" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: provisioner_unknown_argument.pkr.hcl:10:5: An argument named "inlne" is not expected in provisioner "shell-local".\nHelp: did you mean "inline"?
 source "null" "web" {
   communicator = "none"
 }

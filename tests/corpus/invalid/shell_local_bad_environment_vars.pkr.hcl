@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: shell_local_bad_environment_vars.pkr.hcl:10:24: "=oops" is not of the form NAME=VALUE
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: shell_local_inline_and_script.pkr.hcl:11:5: takes only one of "inline", "script", "scripts" and "command"
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: shell_local_nothing_to_run.pkr.hcl:9:3: needs one of "inline", "script", "scripts" or "command"
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: shell_local_script_not_found.pkr.hcl:10:14: The script "scripts/does-not-exist.sh" does not exist
 source "null" "web" {
   communicator = "none"
 }

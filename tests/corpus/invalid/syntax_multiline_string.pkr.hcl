@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: syntax_multiline_string.pkr.hcl:15:34: Invalid multi-line string
 source "null" "web" {
   communicator = "none"
 }

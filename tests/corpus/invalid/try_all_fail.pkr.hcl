@@ -1,4 +1,5 @@
-# expect: TODO
+# expect: try_all_fail.pkr.hcl:4:11: Call to function "try" failed: no expression succeeded
 locals {
-  zone = try(local.missing_zone, var.zone)
+  zones = ["a", "b"]
+  zone  = try(local.zones[5], tonumber("eu"))
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: two_error_cleanup_provisioners.pkr.hcl:13:3: A build can have only one error-cleanup-provisioner
 source "null" "a" {
   communicator = "none"
 }

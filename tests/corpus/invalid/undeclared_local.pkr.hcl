@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: undeclared_local.pkr.hcl:14:29: did you mean "image_name"?
 locals {
   image_name = "web"
 }

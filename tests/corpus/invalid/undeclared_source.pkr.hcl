@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: undeclared_source.pkr.hcl:7:33: did you mean "source.null.web"?
 source "null" "web" {
   communicator = "none"
 }

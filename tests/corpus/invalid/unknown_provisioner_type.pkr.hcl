@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: unknown_provisioner_type.pkr.hcl:9:15: Known provisioners: shell-local, breakpoint.\nHelp: did you mean "shell-local"?
 source "null" "web" {
   communicator = "none"
 }

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: validation_condition_errors.pkr.hcl:7:30: Can't access attribute "size" on a string value var.disk
 variable "disk" {
   type    = string
   default = "20G"

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: validation_condition_not_bool.pkr.hcl:7:21: The condition must be a bool, but it is a string
 variable "disk" {
   type    = number
   default = 20

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: validation_fails.pkr.hcl:7:21: The region must be an AWS region, such as eu-west-1.
 variable "region" {
   type    = string
   default = "mars-north-1"

@@ -1,4 +1,4 @@
-# expect: TODO
+# expect: variable_default_references_variable.pkr.hcl:9:23: Variables not allowed
 variable "region" {
   type    = string
   default = "eu-west-1"

@@ -1,4 +1,0 @@
-# expect: TODO
-variable region {
-  type = string
-}
