@@ -1,5 +1,22 @@
 //! One module per subcommand; each returns the process exit code.
 
+/// `print!` to stdout that stops quietly when stdout is closed early
+/// (`bake inspect | head`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` likewise.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod build;
 mod cleanup;
 mod fmt;
@@ -26,7 +43,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Init(a) => init::run(a),
         Command::Cleanup(a) => cleanup::run(a),
         Command::Version => {
-            println!("bake {} (speaks the template language of Packer {})", env!("CARGO_PKG_VERSION"), load::PACKER_COMPAT_VERSION);
+            outln!("bake {} (speaks the template language of Packer {})", env!("CARGO_PKG_VERSION"), load::PACKER_COMPAT_VERSION);
             0
         }
         Command::Completion { shell } => {
