@@ -28,6 +28,8 @@ pub struct Error {
     missing: Option<String>,
     /// The argument whose value is wrong.
     argument: Option<String>,
+    /// The unknown name is that of a block, not of an argument.
+    unknown_is_block: bool,
 }
 
 impl Error {
@@ -48,8 +50,12 @@ impl Error {
 
     fn into_diagnostic(self, body_span: Span, what: &str) -> Diagnostic {
         if let Some((name, known)) = self.unknown {
-            let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{name}\" is not expected in {what}."))
-                .at(self.span.unwrap_or(body_span));
+            let mut d = if self.unknown_is_block {
+                Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}."))
+            } else {
+                Diagnostic::error("Unsupported argument", format!("An argument named \"{name}\" is not expected in {what}."))
+            }
+            .at(self.span.unwrap_or(body_span));
             d = match suggest(&name, known.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
                 None if known.len() <= 12 => d.with_help(format!("the arguments accepted here are: {}", known.join(", "))),
@@ -79,7 +85,7 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Error {
-        Error { message: msg.to_string(), span: None, unknown: None, missing: None, argument: None }
+        Error { message: msg.to_string(), span: None, unknown: None, missing: None, argument: None, unknown_is_block: false }
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Error {
@@ -89,11 +95,12 @@ impl de::Error for Error {
             unknown: Some((field.to_string(), expected.to_vec())),
             missing: None,
             argument: None,
+            unknown_is_block: false,
         }
     }
 
     fn missing_field(field: &'static str) -> Error {
-        Error { message: format!("missing argument \"{field}\""), span: None, unknown: None, missing: Some(field.to_string()), argument: None }
+        Error { message: format!("missing argument \"{field}\""), span: None, unknown: None, missing: Some(field.to_string()), argument: None, unknown_is_block: false }
     }
 
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Error {
@@ -157,8 +164,12 @@ impl<'de, 'a, I: Iterator<Item = (&'a str, Span, Entry<'a>)>> MapAccess<'de> for
         match self.entries.next() {
             None => Ok(None),
             Some((name, span, entry)) => {
+                let block = matches!(entry, Entry::Blocks(_));
                 self.current = Some((name, span, entry));
-                seed.deserialize(name.into_deserializer()).map(Some).map_err(|e: Error| e.at_if_unset(span))
+                seed.deserialize(name.into_deserializer()).map(Some).map_err(|mut e: Error| {
+                    e.unknown_is_block = block;
+                    e.at_if_unset(span)
+                })
             }
         }
     }
@@ -235,9 +246,9 @@ impl<'a> ValueDe<'a> {
 
     fn error(&self, message: String) -> Error {
         if self.as_block {
-            return Error { message: "a list is required, but this is an object".to_string(), span: Some(self.span), unknown: None, missing: None, argument: None };
+            return Error { message: "a list is required, but this is an object".to_string(), span: Some(self.span), unknown: None, missing: None, argument: None, unknown_is_block: false };
         }
-        Error { message, span: Some(self.span), unknown: None, missing: None, argument: None }
+        Error { message, span: Some(self.span), unknown: None, missing: None, argument: None, unknown_is_block: false }
     }
 
     fn number(&self) -> Result<f64, Error> {
