@@ -9,7 +9,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use std::collections::BTreeMap;
-use std::io::Write as _;
 
 pub const NAMES: &[&str] = &[
     "base64decode",
