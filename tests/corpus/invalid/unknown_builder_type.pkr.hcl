@@ -1,4 +1,4 @@
-# expect: unknown_builder_type.pkr.hcl:2:8: bake has no builder named "amazon-eb". Known builders: null.
+# expect: unknown_builder_type.pkr.hcl:2:8: bake has no builder named "amazon-eb". Known builders: 
 source "amazon-eb" "web" {
   region = "eu-west-1"
 }

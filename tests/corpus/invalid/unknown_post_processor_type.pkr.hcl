@@ -1,4 +1,5 @@
-# expect: unknown_post_processor_type.pkr.hcl:10:20: Known post-processors: manifest, shell-local.\nHelp: did you mean "manifest"?
+# expect: unknown_post_processor_type.pkr.hcl:11:20: bake has no post-processor named "manifets". Known post-processors: 
+# expect: unknown_post_processor_type.pkr.hcl:11:20: Help: did you mean "manifest"?
 source "null" "web" {
   communicator = "none"
 }

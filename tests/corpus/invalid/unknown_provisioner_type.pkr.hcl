@@ -1,4 +1,5 @@
-# expect: unknown_provisioner_type.pkr.hcl:9:15: Known provisioners: shell-local, breakpoint.\nHelp: did you mean "shell-local"?
+# expect: unknown_provisioner_type.pkr.hcl:10:15: bake has no provisioner named "shell-locl". Known provisioners: 
+# expect: unknown_provisioner_type.pkr.hcl:10:15: Help: did you mean "shell-local"?
 source "null" "web" {
   communicator = "none"
 }
