@@ -33,6 +33,10 @@ pub struct Error {
 }
 
 impl Error {
+    fn new(message: String, span: Option<Span>) -> Error {
+        Error { message, span, unknown: None, missing: None, argument: None, unknown_is_block: false }
+    }
+
     /// Names the argument a value error is about (once, at the outermost level).
     fn in_argument(mut self, name: &str) -> Error {
         if self.argument.is_none() {
@@ -85,22 +89,15 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Error {
-        Error { message: msg.to_string(), span: None, unknown: None, missing: None, argument: None, unknown_is_block: false }
+        Error::new(msg.to_string(), None)
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Error {
-        Error {
-            message: format!("unknown argument \"{field}\""),
-            span: None,
-            unknown: Some((field.to_string(), expected.to_vec())),
-            missing: None,
-            argument: None,
-            unknown_is_block: false,
-        }
+        Error { unknown: Some((field.to_string(), expected.to_vec())), ..Error::new(format!("unknown argument \"{field}\""), None) }
     }
 
     fn missing_field(field: &'static str) -> Error {
-        Error { message: format!("missing argument \"{field}\""), span: None, unknown: None, missing: Some(field.to_string()), argument: None, unknown_is_block: false }
+        Error { missing: Some(field.to_string()), ..Error::new(format!("missing argument \"{field}\""), None) }
     }
 
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Error {
@@ -246,9 +243,9 @@ impl<'a> ValueDe<'a> {
 
     fn error(&self, message: String) -> Error {
         if self.as_block {
-            return Error { message: "a list is required, but this is an object".to_string(), span: Some(self.span), unknown: None, missing: None, argument: None, unknown_is_block: false };
+            return Error::new("a list is required, but this is an object".to_string(), Some(self.span));
         }
-        Error { message, span: Some(self.span), unknown: None, missing: None, argument: None, unknown_is_block: false }
+        Error::new(message, Some(self.span))
     }
 
     fn number(&self) -> Result<f64, Error> {

@@ -37,6 +37,10 @@ impl Candidates {
         self.given.push((name.to_string(), c.value.clone()));
         self.latest.insert(name.to_string(), c);
     }
+
+    fn fail(&mut self, name: &str) {
+        self.failed.insert(name.to_string());
+    }
 }
 
 pub fn evaluate_variables(
@@ -73,7 +77,7 @@ pub fn evaluate_variables(
                     candidates.insert(&v.name, Candidate { value, origin: "default".into(), span: Some(d.span) });
                 }
                 Err(e) => {
-                    candidates.failed.insert(v.name.clone());
+                    candidates.fail(&v.name);
                     diags.push(no_variables(e).with_help("a variable's default cannot refer to other variables or locals; use a local instead"));
                 }
             }
@@ -89,7 +93,7 @@ pub fn evaluate_variables(
             candidates.given.push((name.to_string(), Value::from(raw.as_str())));
             match raw_value(raw, decl, &types, &origin, base, diags) {
                 Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
-                None => drop(candidates.failed.insert(name.to_string())),
+                None => candidates.fail(name),
             }
         }
     }
@@ -122,7 +126,7 @@ pub fn evaluate_variables(
         candidates.given.push((name.to_string(), Value::from(raw)));
         match raw_value(raw, decl, &types, &origin, base, diags) {
             Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
-            None => drop(candidates.failed.insert(name.to_string())),
+            None => candidates.fail(name),
         }
     }
 
@@ -255,7 +259,7 @@ fn read_var_file(
                 candidates.insert(&attr.name, Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
             }
             Err(d) => {
-                candidates.failed.insert(attr.name.clone());
+                candidates.fail(&attr.name);
                 diags.push(no_variables(d));
             }
         }
