@@ -35,6 +35,13 @@ pub fn spawn(cmd: &mut tokio::process::Command) -> std::io::Result<tokio::proces
     cmd.spawn()
 }
 
+/// Runs a process to completion and collects its output, started through
+/// [`spawn`] (`Command::output` would fork outside the lock).
+pub async fn output(cmd: &mut tokio::process::Command) -> std::io::Result<std::process::Output> {
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    spawn(cmd)?.wait_with_output().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
