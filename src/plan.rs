@@ -113,12 +113,13 @@ fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &Sourc
     evaluator.root.insert("build".into(), build_object(build, &BTreeMap::new()));
 
     let Some(factory) = plugins::builder(&source.kind) else {
-        diags.push(unknown_plugin("builder", &source.kind, source.span, plugins::builder_names()));
+        diags.push(unknown_plugin("builder", &source.kind, source.kind_span, plugins::builder_names()));
         return None;
     };
     let body = merged_source_body(source, sref, diags)?;
+    // Errors about the configuration as a whole point at the block header.
     let config = match evaluator.eval_body(&body) {
-        Ok(c) => c,
+        Ok(c) => EvalBody { span: source.span, ..c },
         Err(d) => {
             diags.extend(d);
             return None;
@@ -226,7 +227,7 @@ pub fn prepare_provisioner(ev: &Evaluator, p: &ProvisionerDecl, source_name: &st
     let Some(factory) = plugins::provisioner(&p.kind) else {
         return Err(unknown_plugin("provisioner", &p.kind, p.kind_span, plugins::provisioner_names()).into());
     };
-    let mut config = ev.eval_body(&p.body)?;
+    let mut config = EvalBody { span: p.span, ..ev.eval_body(&p.body)? };
     if let Some(o) = &p.override_expr {
         apply_override(ev, o, &mut config, source_name, source_type)?;
     }
@@ -255,7 +256,7 @@ fn prepare_post_processor(ev: &Evaluator, p: &PostProcessorDecl) -> Result<Arc<d
     let Some(factory) = plugins::post_processor(&p.kind) else {
         return Err(unknown_plugin("post-processor", &p.kind, p.kind_span, plugins::post_processor_names()).into());
     };
-    let config = ev.eval_body(&p.body)?;
+    let config = EvalBody { span: p.span, ..ev.eval_body(&p.body)? };
     factory(&config, &format!("post-processor \"{}\"", p.kind)).map(Arc::from)
 }
 

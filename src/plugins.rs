@@ -12,6 +12,8 @@ pub type PostProcessorFactory = fn(&EvalBody, &str) -> Result<Box<dyn PostProces
 const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare)];
 
 const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
+    ("shell", bake_provisioner_shell::prepare),
+    ("file", bake_provisioner_file::prepare),
     ("shell-local", bake_shell_local::prepare_provisioner),
     ("breakpoint", bake_provisioner_breakpoint::prepare),
 ];

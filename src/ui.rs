@@ -103,6 +103,10 @@ impl TerminalUi {
 }
 
 impl UiSink for TerminalUi {
+    fn mask(&self, text: &str) -> String {
+        self.masker.mask(text)
+    }
+
     fn emit(&self, build: &str, event: Event) {
         if self.opts.machine_readable {
             match &event {

@@ -595,7 +595,7 @@ impl Evaluator {
                     }
                 }
                 return Err(match last {
-                    Some(e) => Diagnostic::error("Error in function call", format!("Call to function \"try\" failed: no expression succeeded; the last one said: {} {}", e.summary, e.detail)).at(span),
+                    Some(e) => Diagnostic::error("Error in function call", format!("Call to function \"try\" failed: no expression succeeded; the last one said: {}: {}", e.summary, e.detail)).at(span),
                     None => Diagnostic::error("Error in function call", "Call to function \"try\" needs at least one argument.").at(span),
                 });
             }

@@ -40,8 +40,127 @@ fn syntax_error(text: &str, file: FileId, e: &hcl_edit::parser::Error) -> Diagno
     // offset so the diagnostic renders like every other one.
     let loc = e.location();
     let offset = loc.offset().min(text.len());
+    // hcl-edit backtracks on an unterminated string or block and blames
+    // where the enclosing item starts; HCL's own diagnostics are clearer.
+    if let Some(d) = unterminated(text, file, offset) {
+        return d;
+    }
     let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
     Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Span::new(file, offset, end))
+}
+
+/// Finds what HCL reports before any parse error: a quoted string that a
+/// line break cuts ("Invalid multi-line string", at the line break), a
+/// string or heredoc the end of the file cuts ("Unterminated template
+/// string", at the end), and, when the parser failed at the end of the
+/// file, a block left open ("Unclosed configuration block", at its brace).
+fn unterminated(text: &str, file: FileId, parse_error_at: usize) -> Option<Diagnostic> {
+    enum Mode {
+        /// Code, with the offsets of the braces opened in it (and whether
+        /// each opens a block rather than an object).
+        Code(Vec<(usize, bool)>),
+        Quoted,
+    }
+    let unterminated_at_end = || {
+        Diagnostic::error("Unterminated template string", "No closing marker was found for the string.").at(Span::new(file, text.len(), text.len()))
+    };
+    let bytes = text.as_bytes();
+    let mut stack = vec![Mode::Code(Vec::new())];
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let nested = stack.len() > 1;
+        match stack.last_mut()? {
+            Mode::Code(braces) => match bytes[i] {
+                b'#' => i = skip_line(bytes, i),
+                b'/' if rest.starts_with(b"//") => i = skip_line(bytes, i),
+                b'/' if rest.starts_with(b"/*") => {
+                    i = text[i + 2..].find("*/").map_or(bytes.len(), |e| i + 2 + e + 2);
+                }
+                b'<' if rest.starts_with(b"<<") => match skip_heredoc(text, i) {
+                    Some(next) => i = next,
+                    None => return Some(unterminated_at_end()),
+                },
+                b'"' => {
+                    stack.push(Mode::Quoted);
+                    i += 1;
+                }
+                b'{' => {
+                    // A block's brace follows its type or a label; an
+                    // object's follows `=`, `(`, `,`, `[`, `?` or `:`.
+                    let before = text[..i].trim_end().bytes().last();
+                    let block = before.is_some_and(|b| b == b'"' || b == b'_' || b == b'-' || b.is_ascii_alphanumeric());
+                    braces.push((i, block));
+                    i += 1;
+                }
+                b'}' => {
+                    if braces.pop().is_none() && nested {
+                        stack.pop();
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            },
+            Mode::Quoted => {
+                if rest.starts_with(b"$${") || rest.starts_with(b"%%{") {
+                    i += 3;
+                } else if rest.starts_with(b"${") || rest.starts_with(b"%{") {
+                    stack.push(Mode::Code(Vec::new()));
+                    i += 2;
+                } else if bytes[i] == b'\\' {
+                    i += 2;
+                } else if bytes[i] == b'"' {
+                    stack.pop();
+                    i += 1;
+                } else if bytes[i] == b'\n' || rest.starts_with(b"\r\n") {
+                    return Some(
+                        Diagnostic::error(
+                            "Invalid multi-line string",
+                            "Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape to represent a newline character or use the \"heredoc\" multi-line template syntax.",
+                        )
+                        .at(Span::new(file, i, i + 1)),
+                    );
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    match stack.as_slice() {
+        [.., Mode::Quoted] => Some(unterminated_at_end()),
+        [Mode::Code(braces)] if parse_error_at >= text.trim_end().len() => braces.last().filter(|(_, block)| *block).map(|&(open, _)| {
+            Diagnostic::error(
+                "Unclosed configuration block",
+                "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
+            )
+            .at(Span::new(file, open, open + 1))
+        }),
+        _ => None,
+    }
+}
+
+fn skip_line(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| from + p)
+}
+
+/// Skips `<<EOT` / `<<-EOT` and its lines up to the closing marker; `None`
+/// when the file ends first. Anything else starting with `<<` is skipped as
+/// two characters.
+fn skip_heredoc(text: &str, from: usize) -> Option<usize> {
+    let after = text[from + 2..].strip_prefix('-').unwrap_or(&text[from + 2..]);
+    let marker: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if marker.is_empty() {
+        return Some(from + 2);
+    }
+    let body_start = text[from..].find('\n').map(|p| from + p + 1)?;
+    let mut at = body_start;
+    for line in text[body_start..].split_inclusive('\n') {
+        at += line.len();
+        if line.trim() == marker {
+            return Some(at);
+        }
+    }
+    None
 }
 
 struct Lower {
@@ -255,5 +374,38 @@ fn trim_last_literal(parts: &mut Vec<TemplatePart>) {
         if s.is_empty() {
             parts.pop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_at(src: &str) -> (String, String) {
+        let sources = SourceMap::new();
+        let file = sources.add("t.pkr.hcl", src);
+        let d = parse_file(&sources, file).unwrap_err();
+        (d.summary.clone(), sources.location(d.span.unwrap()))
+    }
+
+    #[test]
+    fn an_unterminated_string_is_reported_at_its_line_break() {
+        assert_eq!(error_at("locals {\n  a = \"abc\n}\n"), ("Invalid multi-line string".into(), "t.pkr.hcl:2:11".into()));
+        // Braces, escapes and comments before it do not confuse the scan.
+        let src = "# \"not a string\n/* \" */\nlocals {\n  b = \"${upper(\"x\")} \\\" $${y}\"\n  a = \"x${local.b}\n}\n";
+        assert_eq!(error_at(src), ("Invalid multi-line string".into(), "t.pkr.hcl:5:19".into()));
+        // A heredoc's lines are not quoted strings.
+        let src = "locals {\n  h = <<EOT\n\"\nEOT\n  a = \"x\n}\n";
+        assert_eq!(error_at(src), ("Invalid multi-line string".into(), "t.pkr.hcl:5:9".into()));
+        assert_eq!(error_at("a = \"abc"), ("Unterminated template string".into(), "t.pkr.hcl:1:9".into()));
+        assert_eq!(error_at("a = <<EOT\nabc\n"), ("Unterminated template string".into(), "t.pkr.hcl:3:1".into()));
+    }
+
+    #[test]
+    fn an_unclosed_block_is_reported_at_its_brace() {
+        let src = "source \"null\" \"a\" {\n  x = { k = 1 }\n\nbuild {\n}\n";
+        assert_eq!(error_at(src), ("Unclosed configuration block".into(), "t.pkr.hcl:1:19".into()));
+        // An object left open is not a block.
+        assert_ne!(error_at("tags = {a = 1\n").0, "Unclosed configuration block");
     }
 }

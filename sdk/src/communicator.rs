@@ -30,3 +30,17 @@ pub trait Communicator: Send + Sync {
     /// Copies the remote directory `src` into the local directory `dst`.
     async fn download_dir(&self, src: &str, dst: &Path) -> anyhow::Result<()>;
 }
+
+/// The error a communicator returns when the connection to the machine drops
+/// in the middle of an operation, so that a provisioner that expects it (a
+/// script that reboots the machine) can tell it from a failure.
+#[derive(Debug, thiserror::Error)]
+#[error("the connection to the machine was lost: {0}")]
+pub struct Disconnected(pub String);
+
+/// Whether `err`, or any error it wraps, is a [`Disconnected`] or the SSH
+/// communicator's own [`SshError::Disconnected`](crate::ssh::SshError::Disconnected).
+pub fn is_disconnect(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.is::<Disconnected>() || matches!(e.downcast_ref::<crate::ssh::SshError>(), Some(crate::ssh::SshError::Disconnected { .. })))
+}

@@ -26,9 +26,25 @@ pub struct Error {
     span: Option<Span>,
     unknown: Option<(String, Vec<&'static str>)>,
     missing: Option<String>,
+    /// The argument whose value is wrong.
+    argument: Option<String>,
+    /// The unknown name is that of a block, not of an argument.
+    unknown_is_block: bool,
 }
 
 impl Error {
+    fn new(message: String, span: Option<Span>) -> Error {
+        Error { message, span, unknown: None, missing: None, argument: None, unknown_is_block: false }
+    }
+
+    /// Names the argument a value error is about (once, at the outermost level).
+    fn in_argument(mut self, name: &str) -> Error {
+        if self.argument.is_none() {
+            self.argument = Some(name.to_string());
+        }
+        self
+    }
+
     fn at_if_unset(mut self, span: Span) -> Error {
         if self.span.is_none() {
             self.span = Some(span);
@@ -38,8 +54,12 @@ impl Error {
 
     fn into_diagnostic(self, body_span: Span, what: &str) -> Diagnostic {
         if let Some((name, known)) = self.unknown {
-            let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{name}\" is not expected in {what}."))
-                .at(self.span.unwrap_or(body_span));
+            let mut d = if self.unknown_is_block {
+                Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}."))
+            } else {
+                Diagnostic::error("Unsupported argument", format!("An argument named \"{name}\" is not expected in {what}."))
+            }
+            .at(self.span.unwrap_or(body_span));
             d = match suggest(&name, known.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
                 None if known.len() <= 12 => d.with_help(format!("the arguments accepted here are: {}", known.join(", "))),
@@ -51,7 +71,11 @@ impl Error {
             return Diagnostic::error("Missing required argument", format!("The argument \"{field}\" is required in {what}, but was not set."))
                 .at(self.span.unwrap_or(body_span));
         }
-        Diagnostic::error("Invalid value", format!("{} (in {what})", self.message)).at(self.span.unwrap_or(body_span))
+        let detail = match &self.argument {
+            Some(arg) => format!("Invalid value for \"{arg}\" in {what}: {}.", self.message),
+            None => format!("{} (in {what})", self.message),
+        };
+        Diagnostic::error("Invalid value", detail).at(self.span.unwrap_or(body_span))
     }
 }
 
@@ -65,20 +89,15 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Error {
-        Error { message: msg.to_string(), span: None, unknown: None, missing: None }
+        Error::new(msg.to_string(), None)
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Error {
-        Error {
-            message: format!("unknown argument \"{field}\""),
-            span: None,
-            unknown: Some((field.to_string(), expected.to_vec())),
-            missing: None,
-        }
+        Error { unknown: Some((field.to_string(), expected.to_vec())), ..Error::new(format!("unknown argument \"{field}\""), None) }
     }
 
     fn missing_field(field: &'static str) -> Error {
-        Error { message: format!("missing argument \"{field}\""), span: None, unknown: None, missing: Some(field.to_string()) }
+        Error { missing: Some(field.to_string()), ..Error::new(format!("missing argument \"{field}\""), None) }
     }
 
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Error {
@@ -132,7 +151,7 @@ impl<'de, 'a> de::Deserializer<'de> for BodyDe<'a> {
 
 struct BodyMap<'a, I> {
     entries: I,
-    current: Option<(Span, Entry<'a>)>,
+    current: Option<(&'a str, Span, Entry<'a>)>,
 }
 
 impl<'de, 'a, I: Iterator<Item = (&'a str, Span, Entry<'a>)>> MapAccess<'de> for BodyMap<'a, I> {
@@ -142,16 +161,20 @@ impl<'de, 'a, I: Iterator<Item = (&'a str, Span, Entry<'a>)>> MapAccess<'de> for
         match self.entries.next() {
             None => Ok(None),
             Some((name, span, entry)) => {
-                self.current = Some((span, entry));
-                seed.deserialize(name.into_deserializer()).map(Some).map_err(|e: Error| e.at_if_unset(span))
+                let block = matches!(entry, Entry::Blocks(_));
+                self.current = Some((name, span, entry));
+                seed.deserialize(name.into_deserializer()).map(Some).map_err(|mut e: Error| {
+                    e.unknown_is_block = block;
+                    e.at_if_unset(span)
+                })
             }
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let (span, entry) = self.current.take().expect("value after key");
+        let (name, span, entry) = self.current.take().expect("value after key");
         match entry {
-            Entry::Attr(attr) => seed.deserialize(ValueDe { value: &attr.value, span: attr.span }),
+            Entry::Attr(attr) => seed.deserialize(ValueDe::new(&attr.value, attr.span)).map_err(|e| e.in_argument(name)),
             Entry::Blocks(blocks) => seed.deserialize(BlocksDe { blocks }).map_err(|e| e.at_if_unset(span)),
         }
     }
@@ -208,18 +231,28 @@ impl<'de, D: de::Deserializer<'de, Error = Error>, I: Iterator<Item = D>> SeqAcc
 struct ValueDe<'a> {
     value: &'a Value,
     span: Span,
+    /// An object taken as a list of one block: when a scalar is wanted
+    /// instead, the mistake is that no list was given.
+    as_block: bool,
 }
 
 impl<'a> ValueDe<'a> {
+    fn new(value: &'a Value, span: Span) -> ValueDe<'a> {
+        ValueDe { value, span, as_block: false }
+    }
+
     fn error(&self, message: String) -> Error {
-        Error { message, span: Some(self.span), unknown: None, missing: None }
+        if self.as_block {
+            return Error::new("a list is required, but this is an object".to_string(), Some(self.span));
+        }
+        Error::new(message, Some(self.span))
     }
 
     fn number(&self) -> Result<f64, Error> {
         match self.value {
             Value::Number(n) => Ok(*n),
             Value::String(s) => s.trim().parse().map_err(|_| self.error(format!("a number is required, but this is the string \"{s}\""))),
-            other => Err(self.error(format!("a number is required, but this is a {}", other.type_name()))),
+            other => Err(self.error(format!("a number is required, but this is {}", describe(other)))),
         }
     }
 
@@ -253,7 +286,7 @@ impl<'de, 'a> de::Deserializer<'de> for ValueDe<'a> {
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => visitor.visit_i64(*n as i64),
             Value::Number(n) => visitor.visit_f64(*n),
             Value::String(s) => visitor.visit_str(s),
-            Value::List(items) => visitor.visit_seq(Items { items: items.iter().map(|v| ValueDe { value: v, span }) }),
+            Value::List(items) => visitor.visit_seq(Items { items: items.iter().map(|v| ValueDe::new(v, span)) }),
             Value::Object(map) => visitor.visit_map(ObjectMap { entries: map.iter(), current: None, span }),
         };
         result.map_err(|e| e.at_if_unset(span))
@@ -310,7 +343,7 @@ impl<'de, 'a> de::Deserializer<'de> for ValueDe<'a> {
             Value::List(_) => self.deserialize_any(visitor),
             // A single object where a list of blocks is expected (HCL JSON, or
             // an attribute written in place of one block).
-            Value::Object(_) => visitor.visit_seq(Items { items: std::iter::once(self) }).map_err(|e| e.at_if_unset(self.span)),
+            Value::Object(_) => visitor.visit_seq(Items { items: std::iter::once(ValueDe { as_block: true, ..self }) }).map_err(|e| e.at_if_unset(self.span)),
             other => Err(self.error(format!("a list is required, but this is {}", describe(other)))),
         }
     }
@@ -326,7 +359,7 @@ impl<'de, 'a> de::Deserializer<'de> for ValueDe<'a> {
         match self.value {
             // The last block wins where one was expected and a list was given.
             Value::List(items) if items.iter().all(|v| matches!(v, Value::Object(_))) && !items.is_empty() => {
-                ValueDe { value: items.last().expect("non-empty"), span: self.span }.deserialize_map(visitor)
+                ValueDe::new(items.last().expect("non-empty"), self.span).deserialize_map(visitor)
             }
             _ => self.deserialize_map(visitor),
         }
@@ -368,7 +401,7 @@ impl<'de, 'a, I: Iterator<Item = (&'a String, &'a Value)>> MapAccess<'de> for Ob
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        seed.deserialize(ValueDe { value: self.current.take().expect("value after key"), span: self.span })
+        seed.deserialize(ValueDe::new(self.current.take().expect("value after key"), self.span))
     }
 }
 
@@ -376,6 +409,7 @@ fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".to_string(),
         Value::String(s) => format!("the string \"{s}\""),
+        Value::Object(_) => "an object".to_string(),
         other => format!("a {}", other.type_name()),
     }
 }

@@ -164,7 +164,9 @@ mod tests {
     }
 
     fn test_journal() -> Arc<crate::journal::Journal> {
-        let dir = std::env::temp_dir().join(format!("bake-steps-test-{}", std::process::id()));
+        // Under target/, not the system temp dir: the tests leave their
+        // journals behind, like any run does.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-journals");
         Arc::new(crate::journal::Journal::create(&dir, &format!("{:?}", std::thread::current().id())).unwrap())
     }
 

@@ -27,6 +27,13 @@ pub enum Event {
 /// Receives every event of every build; implemented by the engine.
 pub trait UiSink: Send + Sync {
     fn emit(&self, build: &str, event: Event);
+
+    /// The text with every sensitive value replaced by `<sensitive>`: what
+    /// a plugin writes for the user outside the UI (a manifest) goes
+    /// through this too.
+    fn mask(&self, text: &str) -> String {
+        text.to_string()
+    }
 }
 
 /// A build's handle on the user interface.
@@ -43,6 +50,11 @@ impl Ui {
 
     pub fn build(&self) -> &str {
         &self.build
+    }
+
+    /// See [`UiSink::mask`].
+    pub fn mask(&self, text: &str) -> String {
+        self.sink.mask(text)
     }
 
     pub fn say(&self, msg: impl Into<String>) {

@@ -18,7 +18,7 @@ pub fn run(args: CleanupArgs) -> i32 {
     let mut removed = 0;
     for state in journals {
         if state.owner_alive() {
-            println!("Run {} is still going (pid {}); leaving it alone.", state.run_uuid, state.owner_pid.unwrap_or(0));
+            outln!("Run {} is still going (pid {}); leaving it alone.", state.run_uuid, state.owner_pid.unwrap_or(0));
             continue;
         }
         let reopened = if args.dry_run { None } else { Journal::reopen(&state.path).ok() };
@@ -26,13 +26,13 @@ pub fn run(args: CleanupArgs) -> i32 {
         for (id, build, resource) in state.pending.iter().rev() {
             let what = describe(resource);
             if args.dry_run {
-                println!("would remove {what} (build {build}, run {})", state.run_uuid);
+                outln!("would remove {what} (build {build}, run {})", state.run_uuid);
                 continue;
             }
             match undo(resource) {
                 Ok(true) => {
                     removed += 1;
-                    println!("removed {what} (build {build})");
+                    outln!("removed {what} (build {build})");
                     if let Some(j) = &reopened {
                         let _ = j.release(*id);
                     }
@@ -54,7 +54,7 @@ pub fn run(args: CleanupArgs) -> i32 {
         }
     }
     if !args.dry_run {
-        println!("Cleanup done: {removed} removed, {failed} left.");
+        outln!("Cleanup done: {removed} removed, {failed} left.");
     }
     if failed > 0 { 1 } else { 0 }
 }

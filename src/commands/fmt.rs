@@ -46,9 +46,9 @@ pub fn run(args: FmtArgs) -> i32 {
             continue;
         }
         changed = true;
-        println!("{}", bake_lang::source::display_path(file));
+        outln!("{}", bake_lang::source::display_path(file));
         if args.diff {
-            print!("{}", diff(file, &original, &formatted));
+            out!("{}", diff(file, &original, &formatted));
         }
         if args.check {
             continue;
@@ -59,7 +59,7 @@ pub fn run(args: FmtArgs) -> i32 {
                 failed = true;
             }
         } else if !args.diff {
-            print!("{formatted}");
+            out!("{formatted}");
         }
     }
     if failed {
@@ -79,7 +79,7 @@ fn format_stdin() -> i32 {
     }
     match bake_lang::fmt::format(&input) {
         Ok(f) => {
-            print!("{f}");
+            out!("{f}");
             0
         }
         Err(e) => {

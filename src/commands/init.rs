@@ -13,7 +13,7 @@ const TEMPLATES: &[(&str, &str, &str)] = &[(
 pub fn run(args: InitArgs) -> i32 {
     if args.list {
         for (name, about, _) in TEMPLATES {
-            println!("{name:10} {about}");
+            outln!("{name:10} {about}");
         }
         return 0;
     }
@@ -35,6 +35,6 @@ pub fn run(args: InitArgs) -> i32 {
         eprintln!("Error: cannot write {}: {e}", path.display());
         return 1;
     }
-    println!("Wrote {}. Try: bake build {}", path.display(), path.display());
+    outln!("Wrote {}. Try: bake build {}", path.display(), path.display());
     0
 }

@@ -12,9 +12,9 @@ pub fn run(args: InspectArgs) -> i32 {
     let Some(loaded) = load_or_report(&opts, DataMode::Placeholder) else { return 1 };
     let report = report(&loaded);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {
-        print!("{}", text(&loaded));
+        out!("{}", text(&loaded));
     }
     0
 }

@@ -1,5 +1,22 @@
 //! One module per subcommand; each returns the process exit code.
 
+/// `print!` to stdout that stops quietly when stdout is closed early
+/// (`bake inspect | head`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` likewise.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod build;
 mod cleanup;
 mod fmt;
@@ -26,7 +43,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Init(a) => init::run(a),
         Command::Cleanup(a) => cleanup::run(a),
         Command::Version => {
-            println!("bake {} (speaks the template language of Packer {})", env!("CARGO_PKG_VERSION"), load::PACKER_COMPAT_VERSION);
+            outln!("bake {} (speaks the template language of Packer {})", env!("CARGO_PKG_VERSION"), load::PACKER_COMPAT_VERSION);
             0
         }
         Command::Completion { shell } => {
@@ -65,10 +82,9 @@ pub fn load_or_report(opts: &LoadOptions, data: DataMode) -> Option<Loaded> {
             print_diagnostics(&loaded.warnings, &loaded.sources, &Masker::new(loaded.secrets.clone()));
             Some(loaded)
         }
-        Err(diags) => {
-            // Sensitive values are not known when loading failed part-way;
-            // error messages never print variable values marked sensitive.
-            print_diagnostics(&diags, &sources, &Masker::default());
+        Err(failure) => {
+            // The sensitive values known when loading stopped are masked too.
+            print_diagnostics(&failure.diags, &sources, &Masker::new(failure.secrets));
             None
         }
     }
@@ -84,7 +100,7 @@ fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> Result<Valu
     let Some(factory) = crate::plugins::data_source(&decl.kind) else {
         let known = crate::plugins::data_source_names();
         let list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
-        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind)).at(decl.span);
+        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind)).at(decl.kind_span);
         if let Some(s) = bake_lang::diag::suggest(&decl.kind, known.iter().copied()) {
             d = d.with_help(format!("did you mean \"{s}\"?"));
         }

@@ -28,8 +28,8 @@ pub fn run(args: ValidateArgs) -> i32 {
 fn report_ok(machine_readable: bool) {
     if machine_readable {
         let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        println!("{ts},,ui,say,The configuration is valid.");
+        outln!("{ts},,ui,say,The configuration is valid.");
     } else {
-        println!("The configuration is valid.");
+        outln!("The configuration is valid.");
     }
 }

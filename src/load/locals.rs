@@ -65,7 +65,7 @@ pub fn evaluate(template: &Template, ev: &mut Evaluator, resolve: &DataResolver,
             }
             Node::Data(i) => {
                 let decl = &template.data[i];
-                match ev.eval_body(&decl.body).and_then(|body| resolve(decl, &body)) {
+                match ev.eval_body(&decl.body).and_then(|body| resolve(decl, &EvalBody { span: decl.span, ..body })) {
                     Ok(value) => {
                         data.entry(decl.kind.clone()).or_default().insert(decl.name.clone(), value);
                     }

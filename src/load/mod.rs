@@ -69,6 +69,20 @@ pub struct Loaded {
     pub warnings: Diagnostics,
 }
 
+/// Why loading failed, with the sensitive values known so far, so that the
+/// diagnostics can be printed masked.
+#[derive(Debug, Default)]
+pub struct LoadFailure {
+    pub diags: Diagnostics,
+    pub secrets: Vec<String>,
+}
+
+impl From<Diagnostics> for LoadFailure {
+    fn from(diags: Diagnostics) -> LoadFailure {
+        LoadFailure { diags, secrets: Vec::new() }
+    }
+}
+
 /// Reads and parses the template files (no evaluation).
 pub fn parse_files(path: &Path, sources: &SourceMap) -> Result<(Template, Vec<PathBuf>, PathBuf), Diagnostics> {
     let (files, root_dir) = template_files(path)?;
@@ -88,7 +102,7 @@ pub fn parse_files(path: &Path, sources: &SourceMap) -> Result<(Template, Vec<Pa
 
 /// Loads a template; `sources` collects every file read, so that diagnostics
 /// can be rendered whether loading succeeded or not.
-pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver) -> Result<Loaded, Diagnostics> {
+pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver) -> Result<Loaded, LoadFailure> {
     let sources = sources.clone();
     let (template, files, root_dir) = parse_files(&opts.path, &sources)?;
     let mut warnings = Diagnostics::new();
@@ -114,7 +128,7 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     }
     if opts.syntax_only {
         if diags.has_errors() {
-            return Err(diags);
+            return Err(diags.into());
         }
         return Ok(Loaded {
             sources,
@@ -131,23 +145,33 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     }
 
     let auto_var_files = auto_var_files(&opts.path);
-    let variables = values::evaluate_variables(&template, &evaluator, opts, &auto_var_files, &mut diags, &mut warnings);
+    // Every value given to a sensitive variable, even one rejected by its
+    // type or validation, is masked in what follows, errors included.
+    let mut sensitive_values = Vec::new();
+    let variables = values::evaluate_variables(&template, &evaluator, opts, &auto_var_files, &mut diags, &mut warnings, &mut sensitive_values);
     let mut secrets = Vec::new();
+    for v in &sensitive_values {
+        collect_secrets(v, &mut secrets);
+    }
     let var_object: Value = Value::Object(variables.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect());
-    for v in variables.values().filter(|v| v.sensitive) {
-        collect_secrets(&v.value, &mut secrets);
-    }
     evaluator.root.insert("var".to_string(), var_object);
+    let fail = |mut diags: Diagnostics, mut secrets: Vec<String>, warnings: Diagnostics| {
+        diags.extend(warnings);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        LoadFailure { diags, secrets }
+    };
     if diags.has_errors() {
-        return Err(diags);
+        return Err(fail(diags, secrets, warnings));
     }
-    let locals = locals::evaluate(&template, &mut evaluator, resolve_data, &mut diags);
+    let mut locals = locals::evaluate(&template, &mut evaluator, resolve_data, &mut diags);
     for l in locals.values().filter(|l| l.sensitive) {
         collect_secrets(&l.value, &mut secrets);
     }
     if diags.has_errors() {
-        return Err(diags);
+        return Err(fail(diags, secrets, warnings));
     }
+    mark_derived_sensitive(&template, &variables, &mut locals, &secrets);
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
     Ok(Loaded {
@@ -162,6 +186,40 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
         secrets,
         warnings,
     })
+}
+
+/// A local computed from a sensitive variable or local is sensitive too, as
+/// Packer's sensitivity marks propagate; so is one whose value holds a
+/// secret. Such locals are shown as `<sensitive>` (their own values are not
+/// added to the secrets: `length(var.password)` would mask every number).
+fn mark_derived_sensitive(template: &Template, variables: &IndexMap<String, VariableValue>, locals: &mut IndexMap<String, LocalValue>, secrets: &[String]) {
+    let holds_secret = |v: &Value| {
+        let mut strings = Vec::new();
+        collect_secrets(v, &mut strings);
+        strings.iter().any(|s| secrets.iter().any(|secret| s.contains(secret.as_str())))
+    };
+    loop {
+        let mut changed = false;
+        for decl in &template.locals {
+            let refers_to_sensitive = bake_lang::eval::references(&decl.expr).iter().any(|r| {
+                let Some(name) = r.path.first() else { return false };
+                match r.root.as_str() {
+                    "var" => variables.get(name).is_some_and(|v| v.sensitive),
+                    "local" => locals.get(name).is_some_and(|l| l.sensitive),
+                    _ => false,
+                }
+            });
+            if let Some(l) = locals.get_mut(&decl.name) {
+                if !l.sensitive && (refers_to_sensitive || holds_secret(&l.value)) {
+                    l.sensitive = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 /// Every string inside a sensitive value. Very short strings are left out:

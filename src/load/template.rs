@@ -51,6 +51,8 @@ pub struct LocalDecl {
 #[derive(Debug, Clone)]
 pub struct SourceDecl {
     pub kind: String,
+    /// The type label, where "unknown builder" points.
+    pub kind_span: Span,
     pub name: String,
     pub body: Body,
     pub span: Span,
@@ -59,6 +61,7 @@ pub struct SourceDecl {
 #[derive(Debug, Clone)]
 pub struct DataDecl {
     pub kind: String,
+    pub kind_span: Span,
     pub name: String,
     pub body: Body,
     pub span: Span,
@@ -202,7 +205,7 @@ impl Template {
                         diags.push(duplicate("source", &format!("{kind}.{name}"), block.header_span(), prev.span));
                         continue;
                     }
-                    self.sources.push(SourceDecl { kind, name, body: block.body.clone(), span: block.header_span() });
+                    self.sources.push(SourceDecl { kind, kind_span: block.labels[0].span, name, body: block.body.clone(), span: block.header_span() });
                 }
                 "data" => {
                     let (kind, name) = (block.labels[0].value.clone(), block.labels[1].value.clone());
@@ -210,7 +213,7 @@ impl Template {
                         diags.push(duplicate("data source", &format!("{kind}.{name}"), block.header_span(), prev.span));
                         continue;
                     }
-                    self.data.push(DataDecl { kind, name, body: block.body.clone(), span: block.header_span() });
+                    self.data.push(DataDecl { kind, kind_span: block.labels[0].span, name, body: block.body.clone(), span: block.header_span() });
                 }
                 "build" => {
                     if let Some(b) = read_build(block, diags) {

@@ -10,7 +10,7 @@ use bake_lang::source::display_path;
 use bake_lang::types::{self, Type};
 use bake_lang::{Span, Value};
 use indexmap::IndexMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// One candidate value for a variable, before type conversion.
@@ -20,6 +20,29 @@ struct Candidate {
     span: Option<Span>,
 }
 
+/// The winning candidate of each variable so far, and every value given to
+/// any of them (the values of sensitive ones are masked, winners or not).
+#[derive(Default)]
+struct Candidates {
+    latest: BTreeMap<String, Candidate>,
+    given: Vec<(String, Value)>,
+    /// Variables given a value that could not be read: not "unset" as well.
+    failed: BTreeSet<String>,
+    /// A var file could not be parsed: which variables it sets is unknown.
+    unreadable_file: bool,
+}
+
+impl Candidates {
+    fn insert(&mut self, name: &str, c: Candidate) {
+        self.given.push((name.to_string(), c.value.clone()));
+        self.latest.insert(name.to_string(), c);
+    }
+
+    fn fail(&mut self, name: &str) {
+        self.failed.insert(name.to_string());
+    }
+}
+
 pub fn evaluate_variables(
     template: &Template,
     base: &Evaluator,
@@ -27,6 +50,7 @@ pub fn evaluate_variables(
     auto_var_files: &[PathBuf],
     diags: &mut Diagnostics,
     warnings: &mut Diagnostics,
+    sensitive_values: &mut Vec<Value>,
 ) -> IndexMap<String, VariableValue> {
     let decls: IndexMap<&str, &VariableDecl> = template.variables.iter().map(|v| (v.name.as_str(), v)).collect();
     let mut types: BTreeMap<&str, Type> = BTreeMap::new();
@@ -41,7 +65,7 @@ pub fn evaluate_variables(
         }
     }
     // Candidates in increasing precedence; the last one wins.
-    let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+    let mut candidates = Candidates::default();
 
     // Defaults: no references, but env() is allowed (as in Packer).
     let mut default_eval = Evaluator { root: BTreeMap::new(), allow_env: true, ..base.clone() };
@@ -50,9 +74,12 @@ pub fn evaluate_variables(
         if let Some(d) = &v.default {
             match default_eval.eval(d) {
                 Ok(value) => {
-                    candidates.insert(v.name.clone(), Candidate { value, origin: "default".into(), span: Some(d.span) });
+                    candidates.insert(&v.name, Candidate { value, origin: "default".into(), span: Some(d.span) });
                 }
-                Err(e) => diags.push(e.with_help("a variable's default cannot refer to other variables or locals")),
+                Err(e) => {
+                    candidates.fail(&v.name);
+                    diags.push(no_variables(e).with_help("a variable's default cannot refer to other variables or locals; use a local instead"));
+                }
             }
         }
     }
@@ -63,8 +90,10 @@ pub fn evaluate_variables(
             let Some(name) = key.strip_prefix(prefix) else { continue };
             let Some(decl) = decls.get(name) else { continue };
             let origin = format!("environment variable {key}");
-            if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
-                candidates.insert(name.to_string(), Candidate { value, origin, span: None });
+            candidates.given.push((name.to_string(), Value::from(raw.as_str())));
+            match raw_value(raw, decl, &types, &origin, base, diags) {
+                Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
+                None => candidates.fail(name),
             }
         }
     }
@@ -94,15 +123,23 @@ pub fn evaluate_variables(
             continue;
         };
         let origin = format!("-var {name}");
-        if let Some(value) = raw_value(raw, decl, &types, &origin, base, diags) {
-            candidates.insert(name.to_string(), Candidate { value, origin, span: None });
+        candidates.given.push((name.to_string(), Value::from(raw)));
+        match raw_value(raw, decl, &types, &origin, base, diags) {
+            Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
+            None => candidates.fail(name),
         }
     }
 
     let mut out = IndexMap::new();
     for v in &template.variables {
         let sensitive = v.sensitive.as_ref().is_some_and(|e| matches!(default_eval.eval(e), Ok(Value::Bool(true))));
-        let Some(c) = candidates.remove(&v.name) else {
+        if sensitive {
+            sensitive_values.extend(candidates.given.iter().filter(|(name, _)| *name == v.name).map(|(_, value)| value.clone()));
+        }
+        let Some(c) = candidates.latest.remove(&v.name) else {
+            if candidates.failed.contains(&v.name) || candidates.unreadable_file {
+                continue;
+            }
             diags.push(
                 Diagnostic::error("Unset variable", format!("The variable \"{}\" has no default and no value was given.", v.name))
                     .at(v.span)
@@ -129,6 +166,9 @@ pub fn evaluate_variables(
             },
             None => c.value,
         };
+        if sensitive {
+            sensitive_values.push(value.clone());
+        }
         if validate(v, &value, base, diags) {
             let description = v.description.as_ref().and_then(|e| default_eval.eval(e).ok()).and_then(|d| d.as_str().map(str::to_string));
             out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| t.to_string()), origin: c.origin });
@@ -140,15 +180,17 @@ pub fn evaluate_variables(
 /// A value given as text (`-var`, environment): a string for string-typed or
 /// untyped variables, an HCL expression otherwise (as Packer does).
 fn raw_value(raw: &str, decl: &VariableDecl, types: &BTreeMap<&str, Type>, origin: &str, base: &Evaluator, diags: &mut Diagnostics) -> Option<Value> {
+    // As in Packer: the text itself for these types (a number converts
+    // from it), an HCL expression for the others.
     match types.get(decl.name.as_str()) {
-        None | Some(Type::String) | Some(Type::Any) => Some(Value::from(raw)),
+        None | Some(Type::String) | Some(Type::Number) | Some(Type::Any) => Some(Value::from(raw)),
         Some(_) => {
             let file = base.sources.add(format!("<value for var.{} from {origin}>", decl.name), raw);
             let literal_eval = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
             match bake_lang::parse::parse_expression(&base.sources, file).and_then(|e| literal_eval.eval(&e)) {
                 Ok(v) => Some(v),
                 Err(d) => {
-                    diags.push(d);
+                    diags.push(no_variables(d));
                     None
                 }
             }
@@ -160,7 +202,7 @@ fn read_var_file(
     file: &PathBuf,
     base: &Evaluator,
     decls: &IndexMap<&str, &VariableDecl>,
-    candidates: &mut BTreeMap<String, Candidate>,
+    candidates: &mut Candidates,
     diags: &mut Diagnostics,
     warnings: &mut Diagnostics,
 ) {
@@ -168,6 +210,7 @@ fn read_var_file(
         Ok(t) => t,
         Err(e) => {
             diags.push(Diagnostic::error("Cannot read var file", format!("{}: {e}", display_path(file))));
+            candidates.unreadable_file = true;
             return;
         }
     };
@@ -177,6 +220,7 @@ fn read_var_file(
             Ok(b) => b,
             Err(d) => {
                 diags.push(d);
+                candidates.unreadable_file = true;
                 return;
             }
         }
@@ -185,6 +229,7 @@ fn read_var_file(
             Ok(b) => b,
             Err(d) => {
                 diags.push(d);
+                candidates.unreadable_file = true;
                 return;
             }
         }
@@ -211,11 +256,24 @@ fn read_var_file(
         }
         match literal_eval.eval(&attr.expr) {
             Ok(value) => {
-                candidates.insert(attr.name.clone(), Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
+                candidates.insert(&attr.name, Candidate { value, origin: display_path(file), span: Some(attr.expr.span) });
             }
-            Err(d) => diags.push(d),
+            Err(d) => {
+                candidates.fail(&attr.name);
+                diags.push(no_variables(d));
+            }
         }
     }
+}
+
+/// Values given outside the template (defaults, var files, `-var`) are
+/// evaluated with no variables in scope: say so, as HCL does, rather than
+/// "there is no variable named var".
+fn no_variables(d: Diagnostic) -> Diagnostic {
+    if d.summary != "Unknown variable" {
+        return d;
+    }
+    Diagnostic { summary: "Variables not allowed".into(), detail: "Variables may not be used here.".into(), ..d }
 }
 
 /// Runs the variable's validation blocks; false when one failed.
@@ -224,17 +282,22 @@ fn validate(v: &VariableDecl, value: &Value, base: &Evaluator, diags: &mut Diagn
     let mut ev = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
     ev.root.insert("var".into(), Value::Object([(v.name.clone(), value.clone())].into()));
     for rule in &v.validations {
+        // A condition that cannot be evaluated is reported as such, not as
+        // a failed rule: its error_message would blame the value wrongly.
         let passed = match ev.eval(&rule.condition) {
             Ok(c) => match to_bool(&c) {
                 Some(b) => b,
                 None => {
                     diags.push(Diagnostic::error("Invalid validation condition", format!("The condition must be a bool, but it is a {}.", c.type_name())).at(rule.condition.span));
-                    false
+                    ok = false;
+                    continue;
                 }
             },
             Err(d) => {
-                diags.push(d.with_help(format!("a validation condition can refer only to var.{}", v.name)));
-                false
+                let d = if d.help.is_none() { d.with_help(format!("a validation condition can refer only to var.{}", v.name)) } else { d };
+                diags.push(d);
+                ok = false;
+                continue;
             }
         };
         if !passed {

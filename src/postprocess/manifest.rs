@@ -79,7 +79,18 @@ impl Manifest {
         if !self.config.custom_data.is_empty() {
             entry["custom_data"] = json!(self.config.custom_data);
         }
+        mask_strings(&mut entry, &|s| build.ui.mask(s));
         entry
+    }
+}
+
+/// Sensitive values never reach the manifest, custom_data included.
+fn mask_strings(v: &mut Json, mask: &dyn Fn(&str) -> String) {
+    match v {
+        Json::String(s) => *s = mask(s),
+        Json::Array(items) => items.iter_mut().for_each(|i| mask_strings(i, mask)),
+        Json::Object(map) => map.values_mut().for_each(|i| mask_strings(i, mask)),
+        _ => {}
     }
 }
 

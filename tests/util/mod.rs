@@ -27,6 +27,24 @@ impl TestDir {
         p
     }
 
+    /// Copies a directory of the repository (such as a corpus under
+    /// `tests/corpus`) into this one, recursively.
+    pub fn copy_from(&self, src: &Path) {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).expect("create dir");
+            for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display())) {
+                let entry = entry.expect("dir entry");
+                let target = to.join(entry.file_name());
+                if entry.file_type().expect("file type").is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), &target).expect("copy file");
+                }
+            }
+        }
+        copy(src, &self.path);
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
@@ -71,6 +89,11 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// A directory under `tests/corpus`.
+pub fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(rel)
 }
 
 pub fn bake_bin() -> &'static Path {

@@ -90,14 +90,9 @@ async fn probe_firmware(qemu: &str, code: &Path, dir: &Path) -> bool {
 /// Runs qemu for at most `time` and returns what it printed; "PROBE-EXITED"
 /// is appended when it stopped by itself before the time was up.
 async fn run_for(qemu: &str, args: &[&str], extra: &[PathBuf], time: Duration) -> String {
-    let child = tokio::process::Command::new(qemu)
-        .args(args)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
+    let child = bake_sdk::process::spawn(
+        tokio::process::Command::new(qemu).args(args).args(extra).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true),
+    );
     let Ok(mut child) = child else { return "PROBE-EXITED".into() };
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");

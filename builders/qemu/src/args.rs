@@ -122,7 +122,7 @@ pub fn command_line(p: &Prepared, vm_name: &str, m: &Machine) -> Result<Vec<Stri
     let mut argv = Vec::new();
     for (k, vals) in merged {
         if vals.is_empty() {
-            argv.push(k);
+            argv.push(k.clone());
         }
         for v in vals {
             argv.push(k.clone());

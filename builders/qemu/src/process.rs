@@ -18,18 +18,19 @@ impl QemuProcess {
     pub async fn start(binary: &str, args: &[String], log: &Path, pidfile: &Path, journal: &Journal, build: &str) -> anyhow::Result<QemuProcess> {
         let journal_id = journal.record(build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: None, what: "qemu".into() })?;
         let log_file = std::fs::File::create(log)?;
-        let child = tokio::process::Command::new(binary)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .kill_on_drop(true)
-            // Its own process group: a Ctrl-C at the terminal reaches bake,
-            // which then shuts qemu down in order, instead of killing it
-            // under our feet.
-            .process_group(0)
-            .spawn()
-            .map_err(|e| {
+        let child = bake_sdk::process::spawn(
+            tokio::process::Command::new(binary)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone()?)
+                .stderr(log_file)
+                .kill_on_drop(true)
+                // Its own process group: a Ctrl-C at the terminal reaches
+                // bake, which then shuts qemu down in order, instead of
+                // killing it under our feet.
+                .process_group(0),
+        )
+        .map_err(|e| {
                 let _ = journal.release(journal_id);
                 anyhow::anyhow!("cannot start {binary} ({e}); install it with: apt-get install qemu-system-x86")
             })?;

@@ -20,13 +20,10 @@ pub async fn make_iso(dest: &Path, label: &str, files: &[String], content: &BTre
         }
         std::fs::write(&p, text)?;
     }
-    let out = tokio::process::Command::new("xorriso")
-        .args(["-as", "genisoimage", "-rock", "-joliet", "-volid", label, "-output"])
-        .arg(dest)
-        .arg(staging)
-        .kill_on_drop(true)
-        .output()
-        .await
+    let out = bake_sdk::process::output(
+        tokio::process::Command::new("xorriso").args(["-as", "genisoimage", "-rock", "-joliet", "-volid", label, "-output"]).arg(dest).arg(staging).kill_on_drop(true),
+    )
+    .await
         .map_err(|e| anyhow::anyhow!("cannot run xorriso ({e}); install it with: apt-get install xorriso"))?;
     if !out.status.success() {
         anyhow::bail!("xorriso failed: {}", String::from_utf8_lossy(&out.stderr).trim());

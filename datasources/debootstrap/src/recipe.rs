@@ -234,14 +234,15 @@ async fn run(ui: &Ui, cancel: &CancellationToken, program: &str, args: &[String]
 /// mmdebstrap (`I: …`) are shown as they come.
 async fn run_with_stdin(ui: &Ui, cancel: &CancellationToken, program: &str, args: &[String], stdin: &str) -> anyhow::Result<()> {
     use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .stdin(if stdin.is_empty() { Stdio::null() } else { Stdio::piped() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
+    let mut child = bake_sdk::process::spawn(
+        tokio::process::Command::new(program)
+            .args(args)
+            .env("MTOOLS_SKIP_CHECK", "1")
+            .stdin(if stdin.is_empty() { Stdio::null() } else { Stdio::piped() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true),
+    )
         .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
     if let Some(mut input) = child.stdin.take() {
         input.write_all(stdin.as_bytes()).await?;

@@ -9,7 +9,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use std::collections::BTreeMap;
-use std::io::Write as _;
 
 pub const NAMES: &[&str] = &[
     "base64decode",
@@ -98,11 +97,33 @@ fn base64decode(name: &str, args: &[Value]) -> FuncResult {
 fn base64gzip(name: &str, args: &[Value]) -> FuncResult {
     arity(name, args, 1, Some(1))?;
     let s = string_arg(args, 0, "str")?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(s.as_bytes())
-        .and_then(|_| gz.finish())
-        .map(|bytes| Value::String(STANDARD.encode(bytes)))
-        .map_err(|e| FuncError::new(format!("failed to write gzip raw data: {e}")))
+    gzip_like_go(s.as_bytes()).map(|bytes| Value::String(STANDARD.encode(bytes))).map_err(|e| FuncError::new(format!("failed to write gzip raw data: {e}")))
+}
+
+/// Gzip framed as Packer's Go code writes it (`Write`, `Flush`, `Close`):
+/// the data in non-final blocks ended by a sync flush, then an empty final
+/// stored block; a header with no name and no time, and OS "unknown". The
+/// same input then gives the same text as in Packer.
+fn gzip_like_go(data: &[u8]) -> Result<Vec<u8>, flate2::CompressError> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut deflate = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut body = Vec::with_capacity(data.len() + 64);
+    loop {
+        let consumed = deflate.total_in() as usize;
+        body.reserve(data.len() + 64);
+        deflate.compress_vec(&data[consumed..], &mut body, flate2::FlushCompress::Sync)?;
+        // A sync flush ends with an empty stored block: 00 00 ff ff.
+        if deflate.total_in() as usize == data.len() && body.ends_with(&[0, 0, 0xff, 0xff]) {
+            break;
+        }
+    }
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -904,11 +925,20 @@ mod tests {
     fn base64gzip_decompresses_to_the_input() {
         use std::io::Read as _;
         let Value::String(encoded) = ok("base64gzip", vec![s("test")]) else { panic!() };
-        let bytes = STANDARD.decode(encoded).unwrap();
+        let bytes = STANDARD.decode(&encoded).unwrap();
         assert_eq!(&bytes[..4], &[0x1f, 0x8b, 8, 0]);
         let mut text = String::new();
         flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
         assert_eq!(text, "test");
+        // Byte for byte what Packer gives (its own test vectors).
+        assert_eq!(encoded, "H4sIAAAAAAAA/ypJLS4BAAAA//8BAAD//wx+f9gEAAAA");
+        assert_eq!(ok("base64gzip", vec![s("helloworld")]), s("H4sIAAAAAAAA/8pIzcnJL88vykkBAAAA//8BAAD//60g6/kKAAAA"));
+        assert_eq!(ok("base64gzip", vec![s("")]), s("H4sIAAAAAAAA/wAAAP//AQAA//8AAAAAAAAAAA=="));
+        let long = "a fairly long line of text that repeats, ".repeat(200);
+        let Value::String(encoded) = ok("base64gzip", vec![s(&long)]) else { panic!() };
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&STANDARD.decode(encoded).unwrap()[..]).read_to_string(&mut text).unwrap();
+        assert_eq!(text, long);
     }
 
     #[test]

@@ -55,13 +55,15 @@ impl ShellLocal {
         let _ = config.use_linux_pathing;
         let given = [config.command.is_some(), config.inline.is_some(), config.script.is_some(), config.scripts.is_some()];
         let count = given.iter().filter(|g| **g).count();
-        if count != 1 {
-            let d = if count == 0 {
-                Diagnostic::error("Nothing to run", format!("{what} needs one of \"inline\", \"script\", \"scripts\" or \"command\"."))
-            } else {
-                Diagnostic::error("Conflicting arguments", format!("{what} takes only one of \"inline\", \"script\", \"scripts\" and \"command\"."))
-            };
+        if count == 0 {
+            let d = Diagnostic::error("Nothing to run", format!("{what} needs one of \"inline\", \"script\", \"scripts\" or \"command\"."));
             return Err(d.at(body.span).into());
+        }
+        if count > 1 {
+            // Point at the second of them: the first one set is not the mistake.
+            let second = body.attributes.iter().filter(|(k, _)| ["command", "inline", "script", "scripts"].contains(&k.as_str())).nth(1);
+            let d = Diagnostic::error("Conflicting arguments", format!("{what} takes only one of \"inline\", \"script\", \"scripts\" and \"command\"."));
+            return Err(d.at(second.map_or(body.span, |(_, a)| a.name_span)).into());
         }
         let mut diags = Diagnostics::new();
         for ev in &config.environment_vars {
@@ -125,7 +127,7 @@ impl ShellLocal {
                 text.push_str(line);
                 text.push('\n');
             }
-            std::fs::write(&path, text)?;
+            bake_sdk::process::write_script(&path, &text)?;
             scripts.push(path);
         }
         scripts.extend(self.config.script.iter().chain(self.config.scripts.iter().flatten()).map(PathBuf::from));
@@ -178,8 +180,8 @@ fn make_executable(path: &std::path::Path) {
 /// Runs a process, streaming its output lines to the UI; kills it when the
 /// build is cancelled.
 async fn run_streaming(build: &BuildInfo, program: &str, args: &[String], env: &BTreeMap<String, String>) -> anyhow::Result<i32> {
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
         .envs(env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -187,9 +189,10 @@ async fn run_streaming(build: &BuildInfo, program: &str, args: &[String], env: &
         .kill_on_drop(true)
         // Its own process group, so that cancelling kills the script's
         // children too, not only the shell that started them.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("cannot start {program}: {e}"))?;
+        .process_group(0);
+    // Through the sdk, so that no other build forks while a script is being
+    // written (which would make executing it fail with "Text file busy").
+    let mut child = bake_sdk::process::spawn(&mut cmd).map_err(|e| anyhow::anyhow!("cannot start {program}: {e}"))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
     let ui_out = build.ui.clone();
