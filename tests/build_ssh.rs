@@ -102,3 +102,57 @@ build { sources = ["source.null.remote"] }
         .contains("ssh_timeout: \"soon\" is not a duration")
         .lacks("not available yet");
 }
+
+#[test]
+fn shell_and_file_provisioners_run_over_ssh_and_survive_an_expected_disconnect() {
+    let server = Sshd::start();
+    let dir = TestDir::new("null-ssh-shell");
+    dir.write("files/conf/app.conf", "listen 8080\n");
+    dir.write("files/conf/nested/x.txt", "nested\n");
+    let remote = server.home.display().to_string();
+    let provisioners = format!(
+        r#"
+  provisioner "file" {{
+    source      = "files/conf/"
+    destination = "{remote}/etc"
+  }}
+  provisioner "file" {{
+    content     = "from content"
+    destination = "{remote}/content.txt"
+  }}
+  provisioner "shell" {{
+    environment_vars = ["GREETING=it's me", "EMPTY="]
+    inline = [
+      "echo \"$GREETING as $(id -un), empty=[$EMPTY]\"",
+      "cat {remote}/etc/app.conf {remote}/etc/nested/x.txt {remote}/content.txt; echo",
+    ]
+  }}
+  # Drops its own SSH connection as a reboot would: kills the sshd
+  # process that serves it (the parent of the shell that runs the script).
+  provisioner "shell" {{
+    expect_disconnect = true
+    inline = ["read -r _ _ _ sshd_pid _ < /proc/$PPID/stat; echo going down; kill -9 $sshd_pid; sleep 5; echo not reached"]
+  }}
+  provisioner "shell" {{
+    inline = ["echo back again"]
+  }}
+  provisioner "file" {{
+    direction   = "download"
+    source      = "{remote}/content.txt"
+    destination = "downloaded.txt"
+  }}
+"#
+    );
+    dir.write("t.pkr.hcl", &template(&server, &server.client_key, r#"ssh_timeout = "20s""#, &provisioners));
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.success()
+        .contains(&format!("it's me as {}, empty=[]", server.user))
+        .contains("listen 8080")
+        .contains("nested")
+        .contains("from content")
+        .contains("going down")
+        .contains("disconnected, as expected")
+        .lacks("not reached")
+        .contains("back again");
+    assert_eq!(dir.read("downloaded.txt"), "from content");
+}

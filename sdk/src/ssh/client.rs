@@ -187,12 +187,32 @@ impl SshCommunicator {
 }
 
 impl SshCommunicator {
-    /// Runs a transfer unless, or until, the build is cancelled.
+    /// Runs a transfer unless, or until, the build is cancelled. A transfer
+    /// that failed because the connection dropped says so with
+    /// [`SshError::Disconnected`], so that callers retry after a reboot.
     async fn transfer<T>(&self, f: impl std::future::Future<Output = Result<T, SshError>>) -> anyhow::Result<T> {
-        tokio::select! {
-            r = f => Ok(r?),
-            _ = self.cancel.cancelled() => Err(SshError::Cancelled("copying files over SSH").into()),
+        let result = tokio::select! {
+            r = f => r,
+            _ = self.cancel.cancelled() => return Err(SshError::Cancelled("copying files over SSH").into()),
+        };
+        match result {
+            Err(SshError::Transfer(detail) | SshError::Refused(detail)) if self.dropped().await => {
+                Err(SshError::Disconnected { address: self.address(), detail }.into())
+            }
+            r => Ok(r?),
         }
+    }
+
+    /// Whether the connection is gone, allowing the session a moment to
+    /// notice what a channel noticed first.
+    async fn dropped(&self) -> bool {
+        for _ in 0..10 {
+            if !self.is_connected() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
     }
 }
 
