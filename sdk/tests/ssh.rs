@@ -487,3 +487,18 @@ async fn a_closed_communicator_says_so() {
     let e = comm.run("true", &mut |_, _| {}).await.unwrap_err();
     assert!(matches!(e.downcast_ref::<SshError>(), Some(SshError::Closed(_))), "{e:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_host_name_says_it_did_not_resolve() {
+    let cfg = SshConfig {
+        host: "no-such-host.invalid".into(),
+        port: 22,
+        username: "root".into(),
+        auth: SshAuth { password: Some("x".into()), private_key: None },
+        // Room for a slow resolver to answer at least once.
+        timeout: Duration::from_secs(2),
+        ..SshConfig::default()
+    };
+    let msg = connect_error(ssh::connect(cfg, &CancellationToken::new(), Vec::new).await).to_string();
+    assert!(msg.contains("the host name did not resolve"), "{msg}");
+}

@@ -269,6 +269,7 @@ fn tcp_failure(e: &io::Error) -> Failed {
         TcpFailure::Refused => "connection refused".to_string(),
         TcpFailure::TimedOut => "connection timed out".to_string(),
         TcpFailure::Unreachable => format!("no route to host ({e})"),
+        TcpFailure::Other if e.to_string().contains("lookup") => format!("the host name did not resolve ({e})"),
         TcpFailure::Other => e.to_string(),
     };
     Failed::Tcp { kind, message }
