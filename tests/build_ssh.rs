@@ -129,9 +129,10 @@ fn shell_and_file_provisioners_run_over_ssh_and_survive_an_expected_disconnect()
   }}
   # Drops its own SSH connection as a reboot would: kills the sshd
   # process that serves it (the parent of the shell that runs the script).
+  # The pause lets sshd pass "going down" on before it dies.
   provisioner "shell" {{
     expect_disconnect = true
-    inline = ["read -r _ _ _ sshd_pid _ < /proc/$PPID/stat; echo going down; kill -9 $sshd_pid; sleep 5; echo not reached"]
+    inline = ["read -r _ _ _ sshd_pid _ < /proc/$PPID/stat; echo going down; sleep 0.5; kill -9 $sshd_pid; sleep 5; echo not reached"]
   }}
   provisioner "shell" {{
     inline = ["echo back again"]
