@@ -474,8 +474,8 @@ async fn concurrent_commands_and_transfers_share_one_connection() {
         assert_eq!((code, lines), (0, vec![format!("file {i}")]));
     }
     // Twelve 0.2 s sleeps ran side by side (eight channels at a time), not
-    // one after another.
-    assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+    // one after another (2.4 s), even on a busy machine.
+    assert!(t.elapsed() < Duration::from_millis(2400), "{:?}", t.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
