@@ -9,7 +9,7 @@ pub type ProvisionerFactory = fn(&EvalBody, &str) -> Result<Box<dyn Provisioner>
 pub type DataSourceFactory = fn(&EvalBody, &str) -> Result<Box<dyn DataSource>, Diagnostics>;
 pub type PostProcessorFactory = fn(&EvalBody, &str) -> Result<Box<dyn PostProcessor>, Diagnostics>;
 
-const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare)];
+const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare), ("qemu", bake_builder_qemu::prepare)];
 
 const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
     ("shell", bake_provisioner_shell::prepare),

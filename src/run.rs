@@ -105,6 +105,12 @@ struct EngineHook<'a> {
 impl ProvisionHook for EngineHook<'_> {
     async fn provision(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
         let build = self.build;
+        // The builder's credentials are as secret as a sensitive variable.
+        for key in ["Password", "SSHPrivateKey", "WinRMPassword"] {
+            if let Some(secret) = generated.get(key).filter(|v| !v.is_empty()) {
+                self.info.ui.add_secret(secret);
+            }
+        }
         let build_decl_eval = generated_evaluator(&build.evaluator, generated);
         for p in &build.provisioners {
             if let Err(e) = self.run_provisioner(&build_decl_eval, p, comm, generated).await {

@@ -18,19 +18,35 @@ pub struct UiOptions {
 /// Replaces sensitive values with `<sensitive>`.
 #[derive(Clone, Debug, Default)]
 pub struct Masker {
-    secrets: Arc<Vec<String>>,
+    /// Longest first, so a secret that contains another is masked whole.
+    secrets: Arc<std::sync::RwLock<Vec<String>>>,
 }
 
 impl Masker {
-    pub fn new(mut secrets: Vec<String>) -> Masker {
-        // Longest first, so a secret that contains another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Masker { secrets: Arc::new(secrets) }
+    pub fn new(secrets: Vec<String>) -> Masker {
+        let masker = Masker { secrets: Default::default() };
+        for s in secrets {
+            masker.add(s);
+        }
+        masker
+    }
+
+    /// Masks `secret` from now on; a multi-line one (a private key) line by
+    /// line too, since output arrives a line at a time.
+    pub fn add(&self, secret: String) {
+        let mut all = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        let lines: Vec<String> = if secret.contains('\n') { secret.lines().map(str::trim).filter(|l| l.len() >= 8).map(String::from).collect() } else { Vec::new() };
+        for s in std::iter::once(secret).chain(lines) {
+            if !s.is_empty() && !all.contains(&s) {
+                all.push(s);
+            }
+        }
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
     pub fn mask(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for s in self.secrets.iter() {
+        for s in self.secrets.read().unwrap_or_else(|e| e.into_inner()).iter() {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), "<sensitive>");
             }
@@ -105,6 +121,10 @@ impl TerminalUi {
 impl UiSink for TerminalUi {
     fn mask(&self, text: &str) -> String {
         self.masker.mask(text)
+    }
+
+    fn add_secret(&self, secret: &str) {
+        self.masker.add(secret.to_string())
     }
 
     fn emit(&self, build: &str, event: Event) {

@@ -41,6 +41,7 @@ fn provisions_over_ssh_with_the_generated_connection_data() {
   provisioner "shell-local" {
     inline = [
       "echo connected to ${build.Host}:${build.Port} as ${build.User} id=${build.ID}",
+      "echo \"the key is ${build.SSHPrivateKey}\"",
       "printf '%s\n' \"${build.SSHPrivateKey}\" > key && chmod 600 key",
       "ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i key -p ${build.Port} ${build.User}@${build.Host} 'echo remote says $(id -un)'",
     ]
@@ -53,6 +54,10 @@ fn provisions_over_ssh_with_the_generated_connection_data() {
         .contains("Connected to SSH!")
         .contains(&format!("connected to 127.0.0.1:{} as {} id=Null", server.port, server.user))
         .contains(&format!("remote says {}", server.user));
+    // The generated credentials are as secret as sensitive variables.
+    let key = std::fs::read_to_string(&server.client_key).unwrap();
+    let body = key.lines().nth(1).unwrap();
+    run.lacks(body).contains("the key is <sensitive>");
     // The builder's own login, and then the provisioner's.
     let log = server.log();
     assert!(log.matches(&format!("Accepted publickey for {}", server.user)).count() >= 2, "sshd log:\n{log}");

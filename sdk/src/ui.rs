@@ -34,6 +34,10 @@ pub trait UiSink: Send + Sync {
     fn mask(&self, text: &str) -> String {
         text.to_string()
     }
+
+    /// Adds a value known only during the build (a generated password or
+    /// key) to those masked from now on.
+    fn add_secret(&self, _secret: &str) {}
 }
 
 /// A build's handle on the user interface.
@@ -55,6 +59,11 @@ impl Ui {
     /// See [`UiSink::mask`].
     pub fn mask(&self, text: &str) -> String {
         self.sink.mask(text)
+    }
+
+    /// See [`UiSink::add_secret`].
+    pub fn add_secret(&self, secret: &str) {
+        self.sink.add_secret(secret)
     }
 
     pub fn say(&self, msg: impl Into<String>) {

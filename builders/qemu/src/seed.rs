@@ -49,7 +49,7 @@ fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
 /// and password-less sudo, as a cloud image expects.
 pub fn cloud_init_user_data(user: &str, public_key: &str) -> String {
     format!(
-        "#cloud-config\nusers:\n  - name: {user}\n    sudo: ALL=(ALL) NOPASSWD:ALL\n    shell: /bin/bash\n    lock_passwd: true\n    ssh_authorized_keys:\n      - {}\nssh_pwauth: false\n",
+        "#cloud-config\nusers:\n  - name: {user}\n    sudo: ALL=(ALL) NOPASSWD:ALL\n    shell: /bin/bash\n    lock_passwd: true\n    ssh_authorized_keys:\n      - {}\nssh_pwauth: false\nmanage_etc_hosts: true\n",
         public_key.trim()
     )
 }

@@ -11,7 +11,7 @@ use crate::seed;
 use bake_sdk::journal::{EntryId, Resource};
 use bake_sdk::ssh::{PrivateKeySource, SshAuth, SshCommunicator, SshConfig};
 use bake_sdk::steps::Step;
-use bake_sdk::{async_trait, ArtifactFile, BuildInfo, GeneratedData, ProvisionHook};
+use bake_sdk::{async_trait, ArtifactFile, Communicator, BuildInfo, GeneratedData, ProvisionHook};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -144,7 +144,7 @@ impl Step<State> for FetchSource {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        let checksum = c.iso_checksum.clone().unwrap_or_else(|| "none".into());
+        let checksum = crate::download::parse_checksum(c.iso_checksum.as_deref().unwrap_or("none")).map_err(anyhow::Error::msg)?;
         let path = crate::download::fetch(&self.p.iso_urls, &checksum, c.iso_target_path.as_deref().map(Path::new), &c.iso_target_extension, &b.ui, &b.cancel).await?;
         b.ui.message(format!("Source image: {}", path.display()));
         s.source_image = Some(std::fs::canonicalize(&path).unwrap_or(path));
@@ -492,7 +492,6 @@ impl Step<State> for Provision<'_> {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let mut generated = GeneratedData::new();
-        let http_port = s.http.as_ref().map_or(0, |h| h.port());
         let (host, port) = match (&c.ssh_host, s.ssh_host_port) {
             (Some(h), _) => (h.clone(), c.ssh_port),
             (None, Some(p)) => ("127.0.0.1".to_string(), p),
@@ -507,11 +506,15 @@ impl Step<State> for Provision<'_> {
             ("SSHPrivateKey", s.generated_key.as_ref().map(|k| k.0.clone()).or_else(|| c.ssh_private_key_file.as_ref().and_then(|f| std::fs::read_to_string(f).ok())).unwrap_or_default()),
             ("SSHPublicKey", s.generated_key.as_ref().map(|k| k.1.clone()).unwrap_or_default()),
             ("PackerRunUUID", b.run_uuid.clone()),
-            ("PackerHTTPIP", HTTP_IP.to_string()),
-            ("PackerHTTPPort", http_port.to_string()),
-            ("PackerHTTPAddr", format!("{HTTP_IP}:{http_port}")),
         ] {
             generated.insert(k.to_string(), v);
+        }
+        // Only when the HTTP server runs, so that provisioners do not pass
+        // an address nothing listens on (PACKER_HTTP_ADDR).
+        if let Some(http_port) = s.http.as_ref().map(|h| h.port()) {
+            generated.insert("PackerHTTPIP".into(), HTTP_IP.to_string());
+            generated.insert("PackerHTTPPort".into(), http_port.to_string());
+            generated.insert("PackerHTTPAddr".into(), format!("{HTTP_IP}:{http_port}"));
         }
         let comm = s.comm.clone();
         self.hook.provision(comm.as_deref().map(|c| c as &dyn bake_sdk::Communicator), &generated).await

@@ -60,6 +60,10 @@ fn default_root_size() -> String {
 pub const BASE_PACKAGES: &[&str] = &[
     "linux-image-amd64",
     "systemd-sysv",
+    // The system bus: systemctl as a user, logind (which turns an ACPI
+    // power-button press into a clean shutdown) and `systemctl reboot` need it.
+    "dbus",
+    "libpam-systemd",
     "udev",
     "openssh-server",
     "cloud-init",

@@ -30,7 +30,14 @@ impl Inputs {
         packages.sort();
         packages.dedup();
         let mut h = Sha256::new();
-        h.update(format!("recipe={RECIPE_VERSION}\nsuite={}\nmirror={}\npackages={}\nroot={}\n", self.suite, self.mirror, packages.join(","), self.root_bytes));
+        h.update(format!(
+            "recipe={RECIPE_VERSION}\nbase={}\nsuite={}\nmirror={}\npackages={}\nroot={}\n",
+            crate::BASE_PACKAGES.join(","),
+            self.suite,
+            self.mirror,
+            packages.join(","),
+            self.root_bytes
+        ));
         let digest = h.finalize();
         format!("{}-{}", self.suite, digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
     }
