@@ -20,6 +20,8 @@ const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
 
 const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("manifest", crate::postprocess::manifest::prepare),
+    ("checksum", bake_post_processor_checksum::prepare),
+    ("compress", bake_post_processor_compress::prepare),
     ("shell-local", bake_shell_local::prepare_post_processor),
 ];
 
