@@ -25,9 +25,13 @@ declare -A packages=(
   [tar]=tar
   [gzip]=gzip
   [zstd]=zstd
+  [xz]=xz-utils
+  [lz4]=lz4
+  [unzip]=unzip
+  [bc]=bc
   [hyperfine]=hyperfine
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd hyperfine)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc hyperfine)
 
 missing=()
 for cmd in "${order[@]}"; do

@@ -4,6 +4,7 @@ use bake_sdk::lang::parse::parse_file;
 use bake_sdk::lang::SourceMap;
 use bake_sdk::ui::RecordingSink;
 use bake_sdk::OnError;
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
