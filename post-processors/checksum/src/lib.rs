@@ -129,8 +129,7 @@ impl PostProcessor for Checksum {
         };
         let mut written = Vec::new();
         for (path, text) in &lines {
-            let existed = path.exists();
-            append_atomically(path, text)?;
+            let existed = append_atomically(path, text)?;
             build.ui.message(format!("Wrote checksums to {}", path.display()));
             written.push(path.display().to_string());
             if !existed {
@@ -215,7 +214,9 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
 
 /// Appends `text` to `path` (created if missing, with its directory) by
 /// writing old content plus new to a temp name and renaming it into place.
-fn append_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Builds running at once take turns, by a lock on the directory (as the
+/// manifest post-processor does). Returns whether the file existed before.
+fn append_atomically(path: &Path, text: &str) -> anyhow::Result<bool> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -223,24 +224,31 @@ fn append_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("unable to create directory {}: {e}", dir.display()))?;
     let name = path.file_name().map_or_else(|| "checksum".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.bake-tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
+    let result = (|| -> std::io::Result<bool> {
+        let lock = std::fs::File::open(&dir)?;
+        lock.lock()?;
         let mut out = std::fs::File::create(&tmp)?;
-        match std::fs::File::open(path) {
+        let existed = match std::fs::File::open(path) {
             Ok(mut old) => {
                 std::io::copy(&mut old, &mut out)?;
+                true
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => return Err(e),
-        }
+        };
         out.write_all(text.as_bytes())?;
         out.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        lock.unlock()?;
+        Ok(existed)
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::bail!("unable to write {}: {e}", path.display());
+    match result {
+        Ok(existed) => Ok(existed),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::bail!("unable to write {}: {e}", path.display())
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

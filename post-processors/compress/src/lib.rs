@@ -11,9 +11,10 @@
 //!
 //! gzip and zstd use every core (gzip as independent members per 1 MiB
 //! chunk, zstd with its own worker threads), and xz uses liblzma's threads.
-//! Like Packer, a single-file format takes exactly one input file. Unlike
-//! Packer, an extension that names no format is an error, not a silent
-//! `.tar.gz` under the wrong name.
+//! Like Packer, a single-file format takes exactly one input file, and an
+//! output with no extension is a `.tar.gz`. Unlike Packer, an extension that
+//! names no format (`.qcow2`, `.rar`) is an error, not a silent `.tar.gz`
+//! under the wrong name.
 //!
 //! Output is streamed to a temp name beside the target and renamed into
 //! place, so a failure or Ctrl-C never leaves half an archive.
@@ -69,9 +70,15 @@ pub enum Format {
     Single(Codec),
 }
 
-/// The format a file name asks for, by its extension.
+/// The format a file name asks for, by its extension. As in Packer, a name
+/// with no extension at all makes a `.tar.gz` (Packer's documented default
+/// output has none); an extension that names no format is `None`.
 pub fn detect(name: &str) -> Option<Format> {
-    let lower = name.to_ascii_lowercase();
+    let base = name.rsplit('/').next().unwrap_or(name);
+    if !base.contains('.') {
+        return Some(Format::Tar(Codec::Gzip));
+    }
+    let lower = base.to_ascii_lowercase();
     if lower.ends_with(".tgz") {
         return Some(Format::Tar(Codec::Gzip));
     }
@@ -171,7 +178,8 @@ impl PostProcessor for Compress {
         if let Format::Single(_) = format {
             if files.len() != 1 {
                 let list: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-                anyhow::bail!("can only have 1 input file when not using tar/zip; found {}: {}", files.len(), list.join(", "));
+                let listed = if list.is_empty() { String::new() } else { format!(": {}", list.join(", ")) };
+                anyhow::bail!("can only have 1 input file when not using tar/zip; found {}{listed}", files.len());
             }
         }
         let job = Job {
@@ -218,7 +226,9 @@ impl Job {
         };
         std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("unable to create directory {}: {e}", dir.display()))?;
         let base = self.target.file_name().map_or_else(|| "archive".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = TempFile(dir.join(format!(".{base}.bake-tmp-{}", std::process::id())));
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = TempFile(dir.join(format!(".{base}.bake-tmp-{}-{seq}", std::process::id())));
         let mut total = 0;
         for f in &self.files {
             let meta = std::fs::metadata(f).map_err(|e| anyhow::anyhow!("unable to read {}: {e}", f.display()))?;

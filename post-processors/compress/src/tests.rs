@@ -202,4 +202,6 @@ fn validate_time_errors() {
     assert_eq!(detect("a.TAR.GZ"), Some(Format::Tar(Codec::Gzip)));
     assert_eq!(detect("app.null.a.lz4"), Some(Format::Single(Codec::Lz4)));
     assert_eq!(detect("disk.qcow2"), None);
+    assert_eq!(detect("out.d/packer_web_qemu"), Some(Format::Tar(Codec::Gzip)));
+    assert!(prepare_src("output = \"packer_{{.BuildName}}_{{.BuilderType}}\"\n").is_ok());
 }
