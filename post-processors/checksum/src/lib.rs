@@ -195,7 +195,7 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
         done += n as u64;
         if last.elapsed() >= Duration::from_secs(5) {
             last = Instant::now();
-            let pct = if total > 0 { done * 100 / total } else { 100 };
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
             ui.message(format!("{}: {pct}% ({} MiB in {}s)", path.display(), done >> 20, started.elapsed().as_secs()));
         }
     }

@@ -82,7 +82,7 @@ async fn every_type_matches_coreutils_and_appends() {
     assert_eq!(again.artifact.files, input.files);
     let text = std::fs::read_to_string(dir.join("sums/web-null.sha256")).unwrap();
     assert_eq!(text.lines().count(), 4);
-    assert_eq!(text.lines().nth(0), text.lines().nth(2));
+    assert_eq!(text.lines().next(), text.lines().nth(2));
     // No temp files are left behind.
     let names: Vec<String> = std::fs::read_dir(dir.join("sums")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");

@@ -480,7 +480,7 @@ impl Progress {
         if self.last.elapsed() >= PROGRESS_EVERY {
             self.last = Instant::now();
             let secs = self.started.elapsed().as_secs_f64().max(0.001);
-            let pct = if self.total > 0 { self.done * 100 / self.total } else { 100 };
+            let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
             self.ui.message(format!("Compressed {} of {} ({pct}%), {}/s", human_size(self.done), human_size(self.total), human_size((self.done as f64 / secs) as u64)));
         }
     }

@@ -54,7 +54,7 @@ fn disk_bytes() -> Vec<u8> {
                 x ^= x << 17;
                 data.push(x as u8)
             }),
-            1 => data.extend(std::iter::repeat(0u8).take(100_000)),
+            1 => data.resize(data.len() + 100_000, 0),
             _ => data.extend(format!("line {block} of a config file with some words\n").repeat(1500).bytes()),
         }
     }
