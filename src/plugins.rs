@@ -21,6 +21,8 @@ const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
 const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("manifest", crate::postprocess::manifest::prepare),
     ("shell-local", bake_shell_local::prepare_post_processor),
+    ("artifice", crate::postprocess::artifice::prepare),
+    ("terraform", crate::postprocess::terraform::prepare),
 ];
 
 const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare)];
