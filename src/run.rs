@@ -221,6 +221,10 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, original: Artifact
                     let keep = out.keep_input.or(pp.decl.keep_input_artifact).unwrap_or_else(|| pp.plugin.keeps_input_by_default());
                     if i == 0 {
                         keep_original |= keep;
+                    } else if out.artifact == current {
+                        // A post-processor that records the artifact
+                        // (manifest, terraform) passes it on unchanged: it
+                        // is one artifact, not two.
                     } else if keep {
                         results.push(current.clone());
                     } else {
