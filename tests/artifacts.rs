@@ -387,3 +387,112 @@ fn bake_artifacts_after_a_build() {
     let hash = sha256sum(&dir.path.join("web.qcow2"));
     dir.bake(&["artifacts", "null.disk"]).success().contains(&format!("web.qcow2  6 B  sha256:{hash}")).contains("format  qcow2");
 }
+
+/// The parsed `*.tf` files of a directory of the Terraform example.
+fn terraform_module(rel: &str) -> Vec<bake_lang::ast::Block> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/terraform").join(rel);
+    let sources = bake_lang::SourceMap::new();
+    let mut blocks = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "tf")).collect();
+    names.sort();
+    assert!(!names.is_empty(), "no .tf file in {}", dir.display());
+    for path in names {
+        let id = sources.add(&path, std::fs::read_to_string(&path).unwrap());
+        let body = bake_lang::parse::parse_file(&sources, id).unwrap_or_else(|d| panic!("{} does not parse: {}", path.display(), d.render(&sources)));
+        blocks.extend(body.blocks);
+    }
+    blocks
+}
+
+fn labels(b: &bake_lang::ast::Block) -> Vec<&str> {
+    b.labels.iter().map(|l| l.value.as_str()).collect()
+}
+
+#[test]
+fn the_terraform_example_rolls_an_autoscaling_group() {
+    let root = terraform_module("");
+    let find = |kind: &str, l: &[&str]| root.iter().find(|b| b.kind == kind && labels(b) == l).unwrap_or_else(|| panic!("no {kind} {l:?} in examples/terraform"));
+    let images = find("module", &["images"]);
+    for arg in ["source", "manifest_path", "build", "region"] {
+        assert!(images.body.attribute(arg).is_some(), "module images lacks {arg}");
+    }
+    find("resource", &["aws_launch_template", "this"]).body.attribute("image_id").expect("the launch template's image_id");
+    let asg = find("resource", &["aws_autoscaling_group", "this"]);
+    let refresh = asg.body.blocks_of("instance_refresh").next().expect("an instance_refresh block");
+    assert!(refresh.body.attribute("strategy").is_some());
+    assert!(asg.body.blocks_of("launch_template").next().is_some());
+    for v in ["region", "manifest_path", "build", "subnet_ids"] {
+        find("variable", &[v]);
+    }
+    // The images module is locals and outputs only: it runs with no provider.
+    let sub = terraform_module("images");
+    for b in &sub {
+        assert!(["terraform", "locals", "variable", "output"].contains(&b.kind.as_str()), "images/ has a {} block", b.kind);
+    }
+    for o in ["image_id", "region_images", "artifact_id", "format", "files"] {
+        assert!(sub.iter().any(|b| b.kind == "output" && labels(b) == [o]), "images/ has no output {o}");
+    }
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/terraform/README.md")).unwrap();
+    assert!(readme.contains("instance_refresh"));
+}
+
+#[test]
+fn terraform_reads_the_manifest_through_the_images_module() {
+    let has_terraform = std::process::Command::new("terraform").arg("version").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
+    if !has_terraform {
+        println!("skipped: no terraform binary");
+        return;
+    }
+    let dir = TestDir::new("terraform-module");
+    dir.write("t.pkr.hcl", PROVENANCE);
+    dir.bake(&["build", "t.pkr.hcl"]).success();
+    // A Packer-written AMI entry beside bake's own.
+    let mut m = json(&dir.read("packer-manifest.json"));
+    m["builds"].as_array_mut().unwrap().push(serde_json::json!({
+        "name": "ami", "builder_type": "amazon-ebs", "build_time": 1, "files": [],
+        "artifact_id": "us-east-1:ami-111,eu-west-1:ami-222", "packer_run_uuid": "r"
+    }));
+    dir.write("packer-manifest.json", &serde_json::to_string(&m).unwrap());
+    dir.copy_from(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/terraform/images"));
+    let manifest = dir.path.join("packer-manifest.json");
+    let terraform = |args: &[&str]| {
+        let out = std::process::Command::new("terraform")
+            .args(args)
+            .current_dir(&dir.path)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .output()
+            .expect("run terraform");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // The root module (which needs the AWS provider) is at least well
+    // formed in Terraform's own parser.
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/terraform");
+    let fmt = std::process::Command::new("terraform").args(["fmt", "-check", "-recursive", "-no-color"]).arg(&example).output().unwrap();
+    assert!(fmt.status.success(), "terraform fmt -check: {}", String::from_utf8_lossy(&fmt.stderr));
+    let (ok, out, err) = terraform(&["init", "-no-color", "-backend=false"]);
+    assert!(ok, "terraform init: {out}{err}");
+    let manifest_var = format!("manifest_path={}", manifest.display());
+    let apply = |vars: &[&str]| {
+        let mut args = vec!["apply", "-auto-approve", "-no-color", "-var", &manifest_var];
+        for v in vars {
+            args.extend(["-var", v]);
+        }
+        terraform(&args)
+    };
+    let (ok, out, err) = apply(&["build=null.disk"]);
+    assert!(ok, "terraform apply: {out}{err}");
+    let (_, outputs, _) = terraform(&["output", "-json"]);
+    let outputs = json(&outputs);
+    assert_eq!(outputs["image_id"]["value"], "web.qcow2");
+    assert_eq!(outputs["format"]["value"], "qcow2");
+    assert_eq!(outputs["files"]["value"][0]["sha256"], sha256sum(&dir.path.join("web.qcow2")));
+
+    let (ok, out, err) = apply(&["build=ami", "region=eu-west-1"]);
+    assert!(ok, "terraform apply: {out}{err}");
+    assert_eq!(json(&terraform(&["output", "-json"]).1)["image_id"]["value"], "ami-222");
+
+    let (ok, out, err) = apply(&["build=nothing"]);
+    assert!(!ok && err.contains("no build named \"nothing\""), "{out}{err}");
+}
