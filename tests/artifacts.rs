@@ -192,6 +192,7 @@ fn the_manifest_records_where_an_image_comes_from() {
 fn the_manifest_records_the_git_commit_of_the_template() {
     let dir = TestDir::new("manifest-git");
     dir.write("tpl/t.pkr.hcl", PROVENANCE);
+    dir.write("tpl/more.pkr.hcl", "variable \"more\" {\n  default = 1\n}\n");
     let git = |args: &[&str]| {
         let out = std::process::Command::new("git")
             .args(["-c", "user.name=bake", "-c", "user.email=bake@example.com", "-c", "commit.gpgsign=false"])
@@ -203,7 +204,7 @@ fn the_manifest_records_the_git_commit_of_the_template() {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     git(&["init", "-q"]);
-    git(&["add", "t.pkr.hcl"]);
+    git(&["add", "."]);
     git(&["commit", "-qm", "template"]);
     let head = git(&["rev-parse", "HEAD"]);
     dir.bake(&["build", "tpl"]).success();
@@ -212,7 +213,17 @@ fn the_manifest_records_the_git_commit_of_the_template() {
     assert_eq!(t["git_commit"], head, "{m:#}");
     assert_eq!(t["git_dirty"], false, "{m:#}");
     assert_eq!(t["path"], "tpl");
-    assert_eq!(t["files"][0]["sha256"], sha256sum(&dir.path.join("tpl/t.pkr.hcl")));
+    assert_eq!(t["files"][1]["sha256"], sha256sum(&dir.path.join("tpl/t.pkr.hcl")));
+    // A directory's hash is that of its sha256sum listing.
+    let listing = std::process::Command::new("sh").arg("-c").arg("sha256sum *.pkr.hcl | sha256sum").current_dir(dir.path.join("tpl")).output().unwrap();
+    assert_eq!(t["sha256"], String::from_utf8_lossy(&listing.stdout).split_whitespace().next().unwrap());
+
+    // An uncommitted change shows.
+    dir.write("tpl/more.pkr.hcl", "variable \"more\" {\n  default = 2\n}\n");
+    dir.bake(&["build", "tpl"]).success();
+    let m = json(&dir.read("packer-manifest.json"));
+    assert_eq!(m["builds"][1]["bake"]["template"]["git_dirty"], true, "{m:#}");
+    assert_eq!(m["builds"][1]["bake"]["variables"]["more"], 2);
 }
 
 /// Three builds in each of two bakes running at once, all writing the same
