@@ -155,3 +155,47 @@ pub fn update_json_locked(path: &Path, what: &str, empty: Json, change: impl FnO
     lock.unlock()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn artifact(id: &str, files: &[&str], state: &[(&str, Json)]) -> Artifact {
+        Artifact {
+            id: id.to_string(),
+            files: files.iter().map(|f| ArtifactFile { path: f.into(), ..Default::default() }).collect(),
+            state: state.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn format_from_state_then_extension() {
+        assert_eq!(artifact_format(&artifact("VM", &["out/web"], &[("diskType", json!("raw"))])).as_deref(), Some("raw"));
+        assert_eq!(artifact_format(&artifact("x", &["a/b.tar.gz"], &[])).as_deref(), Some("tar.gz"));
+        assert_eq!(artifact_format(&artifact("x", &["disk.IMG"], &[])).as_deref(), Some("raw"));
+        assert_eq!(artifact_format(&artifact("sha256:ab", &[], &[("digest", json!("sha256:ab"))])).as_deref(), Some("oci"));
+        assert_eq!(artifact_format(&artifact("Null", &[], &[])), None);
+    }
+
+    #[test]
+    fn region_images_from_state_or_packers_amazon_id() {
+        let from_state = artifact("", &[], &[("region_images", json!({ "us-east-1": "ami-1" }))]);
+        assert_eq!(region_images(&from_state), json!({ "us-east-1": "ami-1" }).as_object().unwrap().clone());
+        let packer = artifact("us-east-1:ami-1,eu-west-1:ami-2", &[], &[]);
+        assert_eq!(Json::Object(region_images(&packer)), json!({ "us-east-1": "ami-1", "eu-west-1": "ami-2" }));
+        for id in ["Null", "VM", "sha256:abcd", "web.qcow2", "us-east-1:", "a:b:c"] {
+            assert!(region_images(&artifact(id, &[], &[])).is_empty(), "{id}");
+        }
+    }
+
+    #[test]
+    fn disk_image_prefers_the_builders_disk_path() {
+        let a = artifact("VM", &["out/efivars.fd", "out/web"], &[("diskPath", json!("out/web"))]);
+        assert_eq!(disk_image(&a).unwrap().path, Path::new("out/web"));
+        let b = artifact("x", &["notes.txt", "web.qcow2"], &[]);
+        assert_eq!(disk_image(&b).unwrap().path, Path::new("web.qcow2"));
+        assert!(disk_image(&artifact("x", &["notes.txt"], &[])).is_none());
+    }
+}
