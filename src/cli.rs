@@ -25,6 +25,8 @@ pub enum Command {
     Init(InitArgs),
     /// Remove what crashed or killed runs left behind (VMs, temp files, cloud resources).
     Cleanup(CleanupArgs),
+    /// Show the artifacts a manifest records: the latest of each build, an image id per region, the history.
+    Artifacts(ArtifactsArgs),
     /// Print bake's version and the Packer version whose language it speaks.
     Version,
     /// Print a shell completion script.
@@ -145,6 +147,24 @@ pub struct CleanupArgs {
     /// Only list what would be removed.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArtifactsArgs {
+    /// Which builds (a glob over BUILD.TYPE.NAME or the source name; default: all).
+    pub build: Option<String>,
+    /// The manifest to read.
+    #[arg(long, default_value = "packer-manifest.json", value_name = "PATH")]
+    pub manifest: PathBuf,
+    /// Print only the image id in this region (one per line, with the build's name, when several builds match).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Every run's artifacts, oldest first, instead of the latest of each build.
+    #[arg(long)]
+    pub history: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

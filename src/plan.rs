@@ -18,7 +18,6 @@ use std::sync::Arc;
 pub struct PlannedBuild {
     /// `BUILD.TYPE.NAME`, or `TYPE.NAME` when the build block has no name.
     pub name: String,
-    pub build_name: Option<String>,
     pub builder_type: String,
     /// The source's name in this build (after `name = …` in a nested block).
     pub source_name: String,
@@ -166,7 +165,6 @@ fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &Sourc
     }
     Some(PlannedBuild {
         name,
-        build_name: build.name.clone(),
         builder_type: source.kind.clone(),
         source_name,
         builder: builder.into(),

@@ -23,6 +23,8 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("checksum", bake_post_processor_checksum::prepare),
     ("compress", bake_post_processor_compress::prepare),
     ("shell-local", bake_shell_local::prepare_post_processor),
+    ("artifice", crate::postprocess::artifice::prepare),
+    ("terraform", crate::postprocess::terraform::prepare),
 ];
 
 const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare)];

@@ -21,6 +21,7 @@ pub struct RunOptions {
     pub template_dir: PathBuf,
     pub run_uuid: String,
     pub journal: Arc<bake_sdk::journal::Journal>,
+    pub template: Arc<bake_sdk::TemplateInfo>,
 }
 
 pub struct BuildOutcome {
@@ -69,6 +70,7 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
         template_dir: opts.template_dir.clone(),
         run_uuid: opts.run_uuid.clone(),
         journal: opts.journal.clone(),
+        template: opts.template.clone(),
     };
     if cancel.is_cancelled() {
         return BuildOutcome { name: build.name, artifacts: Vec::new(), error: Some("cancelled".into()), elapsed: Duration::ZERO };
@@ -216,9 +218,13 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, original: Artifact
             match pp.plugin.post_process(info, current.clone()).await {
                 Ok(out) => {
                     step.finish(true);
-                    let keep = out.keep_input.or(pp.decl.keep_input_artifact).unwrap_or(false);
+                    let keep = out.keep_input.or(pp.decl.keep_input_artifact).unwrap_or_else(|| pp.plugin.keeps_input_by_default());
                     if i == 0 {
                         keep_original |= keep;
+                    } else if out.artifact == current {
+                        // A post-processor that records the artifact
+                        // (manifest, terraform) passes it on unchanged: it
+                        // is one artifact, not two.
                     } else if keep {
                         results.push(current.clone());
                     } else {

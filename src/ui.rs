@@ -72,10 +72,6 @@ impl TerminalUi {
         Arc::new(TerminalUi { opts, masker, builds: Mutex::new(Vec::new()) })
     }
 
-    pub fn masker(&self) -> &Masker {
-        &self.masker
-    }
-
     fn color_of(&self, build: &str) -> &'static str {
         let mut builds = self.builds.lock().expect("ui lock");
         let i = builds.iter().position(|b| b == build).unwrap_or_else(|| {

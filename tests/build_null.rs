@@ -169,7 +169,7 @@ build {
 }
 "#,
     );
-    let mut child = dir.command(&["build", "t.pkr.hcl"], &[]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = dir.command(&["build", "t.pkr.hcl"], &[]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !dir.exists("pid") && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));

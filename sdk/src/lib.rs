@@ -17,7 +17,7 @@ pub mod ui;
 
 pub use artifact::{Artifact, ArtifactFile};
 pub use communicator::Communicator;
-pub use plugin::{DataSource, OnError, BuildInfo, Builder, GeneratedData, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner};
+pub use plugin::{DataSource, OnError, BuildInfo, Builder, GeneratedData, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, TemplateInfo};
 pub use ui::{Stream, Ui};
 
 /// Re-exported so plugins depend on one crate.

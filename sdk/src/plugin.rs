@@ -36,6 +36,32 @@ pub struct BuildInfo {
     pub run_uuid: String,
     /// Where every external resource is recorded before it is created.
     pub journal: std::sync::Arc<crate::journal::Journal>,
+    /// The template this build comes from, for records of provenance (the
+    /// manifest's `bake` section).
+    pub template: std::sync::Arc<TemplateInfo>,
+}
+
+/// Where a run's builds come from: what a manifest records so that an
+/// image can be traced back to the template, the variables and the commit
+/// that made it.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateInfo {
+    /// The template file or directory, as given on the command line.
+    pub path: PathBuf,
+    /// Each template file with its hex sha256.
+    pub files: Vec<(PathBuf, String)>,
+    /// One hash for the whole template: the file's sha256 for a single
+    /// file; for a directory, the sha256 of the `sha256sum`-style listing
+    /// (`HASH  NAME\n` per file, by name) of its files.
+    pub sha256: String,
+    /// Every input variable's value, sensitive ones as `"<sensitive>"`.
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    /// `git rev-parse HEAD` in the template's directory, when it is in a
+    /// repository.
+    pub git_commit: Option<String>,
+    /// Whether the template's directory has uncommitted changes (only
+    /// meaningful with `git_commit`).
+    pub git_dirty: bool,
 }
 
 /// Packer's `-on-error` choices.
@@ -94,6 +120,13 @@ pub struct PostProcessed {
 #[async_trait]
 pub trait PostProcessor: Send + Sync {
     async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed>;
+
+    /// Whether the input artifact is kept when the template does not set
+    /// `keep_input_artifact` and [`PostProcessed::keep_input`] is `None`
+    /// (Packer's `keep` without `forceOverride`, as `artifice` returns).
+    fn keeps_input_by_default(&self) -> bool {
+        false
+    }
 }
 
 /// A data source: `data "TYPE" "NAME" { … }` whose outputs templates read as

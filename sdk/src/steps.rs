@@ -160,6 +160,7 @@ mod tests {
             template_dir: ".".into(),
             run_uuid: "u".into(),
             journal: test_journal(),
+            template: Default::default(),
         }
     }
 

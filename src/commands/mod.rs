@@ -17,6 +17,7 @@ macro_rules! outln {
     }};
 }
 
+mod artifacts;
 mod build;
 mod cleanup;
 mod fmt;
@@ -42,6 +43,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Fmt(a) => fmt::run(a),
         Command::Init(a) => init::run(a),
         Command::Cleanup(a) => cleanup::run(a),
+        Command::Artifacts(a) => artifacts::run(a),
         Command::Version => {
             outln!("bake {} (speaks the template language of Packer {})", env!("CARGO_PKG_VERSION"), load::PACKER_COMPAT_VERSION);
             0

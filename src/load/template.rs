@@ -77,7 +77,6 @@ pub struct BuildDecl {
     /// Each top-level `post-processor` is a chain of one; each
     /// `post-processors {}` block is one chain.
     pub post_processor_chains: Vec<Vec<PostProcessorDecl>>,
-    pub span: Span,
 }
 
 /// `sources = ["source.qemu.web"]` or `source "qemu.web" { name = "x", … }`.
@@ -350,7 +349,6 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> Option<BuildDecl> {
         provisioners: Vec::new(),
         error_cleanup: None,
         post_processor_chains: Vec::new(),
-        span: block.header_span(),
     };
     if let Some(attr) = body.attribute("sources") {
         for (s, span) in static_strings(&attr.expr, "sources", diags) {

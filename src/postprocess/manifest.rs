@@ -40,7 +40,8 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn PostProcessor>, Di
 impl PostProcessor for Manifest {
     async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed> {
         let output = PathBuf::from(&self.config.output);
-        let entry = self.entry(build, &input);
+        // Hashing the files may take a while for big disks.
+        let entry = tokio::task::block_in_place(|| self.entry(build, &input));
         build.ui.say(format!("Writing manifest {}", output.display()));
         let run_uuid = build.run_uuid.clone();
         tokio::task::spawn_blocking(move || append(&output, entry, &run_uuid)).await??;
@@ -79,13 +80,14 @@ impl Manifest {
         if !self.config.custom_data.is_empty() {
             entry["custom_data"] = json!(self.config.custom_data);
         }
+        entry["bake"] = bake_section(build, artifact);
         mask_strings(&mut entry, &|s| build.ui.mask(s));
         entry
     }
 }
 
 /// Sensitive values never reach the manifest, custom_data included.
-fn mask_strings(v: &mut Json, mask: &dyn Fn(&str) -> String) {
+pub(super) fn mask_strings(v: &mut Json, mask: &dyn Fn(&str) -> String) {
     match v {
         Json::String(s) => *s = mask(s),
         Json::Array(items) => items.iter_mut().for_each(|i| mask_strings(i, mask)),
@@ -98,26 +100,42 @@ fn mask_strings(v: &mut Json, mask: &dyn Fn(&str) -> String) {
 /// then replaces the file atomically, so that concurrent builds (in this
 /// process or another) never lose each other's entries.
 fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let lock = std::fs::File::open(&dir)?;
-    lock.lock()?;
-    let mut manifest: Json = match std::fs::read_to_string(path) {
-        Ok(text) if !text.trim().is_empty() => serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("the existing manifest {} is not valid JSON ({e}); move it away or fix it", path.display()))?,
-        _ => json!({ "builds": [] }),
-    };
-    if !manifest["builds"].is_array() {
-        manifest["builds"] = json!([]);
+    super::update_json_locked(path, "manifest", json!({ "builds": [] }), |manifest| {
+        if !manifest.is_object() {
+            *manifest = json!({ "builds": [] });
+        }
+        if !manifest["builds"].is_array() {
+            manifest["builds"] = json!([]);
+        }
+        manifest["builds"].as_array_mut().expect("builds is an array").push(entry);
+        manifest["last_run_uuid"] = json!(run_uuid);
+    })
+}
+
+/// bake's own record of a build, beside Packer's fields (which stay as
+/// Packer writes them, so Packer's consumers are unaffected).
+fn bake_section(build: &BuildInfo, artifact: &Artifact) -> Json {
+    let files: Vec<Json> = super::hashed_files(artifact)
+        .iter()
+        .map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 }))
+        .collect();
+    let t = &build.template;
+    let mut template = json!({
+        "path": t.path.display().to_string(),
+        "sha256": t.sha256,
+        "files": t.files.iter().map(|(p, h)| json!({ "path": p.display().to_string(), "sha256": h })).collect::<Vec<_>>(),
+    });
+    if let Some(commit) = &t.git_commit {
+        template["git_commit"] = json!(commit);
+        template["git_dirty"] = json!(t.git_dirty);
     }
-    manifest["builds"].as_array_mut().expect("builds is an array").push(entry);
-    manifest["last_run_uuid"] = json!(run_uuid);
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map_or("manifest".into(), |n| n.to_string_lossy()), std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)? + "\n")?;
-    std::fs::rename(&tmp, path)?;
-    lock.unlock()?;
-    Ok(())
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "build": build.name,
+        "files": files,
+        "format": super::artifact_format(artifact),
+        "region_images": super::region_images(artifact),
+        "template": template,
+        "variables": t.variables,
+    })
 }

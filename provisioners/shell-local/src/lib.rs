@@ -4,7 +4,7 @@
 use bake_sdk::config::decode;
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
-use bake_sdk::placeholders;
+use bake_sdk::{placeholders, shell};
 use bake_sdk::{async_trait, Artifact, BuildInfo, PostProcessed, PostProcessor, ProvisionContext, Provisioner, Stream};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -67,11 +67,8 @@ impl ShellLocal {
         }
         let mut diags = Diagnostics::new();
         for ev in &config.environment_vars {
-            if !ev.contains('=') || ev.starts_with('=') {
-                diags.push(
-                    Diagnostic::error("Invalid environment_vars entry", format!("\"{ev}\" is not of the form NAME=VALUE."))
-                        .at(body.attributes.get("environment_vars").map_or(body.span, |a| a.span)),
-                );
+            if let Err(e) = shell::check_environment_var(ev) {
+                diags.push(Diagnostic::error("Invalid environment_vars entry", e).at(body.attributes.get("environment_vars").map_or(body.span, |a| a.span)));
             }
         }
         for script in config.script.iter().chain(config.scripts.iter().flatten()) {
@@ -96,18 +93,13 @@ impl ShellLocal {
             ui.say(format!("Skipping shell-local: only_on {:?} does not include {os}", self.config.only_on));
             return Ok(());
         }
-        let mut env: BTreeMap<String, String> = BTreeMap::from([
+        let mut base: BTreeMap<String, String> = BTreeMap::from([
             ("PACKER_BUILD_NAME".to_string(), build.source_name.clone()),
             ("PACKER_BUILDER_TYPE".to_string(), build.builder_type.clone()),
             ("PACKER_RUN_UUID".to_string(), build.run_uuid.clone()),
         ]);
-        env.extend(extra_env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        for ev in &self.config.environment_vars {
-            if let Some((k, v)) = ev.split_once('=') {
-                env.insert(k.to_string(), v.to_string());
-            }
-        }
-        env.extend(self.config.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        base.extend(extra_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let env = shell::environment(base, &self.config.environment_vars, &self.config.env);
 
         let temp = tempdir()?;
         let result = self.run_scripts(build, &env, &temp).await;
@@ -122,18 +114,12 @@ impl ShellLocal {
         if let Some(lines) = inline {
             let shebang = self.config.inline_shebang.clone().unwrap_or_else(|| "/bin/sh -e".to_string());
             let path = temp.join(format!("inline{ext}"));
-            let mut text = format!("#!{shebang}\n");
-            for line in &lines {
-                text.push_str(line);
-                text.push('\n');
-            }
-            bake_sdk::process::write_script(&path, &text)?;
+            bake_sdk::process::write_script(&path, &shell::inline_script(&shebang, &lines))?;
             scripts.push(path);
         }
         scripts.extend(self.config.script.iter().chain(self.config.scripts.iter().flatten()).map(PathBuf::from));
 
-        let format = self.config.env_var_format.clone().unwrap_or_else(|| "%s='%s' ".to_string());
-        let vars: String = env.iter().map(|(k, v)| format.replacen("%s", k, 1).replacen("%s", &v.replace('\'', "'\"'\"'"), 1)).collect();
+        let vars = shell::render_vars(self.config.env_var_format.as_deref().unwrap_or("%s='%s' "), env);
         let execute = self.config.execute_command.clone().unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into(), "{{.Vars}} {{.Script}}".into()]);
         let valid = self.config.valid_exit_codes.clone().unwrap_or_else(|| vec![0]);
         for script in scripts {
