@@ -1,10 +1,10 @@
 //! The checksum and compress post-processors through the real binary.
 //!
-//! The null builder's artifact has no files, so a chain first makes one:
-//! `compress` into an (empty) `.tar`, which the next post-processors
-//! compress again and checksum. The outputs are checked with the real tools.
-//! What the post-processors make of real files is tested in their crates
-//! (`post-processors/*/src/tests.rs`), also against the real tools.
+//! The null builder's artifact has no files: one chain makes one by
+//! compressing into an (empty) `.tar`; another takes files a shell-local
+//! provisioner wrote through `artifice`. The outputs are checked with the
+//! real tools, as the crates' own tests (`post-processors/*/src/tests.rs`)
+//! check every format.
 
 mod util;
 use std::process::Command;
@@ -124,4 +124,59 @@ build {
         .contains("cannot tell the format of \"image.qcow2\"")
         .contains("t.pkr.hcl:14:25")
         .contains("99 is not a compression level");
+}
+
+#[test]
+fn real_files_through_artifice_compress_and_checksum() {
+    let dir = TestDir::new("pp-artifice");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "a" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = [
+      "mkdir -p img",
+      "head -c 3000000 /dev/urandom > img/disk.raw",
+      "yes 'some text in a disk image' | head -c 5000000 >> img/disk.raw",
+      "echo '{}' > img/meta.json",
+    ]
+  }
+  post-processors {
+    post-processor "artifice" {
+      files = ["img/disk.raw", "img/meta.json"]
+    }
+    post-processor "compress" {
+      output              = "out/{{ .BuildName }}.tar.gz"
+      keep_input_artifact = true
+    }
+    post-processor "checksum" {
+      checksum_types = ["sha256"]
+      output         = "out/SHA256SUMS"
+    }
+  }
+  post-processors {
+    post-processor "artifice" {
+      files = ["img/disk.raw"]
+    }
+    post-processor "compress" {
+      output              = "out/disk.raw.zst"
+      keep_input_artifact = true
+    }
+  }
+}
+"#,
+    );
+    dir.bake(&["build", "-color=false", "t.pkr.hcl"]).success();
+    assert_eq!(tool(&dir, "tar", &["-tzf", "out/a.tar.gz"]), "disk.raw\nmeta.json\n");
+    tool(&dir, "sh", &["-c", "tar -xzOf out/a.tar.gz disk.raw | cmp - img/disk.raw"]);
+    tool(&dir, "sh", &["-c", "zstd -dc out/disk.raw.zst | cmp - img/disk.raw"]);
+    let sums = dir.read("out/SHA256SUMS");
+    assert!(sums.ends_with("\ta.tar.gz\n"), "{sums:?}");
+    dir.write("out/coreutils.sha256", &sums.replace('\t', "  "));
+    tool(&dir, "sh", &["-c", "cd out && sha256sum -c coreutils.sha256"]);
 }
