@@ -38,6 +38,7 @@ fn info() -> BuildInfo {
         on_error: OnError::Cleanup,
         template_dir: ".".into(),
         run_uuid: "u".into(),
+        template: Default::default(),
         journal: Arc::new(bake_sdk::journal::Journal::create(&dir, &format!("compress-{:?}", std::thread::current().id())).unwrap()),
     }
 }
