@@ -98,7 +98,7 @@ pub fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, masker: &Mask
     }
 }
 
-fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> Result<Value, Diagnostics> {
+pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> Result<Value, Diagnostics> {
     let Some(factory) = crate::plugins::data_source(&decl.kind) else {
         let known = crate::plugins::data_source_names();
         let list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
