@@ -28,6 +28,10 @@ pub struct Evaluator {
     pub now: SystemTime,
     /// `env()` is only allowed in variable defaults, as in Packer.
     pub allow_env: bool,
+    /// Set while rendering a `templatefile` template, where `templatefile`
+    /// itself is refused, as in Terraform: a template that renders itself
+    /// would otherwise recurse until the stack overflows.
+    pub in_templatefile: bool,
 }
 
 /// Iteration variables of `for` expressions, template `for` directives and
@@ -81,7 +85,7 @@ type EvalResult = Result<Value, Diagnostic>;
 
 impl Evaluator {
     pub fn new(sources: SourceMap, cwd: PathBuf, now: SystemTime) -> Evaluator {
-        Evaluator { sources, root: BTreeMap::new(), cwd, now, allow_env: false }
+        Evaluator { sources, root: BTreeMap::new(), cwd, now, allow_env: false, in_templatefile: false }
     }
 
     pub fn eval(&self, expr: &Expr) -> EvalResult {
@@ -672,9 +676,12 @@ impl Evaluator {
     /// `templatefile`: the file's text is a template that sees only `vars`
     /// and the functions, as in Terraform.
     fn render_template_file(&self, path: &Path, text: &str, vars: &BTreeMap<String, Value>) -> Result<Value, String> {
+        if self.in_templatefile {
+            return Err("cannot recursively call templatefile from inside templatefile call".to_string());
+        }
         let file = self.sources.add(path, text);
         let expr = crate::parse::parse_template(&self.sources, file).map_err(|d| self.inline_diag(&d))?;
-        let inner = Evaluator { root: vars.clone(), allow_env: false, ..self.clone() };
+        let inner = Evaluator { root: vars.clone(), allow_env: false, in_templatefile: true, ..self.clone() };
         let v = inner.eval(&expr).map_err(|d| self.inline_diag(&d))?;
         template_string(&v).map(Value::String)
     }
@@ -955,6 +962,20 @@ mod tests {
             ("disk", vec!["disk-0".to_string()], Value::Number(80.0)),
             ("disk", vec!["disk-1".to_string()], Value::Number(443.0)),
         ]);
+    }
+
+    #[test]
+    fn templatefile_refuses_to_recurse() {
+        let dir = std::env::temp_dir().join(format!("bake-eval-selftpl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("self.tpl"), "${templatefile(\"self.tpl\", {})}").unwrap();
+        let sources = SourceMap::new();
+        let file = sources.add("expr.hcl", "templatefile(\"self.tpl\", {})");
+        let expr = parse_expression(&sources, file).unwrap();
+        let ev = Evaluator::new(sources.clone(), dir.clone(), SystemTime::UNIX_EPOCH);
+        let err = ev.eval(&expr).unwrap_err().render(&sources);
+        assert!(err.contains("cannot recursively call templatefile"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
