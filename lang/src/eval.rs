@@ -10,7 +10,7 @@ use crate::diag::{suggest, Diagnostic, Diagnostics};
 use crate::functions::{self, FuncContext};
 use crate::source::{SourceMap, Span};
 use crate::types;
-use crate::value::{format_number, Value};
+use crate::value::{format_number, Value, MAX_VALUE_SIZE};
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -234,10 +234,18 @@ impl Evaluator {
             ExprKind::Literal(v) => Ok(v.clone()),
             ExprKind::Parens(inner) => self.eval_in(inner, scope),
             ExprKind::Tuple(items) => {
-                Ok(Value::List(items.iter().map(|e| self.eval_in(e, scope)).collect::<Result<_, _>>()?))
+                let mut size = 0;
+                let mut list = Vec::with_capacity(items.len());
+                for e in items {
+                    let v = self.eval_in(e, scope)?;
+                    add_size(&mut size, &v, span)?;
+                    list.push(v);
+                }
+                Ok(Value::List(list))
             }
             ExprKind::Object(items) => {
                 let mut map = BTreeMap::new();
+                let mut size = 0;
                 for (key, value) in items {
                     let k = match key {
                         ObjectKey::Ident(name, _) => name.clone(),
@@ -252,7 +260,10 @@ impl Evaluator {
                             })?
                         }
                     };
-                    map.insert(k, self.eval_in(value, scope)?);
+                    let v = self.eval_in(value, scope)?;
+                    size += k.len();
+                    add_size(&mut size, &v, span)?;
+                    map.insert(k, v);
                 }
                 Ok(Value::Object(map))
             }
@@ -493,6 +504,7 @@ impl Evaluator {
         let mut list = Vec::new();
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut size = 0;
         for (k, v) in items {
             let value_scope = Scope { name: &f.value_var, value: &v, parent: scope };
             let key_scope;
@@ -514,6 +526,7 @@ impl Evaluator {
                 }
             }
             let value = self.eval_in(&f.value_expr, Some(inner))?;
+            add_size(&mut size, &value, span)?;
             match &f.key_expr {
                 None => list.push(value),
                 Some(key_expr) => {
@@ -552,6 +565,9 @@ impl Evaluator {
 
     fn render_parts(&self, parts: &[TemplatePart], scope: Option<&Scope>, out: &mut String, span: Span) -> Result<(), Diagnostic> {
         for part in parts {
+            if out.len() > MAX_VALUE_SIZE {
+                return Err(too_large(span));
+            }
             match part {
                 TemplatePart::Literal(s) => out.push_str(s),
                 TemplatePart::Interpolation(e) => {
@@ -657,8 +673,10 @@ impl Evaluator {
 
     fn eval_args(&self, call: &Call, scope: Option<&Scope>) -> Result<Vec<Value>, Diagnostic> {
         let mut args = Vec::with_capacity(call.args.len());
+        let mut size = 0;
         for (i, arg) in call.args.iter().enumerate() {
             let v = self.eval_in(arg, scope)?;
+            add_size(&mut size, &v, arg.span)?;
             if call.expand_final && i == call.args.len() - 1 {
                 match v {
                     Value::List(items) => args.extend(items),
@@ -693,6 +711,23 @@ impl Evaluator {
             None => format!("{}: {}", d.summary, d.detail),
         }
     }
+}
+
+/// Adds the size of `v` to `total`, failing once it passes [`MAX_VALUE_SIZE`].
+fn add_size(total: &mut usize, v: &Value, span: Span) -> Result<(), Diagnostic> {
+    *total = total.saturating_add(v.approx_size());
+    if *total > MAX_VALUE_SIZE {
+        return Err(too_large(span));
+    }
+    Ok(())
+}
+
+fn too_large(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "Value too large",
+        format!("This expression builds a value of more than {} MiB, which bake refuses to keep in memory.", MAX_VALUE_SIZE >> 20),
+    )
+    .at(span)
 }
 
 fn describe(path: &str) -> String {
@@ -962,6 +997,21 @@ mod tests {
             ("disk", vec!["disk-0".to_string()], Value::Number(80.0)),
             ("disk", vec!["disk-1".to_string()], Value::Number(443.0)),
         ]);
+    }
+
+    #[test]
+    fn huge_values_are_refused_not_built() {
+        for src in [
+            "[for a in range(1000) : [for b in range(1000) : range(1000)]]",
+            "{ for a in range(1000) : a => [for b in range(1000) : range(1000)] }",
+            "\"%{ for a in range(1000) }%{ for b in range(1000) }${format(\"%1000s\", \"\")}%{ endfor }%{ endfor }\"",
+            "[for a in range(1000) : format(\"%70000s\", \"\")]",
+        ] {
+            let err = eval(src).map(|v| v.type_name()).unwrap_err();
+            assert!(err.contains("Value too large"), "{src}: {err}");
+        }
+        let err = eval("setproduct(range(1000), range(1000), range(1000))").map(|v| v.type_name()).unwrap_err();
+        assert!(err.contains("the result would take more than 64 MiB"), "{err}");
     }
 
     #[test]

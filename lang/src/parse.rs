@@ -39,7 +39,11 @@ fn syntax_error(text: &str, file: FileId, e: &hcl_edit::parser::Error) -> Diagno
     // hcl-edit reports one-based line and column; turn them back into a byte
     // offset so the diagnostic renders like every other one.
     let loc = e.location();
-    let offset = loc.offset().min(text.len());
+    // The offset can fall inside a multi-byte character; back up to its start.
+    let mut offset = loc.offset().min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     // hcl-edit backtracks on an unterminated string or block and blames
     // where the enclosing item starts; HCL's own diagnostics are clearer.
     if let Some(d) = unterminated(text, file, offset) {

@@ -22,7 +22,25 @@ pub enum Value {
     Object(BTreeMap<String, Value>),
 }
 
+/// The most memory, in bytes (as [`Value::approx_size`] counts them), that
+/// one value may take. Expressions that would build more — a `for` over a
+/// `for` over a `range`, a `setproduct` of long lists, a `format` width of a
+/// million in a loop — fail with an error instead of exhausting memory.
+pub const MAX_VALUE_SIZE: usize = 64 << 20;
+
 impl Value {
+    /// Roughly how many bytes the value takes: its text plus one slot per
+    /// element and key.
+    pub fn approx_size(&self) -> usize {
+        const SLOT: usize = std::mem::size_of::<Value>();
+        SLOT + match self {
+            Value::String(s) => s.len(),
+            Value::List(items) => items.iter().map(Value::approx_size).sum(),
+            Value::Object(map) => map.iter().map(|(k, v)| SLOT + k.len() + v.approx_size()).sum(),
+            _ => 0,
+        }
+    }
+
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }

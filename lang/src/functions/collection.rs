@@ -4,7 +4,7 @@
 //! Arguments are converted to each parameter's type as cty converts them, so
 //! `compact([1, ""])` sees `["1", ""]` and `alltrue(["true"])` is true.
 
-use super::{arity, FuncContext, FuncError, FuncResult};
+use super::{arity, check_size, FuncContext, FuncError, FuncResult};
 use crate::types::{self, Type};
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -591,6 +591,11 @@ fn setproduct(args: &[Value]) -> FuncResult {
         return Err(FuncError::new("at least two arguments are required"));
     }
     let factors = (0..args.len()).map(|i| product_factor(args, i)).collect::<Result<Vec<_>, _>>()?;
+    // Count the combinations before building them: three lists of a thousand
+    // make a billion.
+    let combinations = factors.iter().fold(1usize, |n, f| n.saturating_mul(f.len()));
+    let largest: usize = factors.iter().map(|f| f.iter().map(Value::approx_size).max().unwrap_or(0)).sum();
+    check_size(combinations.saturating_mul(largest))?;
     let mut product: Vec<Vec<Value>> = vec![Vec::new()];
     for factor in &factors {
         product = product

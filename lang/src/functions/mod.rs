@@ -3,7 +3,7 @@
 //! `can`, `try`, `convert` and `env` are not here: they need unevaluated
 //! expressions or the evaluator's scope, so `eval` implements them.
 
-use crate::value::Value;
+use crate::value::{Value, MAX_VALUE_SIZE};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -68,7 +68,9 @@ pub fn is_known(name: &str) -> bool {
 pub fn call(name: &str, args: &[Value], ctx: &FuncContext) -> FuncResult {
     for (names, f) in GROUPS {
         if names.contains(&name) {
-            return f(name, args, ctx);
+            let result = f(name, args, ctx)?;
+            check_size(result.approx_size())?;
+            return Ok(result);
         }
     }
     Err(FuncError::new(format!("there is no function named \"{name}\"")))
@@ -102,4 +104,14 @@ pub(crate) fn arity(name: &str, args: &[Value], min: usize, max: Option<usize>) 
     };
     let plural = if min == 1 && max == Some(1) { "" } else { "s" };
     Err(FuncError::new(format!("function \"{name}\" expects {expected} argument{plural}, but got {n}")))
+}
+
+/// Refuses a result of `bytes` bytes when it passes [`MAX_VALUE_SIZE`].
+/// Functions whose output can be much larger than their input (`join`,
+/// `indent`, `replace`, `format`, `setproduct`, …) ask before they build it.
+pub(crate) fn check_size(bytes: usize) -> Result<(), FuncError> {
+    if bytes > MAX_VALUE_SIZE {
+        return Err(FuncError::new(format!("the result would take more than {} MiB", MAX_VALUE_SIZE >> 20)));
+    }
+    Ok(())
 }

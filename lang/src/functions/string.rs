@@ -8,7 +8,7 @@
 
 use super::encoding::{json_encode, json_quote};
 use super::numeric::{go_format_float, go_format_int, go_shortest, NumSpec};
-use super::{arity, FuncContext, FuncError, FuncResult};
+use super::{arity, check_size, FuncContext, FuncError, FuncResult};
 use crate::value::Value;
 use regex::Regex;
 use std::fmt::Display;
@@ -518,6 +518,8 @@ fn join(name: &str, args: &[Value]) -> FuncResult {
             items.push(s);
         }
     }
+    let total = items.iter().map(String::len).fold(sep.len().saturating_mul(items.len()), usize::saturating_add);
+    check_size(total)?;
     Ok(Value::String(items.join(&sep)))
 }
 
@@ -526,6 +528,7 @@ fn indent(name: &str, args: &[Value]) -> FuncResult {
     let spaces = int_arg(args, 0, "spaces")?;
     let s = string_arg(args, 1, "str")?;
     let spaces = usize::try_from(spaces).map_err(|_| invalid_arg(0, "spaces", "must not be negative"))?;
+    check_size(s.matches('\n').count().saturating_mul(spaces).saturating_add(s.len()))?;
     Ok(Value::String(s.replace('\n', &format!("\n{}", " ".repeat(spaces)))))
 }
 
@@ -687,7 +690,7 @@ fn regex_replace(name: &str, args: &[Value]) -> FuncResult {
     let pattern = string_arg(args, 1, "substr")?;
     let replacement = string_arg(args, 2, "replace")?;
     let re = go_regex(&pattern).map_err(|e| FuncError::arg(1, format!("error parsing regexp: {e}")))?;
-    Ok(Value::String(re.replace_all(&s, replacement.as_str()).into_owned()))
+    replace_all(&re, &s, &replacement)
 }
 
 /// Terraform's replace: a substring wrapped in slashes is a regular
@@ -700,9 +703,28 @@ fn replace(name: &str, args: &[Value]) -> FuncResult {
     if substr.len() > 1 && substr.starts_with('/') && substr.ends_with('/') {
         let re = go_regex(&substr[1..substr.len() - 1])
             .map_err(|e| FuncError::arg(1, format!("error parsing regexp: {e}")))?;
-        return Ok(Value::String(re.replace_all(&s, replacement.as_str()).into_owned()));
+        return replace_all(&re, &s, &replacement);
     }
+    // An empty substring matches between every two characters, as in Go.
+    let matches = if substr.is_empty() { s.chars().count() + 1 } else { s.matches(substr.as_str()).count() };
+    check_size(matches.saturating_mul(replacement.len()).saturating_add(s.len()))?;
     Ok(Value::String(s.replace(&substr, &replacement)))
+}
+
+/// `Regex::replace_all`, refusing to build a result larger than the limit:
+/// `$0$0…` in the replacement can multiply the input.
+fn replace_all(re: &Regex, s: &str, replacement: &str) -> FuncResult {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(s) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(&s[last..m.start()]);
+        caps.expand(replacement, &mut out);
+        last = m.end();
+        check_size(out.len())?;
+    }
+    out.push_str(&s[last..]);
+    Ok(Value::String(out))
 }
 
 // ---------------------------------------------------------------------------
@@ -743,6 +765,7 @@ fn formatlist(name: &str, args: &[Value]) -> FuncResult {
     }
     let iterations = length.map_or(1, |(len, _)| len);
     let mut out = Vec::with_capacity(iterations);
+    let mut total = 0;
     for n in 0..iterations {
         let call_args: Vec<Value> =
             rest.iter().map(|a| a.as_list().map_or_else(|| a.clone(), |l| l[n].clone())).collect();
@@ -753,6 +776,8 @@ fn formatlist(name: &str, args: &[Value]) -> FuncResult {
                 FuncError::new(format!("error on format iteration {n}: {}", e.message))
             }
         })?;
+        total += s.len();
+        check_size(total)?;
         out.push(Value::String(s));
     }
     Ok(Value::List(out))
@@ -794,6 +819,7 @@ pub(crate) fn go_format(fmt: &str, args: &[Value]) -> Result<String, FuncError> 
             let verb = scan_verb(fmt, i, next_arg)?;
             highest = highest.max(verb.arg_num);
             append_verb(&mut out, &verb, args)?;
+            check_size(out.len())?;
             next_arg = verb.arg_num + 1;
             i += verb.raw.len();
         }
@@ -839,12 +865,12 @@ fn scan_verb(fmt: &str, start: usize, next_arg: usize) -> Result<Verb<'_>, FuncE
     }
     if matches!(b.get(i), Some(b'1'..=b'9')) {
         let (n, end) = scan_digits(b, i);
-        v.width = Some(n);
+        v.width = Some(too_large(start, n, "width")?);
         i = end;
     }
     if b.get(i) == Some(&b'.') {
         let (n, end) = scan_digits(b, i + 1);
-        v.prec = Some(n);
+        v.prec = Some(too_large(start, n, "precision")?);
         i = end;
     }
     match b.get(i) {
@@ -855,6 +881,16 @@ fn scan_verb(fmt: &str, start: usize, next_arg: usize) -> Result<Verb<'_>, FuncE
         }
         _ => Err(bad_format_char(fmt, i)),
     }
+}
+
+/// Go's fmt refuses widths and precisions above a million (`%!(BADWIDTH)`);
+/// so does bake, rather than try to allocate whatever a typo asks for.
+fn too_large(start: usize, n: usize, what: &str) -> Result<usize, FuncError> {
+    const MAX: usize = 1_000_000;
+    if n > MAX {
+        return Err(FuncError::new(format!("{what} {n} at offset {start} is too large; the limit is {MAX}")));
+    }
+    Ok(n)
 }
 
 fn scan_digits(b: &[u8], mut i: usize) -> (usize, usize) {
@@ -1252,6 +1288,27 @@ mod tests {
         assert_eq!(fmt("[%4s]", vec![s("né")]), "[  né]");
         assert_eq!(fmt("%%d%s%%", vec![s("x")]), "%dx%");
         assert_eq!(fmt("no verbs", vec![]), "no verbs");
+    }
+
+    #[test]
+    fn functions_that_multiply_their_input_refuse_huge_results() {
+        let big = "x".repeat(1 << 20);
+        let limit = "the result would take more than 64 MiB";
+        assert_eq!(err("indent", vec![n(1e12), s("a\nb")]), limit);
+        assert_eq!(err("join", vec![s(&big), list(&["a"; 100])]), limit);
+        assert_eq!(err("replace", vec![s(&"ab".repeat(100)), s(""), s(&big)]), limit);
+        assert_eq!(err("replace", vec![s(&"ab".repeat(100)), s("/b/"), s(&big)]), limit);
+        assert_eq!(err("regex_replace", vec![s(&big), s("x"), s("$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0$0")]), limit);
+        assert!(err("formatlist", vec![s("%1000000s"), list(&["a"; 100])]).ends_with(limit));
+        assert_eq!(ok("replace", vec![s("abc"), s(""), s("-")]), s("-a-b-c-"));
+        assert_eq!(ok("replace", vec![s("a1b22"), s("/[0-9]+/"), s("<$0>")]), s("a<1>b<22>"));
+    }
+
+    #[test]
+    fn format_refuses_huge_widths_and_precisions() {
+        assert_eq!(fmt("%1000000s|", vec![s("x")]).len(), 1_000_001);
+        assert_eq!(err("format", vec![s("%1000001d"), n(1.0)]), "width 1000001 at offset 0 is too large; the limit is 1000000");
+        assert!(err("format", vec![s("x %.99999999999999999999f"), n(1.0)]).starts_with("precision 18446744073709551615 at offset 2"));
     }
 
     #[test]
