@@ -73,6 +73,9 @@ const BOM: &str = "\u{feff}";
 
 fn validate(source: &str) -> Result<(), FormatError> {
     let body = source.strip_prefix(BOM).unwrap_or(source);
+    if let Some(offset) = operator_nesting(body, false, crate::parse::MAX_OPERATOR_NESTING) {
+        return Err(error_at(body, offset, crate::parse::TOO_DEEP));
+    }
     hcl_edit::parser::parse_body(body).map(|_| ()).map_err(|err| FormatError {
         message: err.message().to_string(),
         line: err.location().line(),
@@ -241,12 +244,17 @@ const OPERATORS: &[(&str, Kind)] = &[
 ];
 
 fn lex(src: &str) -> Result<Vec<Token<'_>>, FormatError> {
+    scan(src, Mode::Expression).finish()
+}
+
+/// Splits `src` into tokens, starting in `mode`.
+fn scan<'a>(src: &'a str, mode: Mode<'a>) -> Lexer<'a> {
     let mut lexer = Lexer {
         src,
         pos: 0,
         last_end: 0,
         tokens: Vec::new(),
-        modes: vec![Mode::Expression],
+        modes: vec![mode],
         braces: 0,
         template_braces: Vec::new(),
     };
@@ -262,7 +270,72 @@ fn lex(src: &str) -> Result<Vec<Token<'_>>, FormatError> {
             _ => lexer.scan_expression(),
         }
     }
-    lexer.finish()
+    lexer
+}
+
+/// Where `src` first nests more than `limit` brackets, quotes or template
+/// sequences that each open right after a binary operator, as in
+/// `a + b + (a + b + (…`. `template` reads `src` as a template file.
+///
+/// hcl-edit's parser backtracks on invalid input of that shape, doubling
+/// its work at every level (a few dozen levels take years), so the parser
+/// refuses such input before handing it over. Unterminated strings and the
+/// like are no obstacle: the scan looks at the tokens found so far.
+pub(crate) fn operator_nesting(src: &str, template: bool, limit: usize) -> Option<usize> {
+    // A heredoc whose marker no line can match (lines are compared trimmed)
+    // reads the rest of the input as a template.
+    let mode = if template { Mode::Heredoc { marker: "\n", start_of_line: true, opened_at: 0 } } else { Mode::Expression };
+    let lexer = scan(src, mode);
+    let mut open: Vec<bool> = Vec::new();
+    let mut after_operators = 0;
+    let mut previous = Kind::Newline;
+    for token in &lexer.tokens {
+        match token.kind {
+            Kind::OBrace
+            | Kind::OBrack
+            | Kind::OParen
+            | Kind::OQuote
+            | Kind::OHeredoc
+            | Kind::TemplateInterp
+            | Kind::TemplateControl => {
+                let after_operator = previous.is_binary_operator();
+                after_operators += usize::from(after_operator);
+                open.push(after_operator);
+                if after_operators > limit {
+                    return Some(token.text.as_ptr() as usize - src.as_ptr() as usize);
+                }
+            }
+            Kind::CBrace | Kind::CBrack | Kind::CParen | Kind::CQuote | Kind::CHeredoc | Kind::TemplateSeqEnd => {
+                after_operators -= usize::from(open.pop().unwrap_or(false));
+            }
+            _ => {}
+        }
+        if !matches!(token.kind, Kind::Newline | Kind::Comment) {
+            previous = token.kind;
+        }
+    }
+    None
+}
+
+impl Kind {
+    fn is_binary_operator(self) -> bool {
+        matches!(
+            self,
+            Kind::Star
+                | Kind::Slash
+                | Kind::Plus
+                | Kind::Minus
+                | Kind::Percent
+                | Kind::EqualOp
+                | Kind::NotEqual
+                | Kind::LessThan
+                | Kind::LessThanEq
+                | Kind::GreaterThan
+                | Kind::GreaterThanEq
+                | Kind::And
+                | Kind::Or
+        )
+    }
 }
 
 impl<'a> Lexer<'a> {
@@ -308,11 +381,14 @@ impl<'a> Lexer<'a> {
             '#' => self.emit(Kind::Comment, line_comment_len(rest)),
             '/' if rest.starts_with("//") => self.emit(Kind::Comment, line_comment_len(rest)),
             '/' if rest.starts_with("/*") => {
-                let len = rest.find("*/").map_or(rest.len(), |i| i + 2);
+                // The closing `*/` cannot share the `*` of the opening `/*`.
+                let len = rest[2..].find("*/").map_or(rest.len(), |i| i + 4);
                 self.emit(Kind::Comment, len);
             }
             '\n' => self.emit(Kind::Newline, 1),
             '\r' if rest.starts_with("\r\n") => self.emit(Kind::Newline, 2),
+            // hcl-edit takes a lone carriage return for blank space.
+            '\r' => self.pos += 1,
             '"' => {
                 self.modes.push(Mode::Quoted { opened_at: self.pos });
                 self.emit(Kind::OQuote, 1);
@@ -423,12 +499,13 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Identifier characters as hcl-edit, which validates the input, reads them.
 fn is_ident_start(c: char) -> bool {
-    c == '_' || c.is_alphabetic()
+    c == '_' || unicode_ident::is_xid_start(c)
 }
 
 fn is_ident_continue(c: char) -> bool {
-    c == '_' || c == '-' || c.is_alphanumeric() || is_extend(c)
+    c == '-' || unicode_ident::is_xid_continue(c)
 }
 
 fn ident_len(rest: &str) -> usize {
@@ -444,7 +521,8 @@ fn number_len(rest: &str) -> usize {
     loop {
         let step = match bytes.get(pos) {
             Some(b'0'..=b'9') => 1,
-            Some(b'.') => 1,
+            // `8.e6` is the number 8 and the attribute `e6`, as in hclsyntax.
+            Some(b'.') if bytes.get(pos + 1).is_some_and(u8::is_ascii_digit) => 1,
             Some(b'e' | b'E') => exponent_len(&bytes[pos..]),
             _ => 0,
         };
@@ -1445,6 +1523,24 @@ source "docker" "img" {
             ]
         );
         assert_eq!(kinds("1.5e+3 1. a.0"), [NumberLit, NumberLit, Dot, Ident, Dot, NumberLit, Eof]);
+    }
+
+    /// Inputs the fuzzer found where the lexer split tokens differently from
+    /// hcl-edit, so the output either no longer parsed or changed again when
+    /// formatted a second time.
+    #[test]
+    fn lexer_agrees_with_the_parser_on_fuzzed_inputs() {
+        for (input, want) in [
+            ("a=/*/* c */a\n", "a = /*/* c */ a\n"),
+            ("N= 8.e6E.EEE", "N = 8.e6E.EEE"),
+            ("f=h\u{44c}\u{558}\n", "f = h\u{44c}\u{558}\n"),
+            ("D = Otro\u{7fd}-EOO\n", "D = Otro\u{7fd}-EOO\n"),
+            ("\r\t\r\t\t\n\t", "\n "),
+        ] {
+            check(input, want);
+        }
+        let err = format(&format!("L = {}", "a+b+(".repeat(40))).unwrap_err();
+        assert!(err.message.starts_with("too many brackets nested right after operators"), "{err}");
     }
 
     #[test]

@@ -10,9 +10,26 @@ use hcl_edit::structure as hs;
 use hcl_edit::template::{self as ht, Strip};
 use hcl_edit::Span as _;
 
+/// How many brackets may nest, each opened right after a binary operator,
+/// before the parser refuses the input (see [`crate::fmt::operator_nesting`]):
+/// hcl-edit would take exponential time on some invalid input nested deeper.
+pub(crate) const MAX_OPERATOR_NESTING: usize = 12;
+
+pub(crate) const TOO_DEEP: &str = "too many brackets nested right after operators (as in a + (b + (c + …); split the expression into locals";
+
+/// Refuses input nested deeper than [`MAX_OPERATOR_NESTING`].
+fn check_nesting(text: &str, file: FileId, template: bool) -> Result<(), Diagnostic> {
+    match crate::fmt::operator_nesting(text, template, MAX_OPERATOR_NESTING) {
+        Some(offset) => Err(Diagnostic::error("Expression nested too deeply", format!("There are {TOO_DEEP}."))
+            .at(Span::new(file, offset, offset + 1))),
+        None => Ok(()),
+    }
+}
+
 /// Parses a whole file that has been added to `sources`.
 pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<Body, Diagnostic> {
     let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    check_nesting(&text, file, false)?;
     let body = hcl_edit::parser::parse_body(&text).map_err(|e| syntax_error(&text, file, &e))?;
     Ok(Lower { file }.body(&body, 0..text.len()))
 }
@@ -20,6 +37,7 @@ pub fn parse_file(sources: &SourceMap, file: FileId) -> Result<Body, Diagnostic>
 /// Parses one expression, e.g. a `-var` value of a complex type.
 pub fn parse_expression(sources: &SourceMap, file: FileId) -> Result<Expr, Diagnostic> {
     let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    check_nesting(&text, file, false)?;
     // The expression parser rejects trailing white space.
     let expr = hcl_edit::parser::parse_expr(text.trim_end()).map_err(|e| syntax_error(&text, file, &e))?;
     Ok(Lower { file }.expr(&expr))
@@ -29,6 +47,7 @@ pub fn parse_expression(sources: &SourceMap, file: FileId) -> Result<Expr, Diagn
 /// a template, not a quoted string.
 pub fn parse_template(sources: &SourceMap, file: FileId) -> Result<Expr, Diagnostic> {
     let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    check_nesting(&text, file, true)?;
     let template = hcl_edit::parser::parse_template(&text).map_err(|e| syntax_error(&text, file, &e))?;
     let lower = Lower { file };
     let parts = lower.elements(template.iter(), false, false);
@@ -411,5 +430,30 @@ mod tests {
         assert_eq!(error_at(src), ("Unclosed configuration block".into(), "t.pkr.hcl:1:19".into()));
         // An object left open is not a block.
         assert_ne!(error_at("tags = {a = 1\n").0, "Unclosed configuration block");
+    }
+
+    fn parse(src: &str) -> Result<Body, String> {
+        let sources = SourceMap::new();
+        let file = sources.add("t.pkr.hcl", src);
+        parse_file(&sources, file).map_err(|d| d.render(&sources))
+    }
+
+    #[test]
+    fn operator_nesting_that_would_take_exponential_time_is_refused() {
+        // Each level doubles hcl-edit's work on this invalid input; 64 levels
+        // would not finish.
+        let started = std::time::Instant::now();
+        let err = parse(&format!("x = {}\n", "a+b+(".repeat(64))).unwrap_err();
+        assert!(err.contains("Expression nested too deeply") && err.contains("t.pkr.hcl:1:69"), "{err}");
+        let err = parse(&format!("x = \"${{{}\"\n", "a%b%{ ".repeat(64))).unwrap_err();
+        assert!(err.contains("Expression nested too deeply"), "{err}");
+        assert!(started.elapsed().as_secs() < 5);
+
+        // Valid nesting below the limit, and nesting that is not after
+        // operators, still parse.
+        let nested = format!("x = {}1{}\n", "a + (".repeat(12), ")".repeat(12));
+        parse(&nested).unwrap();
+        parse(&format!("x = {}1{}\n", "[(".repeat(30), ")]".repeat(30))).unwrap();
+        parse("x = \"((((((((((((((((((((\" + \"a\"\n").unwrap();
     }
 }

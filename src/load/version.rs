@@ -65,7 +65,7 @@ pub fn satisfies(version: &str, constraints: &str) -> Result<bool, String> {
             "<=" => v <= want,
             // ~> 1.9.0 allows 1.9.x; ~> 1.9 allows 1.x from 1.9.
             "~>" => {
-                let upper = if parts >= 3 { [want[0], want[1] + 1, 0] } else { [want[0] + 1, 0, 0] };
+                let upper = if parts >= 3 { [want[0], want[1].saturating_add(1), 0] } else { [want[0].saturating_add(1), 0, 0] };
                 v >= want && v < upper
             }
             _ => unreachable!("operators listed above"),
@@ -104,5 +104,8 @@ mod tests {
         assert!(satisfies("1.11.2", "~> 1.9").unwrap());
         assert!(satisfies("1.11.2", "1.11.2").unwrap());
         assert!(satisfies("1.11.2", "banana").is_err());
+        // The largest numbers do not overflow the upper bound of ~>.
+        assert!(!satisfies("1.11.2", "~> 1.18446744073709551615.0").unwrap());
+        assert!(!satisfies("1.11.2", "~> 18446744073709551615.0").unwrap());
     }
 }

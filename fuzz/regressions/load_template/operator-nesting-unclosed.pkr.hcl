@@ -1,0 +1,3 @@
+locals {
+  x = a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(a+b+(
+}

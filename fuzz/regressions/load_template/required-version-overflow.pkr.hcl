@@ -1,0 +1,3 @@
+packer {
+  required_version = "~> 1.18446744073709551615.0"
+}
