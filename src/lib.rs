@@ -26,6 +26,6 @@ pub fn validate(path: &std::path::Path) -> Result<usize, bake_lang::Diagnostics>
     let resolve = |decl: &load::template::DataDecl, body: &bake_lang::eval::EvalBody| {
         commands::resolve_data(decl, body, commands::DataMode::Placeholder)
     };
-    let loaded = load::load(&opts, &sources, &resolve)?;
+    let loaded = load::load(&opts, &sources, &resolve).map_err(|failure| failure.diags)?;
     Ok(plan::plan(&loaded, &plan::Selection::default())?.len())
 }
