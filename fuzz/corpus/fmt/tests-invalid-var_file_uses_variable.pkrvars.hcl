@@ -1,0 +1,1 @@
+disk_size = var.default_size * 2

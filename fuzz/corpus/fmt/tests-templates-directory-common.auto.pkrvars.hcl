@@ -1,0 +1,5 @@
+environment = "staging"
+instance = {
+  size  = "large"
+  disks = [20, 30]
+}

@@ -1,0 +1,2 @@
+disk_size = "twenty"
+tags      = { team = "images" }

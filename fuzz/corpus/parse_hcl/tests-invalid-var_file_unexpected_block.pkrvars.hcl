@@ -1,0 +1,5 @@
+disk_size = 40
+
+source "null" "other" {
+  communicator = "none"
+}
