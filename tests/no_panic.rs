@@ -37,5 +37,7 @@ fn load_template() {
         .unwrap()
         .join()
         .unwrap();
+    // The fuzz body's scratch directory (see fuzz/src/load.rs).
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("bake-fuzz-load-{}", std::process::id())));
     assert!(failures.is_empty(), "{} template(s) panicked:\n{}", failures.len(), failures.join("\n"));
 }

@@ -106,11 +106,13 @@ fn evaluator(sources: &SourceMap) -> Evaluator {
 }
 
 /// A directory with a few files for `file`, `fileset`, `templatefile` and
-/// friends, created once per process.
+/// friends. Shared by every process; a file is written only when missing or
+/// different, so processes starting together do not see each other's half
+/// written files after the first run.
 fn fixture_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("bake-fuzz-fixture-{}", std::process::id()));
+        let dir = std::env::temp_dir().join("bake-fuzz-fixture");
         let files: &[(&str, &[u8])] = &[
             ("hello.txt", b"Hello World\n"),
             ("user-data.tpl", b"#cloud-config\nhostname: ${name}\n%{ for p in ports ~}\n- ${p}\n%{ endfor ~}\n"),
@@ -123,8 +125,10 @@ fn fixture_dir() -> &'static Path {
         ];
         for (name, bytes) in files {
             let path = dir.join(name);
-            let _ = std::fs::create_dir_all(path.parent().unwrap_or(&dir));
-            let _ = std::fs::write(path, bytes);
+            if std::fs::read(&path).ok().as_deref() != Some(*bytes) {
+                let _ = std::fs::create_dir_all(path.parent().unwrap_or(&dir));
+                let _ = std::fs::write(path, bytes);
+            }
         }
         dir
     })
