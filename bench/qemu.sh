@@ -33,7 +33,7 @@ echo "base image: $base ($(elapsed "$t0" "$(now)") s, cached after the first run
 mkdir -p "$work/bake"
 cd "$work/bake"
 t0=$(now)
-"$bake" build -machine-readable "$root/examples/web.pkr.hcl" > bake.log
+"$bake" build -machine-readable "$root/examples/web.pkr.hcl" > bake.log || { tail -40 bake.log >&2; exit 1; }
 bake_wall=$(elapsed "$t0" "$(now)")
 step() { awk -F, -v s="$1" '$3=="step-finished" && $4==s {print $5}' bake.log | head -1; }
 b_start=$(step "Starting the VM"); b_ssh=$(step "Waiting for SSH"); b_prov=$(step "Provisioning")

@@ -20,6 +20,11 @@ const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The banner, key exchange and authentication of one attempt. Generous:
 /// a guest under software emulation is slow at key exchange.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an attempt waits for the server's first bytes. Short, because
+/// under QEMU user networking the host port accepts at once and then stays
+/// silent until the guest's sshd listens: a new attempt soon after it does
+/// beats one attempt waiting out the whole handshake timeout.
+const BANNER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pause between attempts: short at first (a local sshd restarting), growing
 /// to this cap (a VM still booting).
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
@@ -235,7 +240,28 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
         authenticate(session, creds).await
     };
     let banner = || banner_of(&seen.lock().unwrap_or_else(|e| e.into_inner()));
-    match tokio::time::timeout(limit, handshake).await {
+    let started = Instant::now();
+    let outcome = {
+        tokio::pin!(handshake);
+        let overall = tokio::time::sleep(limit);
+        let banner_due = tokio::time::sleep(BANNER_TIMEOUT.min(limit));
+        tokio::pin!(overall, banner_due);
+        let mut banner_checked = false;
+        loop {
+            tokio::select! {
+                result = &mut handshake => break Ok(result),
+                _ = &mut overall => break Err(()),
+                _ = &mut banner_due, if !banner_checked => {
+                    banner_checked = true;
+                    if matches!(banner(), Banner::None) {
+                        break Err(());
+                    }
+                }
+            }
+        }
+    };
+    let waited = super::error::human(started.elapsed());
+    match outcome {
         Ok(Ok(handle)) => Ok(Session { handle, disconnect_reason }),
         Ok(Err(Stage::Handshake(e))) => Err(match banner() {
             Banner::Ssh(server_id) => Failed::Handshake { server_id, message: e.to_string() },
@@ -249,8 +275,8 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
         Ok(Err(Stage::AuthRefused { tried, accepts })) => Err(Failed::AuthRefused { server_id: banner().id(), tried, accepts }),
         Ok(Err(Stage::AuthLost(message))) => Err(Failed::Handshake { server_id: banner().id(), message }),
         Err(_) => Err(match banner() {
-            Banner::Ssh(server_id) => Failed::Handshake { server_id, message: format!("no progress within {}", super::error::human(limit)) },
-            Banner::None => Failed::NoBanner(format!("no SSH banner within {}", super::error::human(limit))),
+            Banner::Ssh(server_id) => Failed::Handshake { server_id, message: format!("no progress within {waited}") },
+            Banner::None => Failed::NoBanner(format!("no SSH banner within {waited}")),
             Banner::NotSsh(line) => Failed::NoBanner(format!("the server sent {line:?}, which is not an SSH banner")),
         }),
     }
