@@ -80,6 +80,16 @@ fn release_port(port: Option<u16>) {
     }
 }
 
+/// Where SSH reaches the guest: `ssh_host` as given, or the host port
+/// forwarded to the guest's SSH port.
+fn ssh_address(c: &crate::config::Config, s: &State) -> (String, u16) {
+    match (&c.ssh_host, s.ssh_host_port) {
+        (Some(h), _) => (h.clone(), c.ssh_port),
+        (None, Some(p)) => ("127.0.0.1".to_string(), p),
+        (None, None) => ("127.0.0.1".to_string(), c.ssh_port),
+    }
+}
+
 fn tail(path: &Path, lines: usize) -> Vec<String> {
     let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let all: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.trim().is_empty()).collect();
@@ -443,11 +453,7 @@ impl Step<State> for ConnectSsh {
             (None, Some(f)) => Some(PrivateKeySource::File(PathBuf::from(f))),
             (None, None) => None,
         };
-        let (host, port) = match (&c.ssh_host, s.ssh_host_port) {
-            (Some(h), _) => (h.clone(), c.ssh_port),
-            (None, Some(p)) => ("127.0.0.1".to_string(), p),
-            (None, None) => ("127.0.0.1".to_string(), c.ssh_port),
-        };
+        let (host, port) = ssh_address(c, s);
         let cfg = SshConfig {
             host,
             port,
@@ -492,11 +498,7 @@ impl Step<State> for Provision<'_> {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let mut generated = GeneratedData::new();
-        let (host, port) = match (&c.ssh_host, s.ssh_host_port) {
-            (Some(h), _) => (h.clone(), c.ssh_port),
-            (None, Some(p)) => ("127.0.0.1".to_string(), p),
-            (None, None) => ("127.0.0.1".to_string(), c.ssh_port),
-        };
+        let (host, port) = ssh_address(c, s);
         for (k, v) in [
             ("ID", s.vm_name.clone()),
             ("Host", host),
@@ -605,7 +607,6 @@ impl Step<State> for Finalize {
         std::fs::rename(&s.partial_dir, &s.output_dir)?;
         let mut names: Vec<PathBuf> = std::fs::read_dir(&s.output_dir)?.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
         names.sort();
-        let dir = s.output_dir.clone();
         let drop_vars = self.p.config.efi_drop_efivars;
         let files = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ArtifactFile>> {
             names.into_iter().filter(|p| !(drop_vars && p.file_name().is_some_and(|n| n == "efivars.fd"))).map(ArtifactFile::from_path).collect()
@@ -615,7 +616,6 @@ impl Step<State> for Finalize {
             b.ui.message(format!("{} ({} bytes, sha256 {})", f.path.display(), f.size, f.sha256.as_deref().unwrap_or("?")));
         }
         s.files = files;
-        let _ = dir;
         Ok(())
     }
 }
