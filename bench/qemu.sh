@@ -12,7 +12,7 @@ root=$PWD
 if [[ -z ${BAKE:-} ]]; then
   cargo build --release --locked -q
 fi
-bake=${BAKE:-$root/target/release/bake}
+bake=$(realpath "${BAKE:-$root/target/release/bake}")  # the script changes directory
 work=$(mktemp -d /tmp/bake-bench-qemu.XXXXXX)
 qemu_pid=
 cleanup() {
@@ -71,9 +71,12 @@ h_boot=$(elapsed "$t_started" "$(now)")
 t1=$(now)
 scp -q -P "$port" "${common[@]}" "$root/examples/web/index.html" debian@127.0.0.1:/tmp/index.html
 ssh "${ssh_opts[@]}" debian@127.0.0.1 'set -e; export DEBIAN_FRONTEND=noninteractive; sudo -E apt-get update -q; sudo -E apt-get install -y -q --no-install-recommends nginx; sudo install -m 0644 /tmp/index.html /var/www/html/index.html; sudo systemctl enable nginx' >/dev/null
+# The reboot counts once the guest answers with a new boot id: sshd may
+# still take a connection while the old system goes down.
+boot_id() { ssh "${ssh_opts[@]}" debian@127.0.0.1 cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
+old_boot=$(boot_id)
 ssh "${ssh_opts[@]}" debian@127.0.0.1 'sudo systemctl reboot' || true
-sleep 5
-wait_ssh
+until new_boot=$(boot_id) && [[ -n $new_boot && $new_boot != "$old_boot" ]]; do sleep 1; done
 ssh "${ssh_opts[@]}" debian@127.0.0.1 "systemctl is-active nginx && grep -q 'Baked by bake' /var/www/html/index.html && sudo cloud-init clean --logs" >/dev/null
 h_prov=$(elapsed "$t1" "$(now)")
 t1=$(now)

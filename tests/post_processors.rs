@@ -8,7 +8,7 @@
 
 mod util;
 use std::process::Command;
-use util::TestDir;
+use util::{signal, TestDir};
 
 const CHAIN: &str = r#"
 source "null" "a" {
@@ -179,4 +179,66 @@ build {
     assert!(sums.ends_with("\ta.tar.gz\n"), "{sums:?}");
     dir.write("out/coreutils.sha256", &sums.replace('\t', "  "));
     tool(&dir, "sh", &["-c", "cd out && sha256sum -c coreutils.sha256"]);
+}
+
+#[test]
+fn ctrl_c_during_a_long_compression_leaves_no_output_and_no_temp_file() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = TestDir::new("pp-sigint");
+    // 256 MiB of random bytes at xz level 9 takes minutes on any machine:
+    // the signal lands while the encoder threads are busy.
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "a" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["head -c 268435456 /dev/urandom > big.img"]
+  }
+  post-processors {
+    post-processor "artifice" {
+      files = ["big.img"]
+    }
+    post-processor "compress" {
+      output            = "out/big.img.xz"
+      compression_level = 9
+    }
+  }
+}
+"#,
+    );
+    let mut child = dir.command(&["build", "-color=false", "t.pkr.hcl"], &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let mut stderr = String::new();
+    let mut signalled = None;
+    // Progress goes to stderr; read it to the end, which is when bake exits.
+    for line in BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok) {
+        if signalled.is_none() && line.contains("Compressing big.img into out/big.img.xz") {
+            // Let the temp file grow first; it is there when the signal lands.
+            std::thread::sleep(Duration::from_secs(2));
+            let temp: Vec<_> = std::fs::read_dir(dir.path.join("out")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+            assert!(matches!(&temp[..], [t] if t.starts_with(".big.img.xz.bake-tmp-")), "expected one temp file in out/, found {temp:?}");
+            signal(child.id(), 2);
+            signalled = Some(Instant::now());
+        }
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let output = format!("{}{stderr}", stdout.join().unwrap());
+    let signalled = signalled.unwrap_or_else(|| panic!("the compression never started:\n{output}"));
+    assert_eq!(status.code(), Some(1), "{output}");
+    assert!(signalled.elapsed() < Duration::from_secs(30), "bake took {:?} to stop after Ctrl-C", signalled.elapsed());
+    assert!(!output.contains("panicked"), "{output}");
+    let left: Vec<_> = std::fs::read_dir(dir.path.join("out")).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "left in out/: {left:?}");
+    // The input is the user's file, not an intermediate bake made.
+    assert!(dir.exists("big.img"));
 }

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use util::TestDir;
+use util::{signal, TestDir};
 
 /// The source block every test starts from: the cached Debian base image,
 /// UEFI, a generated key, outputs under `output/NAME`.
@@ -124,14 +124,6 @@ fn watch(child: &mut Child, marker: &'static str) -> (std::sync::mpsc::Receiver<
         all + &out_thread.join().unwrap_or_default()
     });
     (rx, handle)
-}
-
-fn signal(pid: u32, sig: i32) {
-    extern "C" {
-        fn kill(pid: i32, sig: i32) -> i32;
-    }
-    // SAFETY: kill(2) with a pid we own and a standard signal number.
-    unsafe { kill(pid as i32, sig) };
 }
 
 #[test]

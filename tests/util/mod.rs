@@ -147,6 +147,15 @@ impl Run {
     }
 }
 
+/// Sends signal `sig` (2 for SIGINT, 9 for SIGKILL) to process `pid`.
+pub fn signal(pid: u32, sig: i32) {
+    extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    // SAFETY: kill(2) with a pid we own and a standard signal number.
+    unsafe { kill(pid as i32, sig) };
+}
+
 /// Parses `bake inspect --json` output.
 pub fn inspect_json(run: &Run) -> serde_json::Value {
     run.success();

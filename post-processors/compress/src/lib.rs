@@ -20,6 +20,7 @@
 //! place, so a failure or Ctrl-C never leaves half an archive.
 
 mod pgzip;
+mod xz;
 
 use bake_sdk::config::decode;
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
@@ -279,7 +280,7 @@ impl Job {
             Format::Tar(c) | Format::Single(c) => c,
             Format::Zip => unreachable!(),
         };
-        let mut sink = Sink::new(codec, hashed, self.level, self.threads)?;
+        let mut sink = Sink::new(codec, hashed, self.level, self.threads, &self.cancel)?;
         match self.format {
             Format::Tar(_) => {
                 let mut tar = tar::Builder::new(sink);
@@ -363,12 +364,12 @@ enum Sink<W: Write> {
     Plain(W),
     Gzip(ParGzWriter<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
-    Xz(xz2::write::XzEncoder<W>),
+    Xz(xz::XzWriter<W>),
     Lz4(lz4_flex::frame::FrameEncoder<W>),
 }
 
 impl<W: Write> Sink<W> {
-    fn new(codec: Codec, out: W, level: u32, threads: usize) -> io::Result<Sink<W>> {
+    fn new(codec: Codec, out: W, level: u32, threads: usize, cancel: &CancellationToken) -> io::Result<Sink<W>> {
         Ok(match codec {
             Codec::None => Sink::Plain(out),
             Codec::Gzip => Sink::Gzip(ParGzWriter::new(out, level, threads)),
@@ -380,15 +381,7 @@ impl<W: Write> Sink<W> {
                 enc.include_checksum(true)?;
                 Sink::Zstd(enc)
             }
-            Codec::Xz => {
-                let stream = xz2::stream::MtStreamBuilder::new()
-                    .threads(threads as u32)
-                    .preset(level)
-                    .check(xz2::stream::Check::Crc64)
-                    .encoder()
-                    .map_err(io::Error::other)?;
-                Sink::Xz(xz2::write::XzEncoder::new_stream(out, stream))
-            }
+            Codec::Xz => Sink::Xz(xz::XzWriter::new(out, level, threads, cancel.clone())?),
             Codec::Lz4 => Sink::Lz4(lz4_flex::frame::FrameEncoder::new(out)),
         })
     }
