@@ -242,3 +242,42 @@ build {
     // The input is the user's file, not an intermediate bake made.
     assert!(dir.exists("big.img"));
 }
+
+#[test]
+fn shell_local_sees_the_artifact_in_its_environment_and_passes_it_on() {
+    let dir = TestDir::new("pp-shell-local");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "a" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" {
+    inline = ["echo one > one.txt", "echo two > two.txt"]
+  }
+  post-processors {
+    post-processor "artifice" {
+      files = ["one.txt", "two.txt"]
+    }
+    post-processor "shell-local" {
+      inline = ["printf '%s|%s|%s|%s\n' \"$PACKER_ARTIFACT_ID\" \"$PACKER_ARTIFACT_FILES\" \"$PACKER_ARTIFACT_BUILDER_TYPE\" \"$PACKER_BUILD_NAME\" > seen.txt"]
+    }
+    post-processor "checksum" {
+      checksum_types = ["sha256"]
+      output         = "sums.txt"
+    }
+  }
+}
+"#,
+    );
+    dir.bake(&["build", "-color=false", "t.pkr.hcl"]).success();
+    assert_eq!(dir.read("seen.txt"), "one.txt,two.txt|one.txt two.txt|packer.post-processor.artifice|a\n");
+    // The checksum after it got the same two files.
+    let sums = dir.read("sums.txt");
+    assert!(sums.contains("\tone.txt\n") && sums.contains("\ttwo.txt\n"), "{sums:?}");
+    // shell-local keeps its input: the files are still there.
+    assert!(dir.exists("one.txt") && dir.exists("two.txt"));
+}
