@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: the compress post-processor against single-threaded gzip -6 and
-# zstd -3 on the same input, in the same run. The input is a real qcow2 from
-# ~/.cache/bake/images when there is one (INPUT=path to choose), otherwise a
-# generated 1 GiB disk-like file (random, zero and text blocks).
+# zstd -3 on the same input, in the same run.
 # Goal: .gz faster than `gzip -6` by at least the number of cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +9,17 @@ bin=./target/release/examples/compress
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bake-bench-compress.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
-input=${INPUT:-$(ls -S "$HOME"/.cache/bake/images/*.qcow2 2>/dev/null | head -1 || true)}
-if [[ -z "$input" ]]; then
+# The input: INPUT=path, or else the first GiB of a real Debian disk (a
+# cached base image from ~/.cache/bake/images, as raw: partition table, ESP,
+# filesystem, free space), or else a generated disk-like GiB.
+input=${INPUT:-}
+base=$(ls -S "$HOME"/.cache/bake/images/*.qcow2 2>/dev/null | head -1 || true)
+if [[ -z "$input" && -n "$base" ]]; then
+  input=$dir/disk.img
+  qemu-img convert -O raw "$base" "$dir/full.raw"
+  head -c 1G "$dir/full.raw" > "$input"
+  rm "$dir/full.raw"
+elif [[ -z "$input" ]]; then
   input=$dir/disk.img
   python3 - "$input" <<'PY'
 import os, sys
