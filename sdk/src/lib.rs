@@ -13,6 +13,7 @@ pub mod plugin;
 pub mod process;
 pub mod ssh;
 pub mod steps;
+pub mod testing;
 pub mod ui;
 
 pub use artifact::{Artifact, ArtifactFile};

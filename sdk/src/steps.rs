@@ -121,8 +121,6 @@ async fn read_line() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::{RecordingSink, Ui};
-    use std::sync::Arc;
 
     struct Record {
         name: &'static str,
@@ -148,27 +146,7 @@ mod tests {
     }
 
     fn info(on_error: OnError) -> BuildInfo {
-        BuildInfo {
-            name: "t".into(),
-            builder_type: "test".into(),
-            source_name: "t".into(),
-            ui: Ui::new("t", Arc::new(RecordingSink::default())),
-            cancel: Default::default(),
-            debug: false,
-            force: false,
-            on_error,
-            template_dir: ".".into(),
-            run_uuid: "u".into(),
-            journal: test_journal(),
-            template: Default::default(),
-        }
-    }
-
-    fn test_journal() -> Arc<crate::journal::Journal> {
-        // Under target/, not the system temp dir: the tests leave their
-        // journals behind, like any run does.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-journals");
-        Arc::new(crate::journal::Journal::create(&dir, &format!("{:?}", std::thread::current().id())).unwrap())
+        BuildInfo { on_error, ..crate::testing::build_info("steps") }
     }
 
     fn steps(fail_at: Option<usize>) -> Vec<Box<dyn Step<Vec<String>>>> {

@@ -1,48 +1,18 @@
 use super::*;
-use bake_sdk::lang::eval::Evaluator;
-use bake_sdk::lang::parse::parse_file;
-use bake_sdk::lang::SourceMap;
-use bake_sdk::ui::RecordingSink;
-use bake_sdk::{OnError, Ui};
-use std::sync::Arc;
-
-fn body(src: &str) -> (SourceMap, EvalBody) {
-    let sources = SourceMap::new();
-    let file = sources.add("t.pkr.hcl", src);
-    let parsed = parse_file(&sources, file).unwrap();
-    let ev = Evaluator::new(sources.clone(), std::env::temp_dir(), std::time::SystemTime::UNIX_EPOCH);
-    let body = ev.eval_body(&parsed).unwrap();
-    (sources, body)
-}
+use bake_sdk::testing;
 
 fn prepare_src(src: &str) -> Result<Checksum, String> {
-    let (sources, body) = body(src);
+    let (sources, body) = testing::eval_body(src);
     Checksum::prepare(&body, "post-processor \"checksum\"").map_err(|d| d.render(&sources))
 }
 
+/// A directory under target/, removed by the test when it passes.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-scratch").join(format!("checksum-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    testing::scratch_dir(&format!("checksum-{name}"))
 }
 
 fn info() -> BuildInfo {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-journals");
-    BuildInfo {
-        name: "app.null.web".into(),
-        builder_type: "null".into(),
-        source_name: "web".into(),
-        ui: Ui::new("app.null.web", Arc::new(RecordingSink::default())),
-        cancel: Default::default(),
-        debug: false,
-        force: false,
-        on_error: OnError::Cleanup,
-        template_dir: ".".into(),
-        run_uuid: "u".into(),
-        template: Default::default(),
-        journal: Arc::new(bake_sdk::journal::Journal::create(&dir, &format!("checksum-{:?}", std::thread::current().id())).unwrap()),
-    }
+    testing::build_info("checksum")
 }
 
 fn input(dir: &Path) -> Artifact {

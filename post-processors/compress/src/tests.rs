@@ -1,46 +1,20 @@
 use super::*;
-use bake_sdk::lang::eval::Evaluator;
-use bake_sdk::lang::parse::parse_file;
-use bake_sdk::lang::SourceMap;
-use bake_sdk::ui::RecordingSink;
-use bake_sdk::OnError;
+use bake_sdk::testing;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
 fn prepare_src(src: &str) -> Result<Compress, String> {
-    let sources = SourceMap::new();
-    let file = sources.add("t.pkr.hcl", src);
-    let parsed = parse_file(&sources, file).unwrap();
-    let ev = Evaluator::new(sources.clone(), std::env::temp_dir(), std::time::SystemTime::UNIX_EPOCH);
-    let body = ev.eval_body(&parsed).unwrap();
+    let (sources, body) = testing::eval_body(src);
     Compress::prepare(&body, "post-processor \"compress\"").map_err(|d| d.render(&sources))
 }
 
 /// A directory under target/, removed by the test when it passes.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-scratch").join(format!("compress-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    testing::scratch_dir(&format!("compress-{name}"))
 }
 
 fn info() -> BuildInfo {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-journals");
-    BuildInfo {
-        name: "app.null.web".into(),
-        builder_type: "null".into(),
-        source_name: "web".into(),
-        ui: Ui::new("app.null.web", Arc::new(RecordingSink::default())),
-        cancel: Default::default(),
-        debug: false,
-        force: false,
-        on_error: OnError::Cleanup,
-        template_dir: ".".into(),
-        run_uuid: "u".into(),
-        template: Default::default(),
-        journal: Arc::new(bake_sdk::journal::Journal::create(&dir, &format!("compress-{:?}", std::thread::current().id())).unwrap()),
-    }
+    testing::build_info("compress")
 }
 
 /// A disk-like file: pseudo-random, zero and text blocks, a few chunks long.
