@@ -29,9 +29,10 @@ declare -A packages=(
   [lz4]=lz4
   [unzip]=unzip
   [bc]=bc
+  [python3]=python3
   [hyperfine]=hyperfine
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc hyperfine)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine)
 
 missing=()
 for cmd in "${order[@]}"; do
