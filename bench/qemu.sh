@@ -38,6 +38,8 @@ bake_wall=$(elapsed "$t0" "$(now)")
 step() { awk -F, -v s="$1" '$3=="step-finished" && $4==s {print $5}' bake.log | head -1; }
 b_start=$(step "Starting the VM"); b_ssh=$(step "Waiting for SSH"); b_prov=$(step "Provisioning")
 b_shut=$(step "Shutting down the VM"); b_conv=$(step "Converting the disk")
+# The example's second shell provisioner is the reboot.
+b_reboot=$(awk -F, '$3=="step-finished" && $4=="Provisioning with shell" {print $5}' bake.log | sed -n 2p)
 b_boot=$(python3 -c "print(f'{$b_start + $b_ssh:.1f}')")
 ls -l output/web/web.qcow2 >/dev/null
 
@@ -75,8 +77,10 @@ ssh "${ssh_opts[@]}" debian@127.0.0.1 'set -e; export DEBIAN_FRONTEND=noninterac
 # still take a connection while the old system goes down.
 boot_id() { ssh "${ssh_opts[@]}" debian@127.0.0.1 cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
 old_boot=$(boot_id)
+t2=$(now)
 ssh "${ssh_opts[@]}" debian@127.0.0.1 'sudo systemctl reboot' || true
 until new_boot=$(boot_id) && [[ -n $new_boot && $new_boot != "$old_boot" ]]; do sleep 1; done
+h_reboot=$(elapsed "$t2" "$(now)")
 ssh "${ssh_opts[@]}" debian@127.0.0.1 "systemctl is-active nginx && grep -q 'Baked by bake' /var/www/html/index.html && sudo cloud-init clean --logs" >/dev/null
 h_prov=$(elapsed "$t1" "$(now)")
 t1=$(now)
@@ -92,7 +96,12 @@ hand_wall=$(elapsed "$t0" "$(now)")
 printf '\n%-22s %10s %10s\n' "" "bake (s)" "by hand (s)"
 printf '%-22s %10s %10s\n' "boot to SSH" "$b_boot" "$h_boot"
 printf '%-22s %10s %10s\n' "provisioning" "$b_prov" "$h_prov"
+printf '%-22s %10s %10s\n' "  of which the reboot" "$b_reboot" "$h_reboot"
 printf '%-22s %10s %10s\n' "shutdown" "$b_shut" "$h_shut"
 printf '%-22s %10s %10s\n' "convert" "$b_conv" "$h_conv"
 printf '%-22s %10s %10s\n' "total (wall)" "$bake_wall" "$hand_wall"
 python3 -c "b=$bake_wall; h=$hand_wall; print(f'bake overhead: {b-h:+.1f} s ({(b-h)/h*100:+.1f}%)')"
+# Under TCG bake reboots the guest into a fresh qemu (builders/qemu/src/vm.rs)
+# where the hand-run reset stays in one process: the reboot's firmware time
+# differs by design. bake's overhead on everything else:
+python3 -c "b=$bake_wall-$b_reboot; h=$hand_wall-$h_reboot; print(f'bake overhead without the reboot: {b-h:+.1f} s ({(b-h)/h*100:+.1f}%)')"

@@ -17,6 +17,7 @@ mod process;
 pub mod qmp;
 mod seed;
 mod steps;
+mod vm;
 
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;

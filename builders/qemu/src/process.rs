@@ -14,10 +14,10 @@ pub struct QemuProcess {
 }
 
 impl QemuProcess {
-    /// Starts qemu with `args`; its stdout and stderr go to `log`.
+    /// Starts qemu with `args`; its stdout and stderr are appended to `log`.
     pub async fn start(binary: &str, args: &[String], log: &Path, pidfile: &Path, journal: &Journal, build: &str) -> anyhow::Result<QemuProcess> {
         let journal_id = journal.record(build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: None, what: "qemu".into() })?;
-        let log_file = std::fs::File::create(log)?;
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let child = bake_sdk::process::spawn(
             tokio::process::Command::new(binary)
                 .args(args)

@@ -1,5 +1,6 @@
 //! A small client for QEMU's machine protocol (QMP) over its Unix socket:
-//! typing keys (`send-key`), ACPI power-down, quitting.
+//! typing keys (`send-key`), ACPI power-down, quitting, and why the machine
+//! stopped (the `SHUTDOWN` event's reason).
 
 use serde_json::{json, Value};
 use std::path::Path;
@@ -10,6 +11,9 @@ use tokio::net::UnixStream;
 pub struct Qmp {
     reader: BufReader<tokio::net::unix::OwnedReadHalf>,
     writer: tokio::net::unix::OwnedWriteHalf,
+    /// The reason of the last `SHUTDOWN` event seen (`guest-reset`,
+    /// `guest-shutdown`, …), whoever was reading when it came.
+    shutdown_reason: Option<String>,
 }
 
 impl Qmp {
@@ -28,7 +32,7 @@ impl Qmp {
             }
         };
         let (r, w) = stream.into_split();
-        let mut qmp = Qmp { reader: BufReader::new(r), writer: w };
+        let mut qmp = Qmp { reader: BufReader::new(r), writer: w, shutdown_reason: None };
         let greeting = qmp.read_message().await?;
         if greeting.get("QMP").is_none() {
             anyhow::bail!("unexpected QMP greeting: {greeting}");
@@ -66,7 +70,18 @@ impl Qmp {
         if n == 0 {
             anyhow::bail!("qemu closed the QMP connection");
         }
-        Ok(serde_json::from_str(&line)?)
+        let message: Value = serde_json::from_str(&line)?;
+        if message.get("event").and_then(Value::as_str) == Some("SHUTDOWN") {
+            self.shutdown_reason = message.pointer("/data/reason").and_then(Value::as_str).map(str::to_string);
+        }
+        Ok(message)
+    }
+
+    /// Why qemu stopped, once it has exited: reads what it sent before
+    /// closing the connection and returns the last `SHUTDOWN` reason.
+    pub async fn shutdown_reason(&mut self, timeout: Duration) -> Option<String> {
+        let _ = tokio::time::timeout(timeout, async { while self.read_message().await.is_ok() {} }).await;
+        self.shutdown_reason.clone()
     }
 
     /// Presses and releases keys together (a chord), by QKeyCode names.

@@ -5,9 +5,8 @@
 use crate::args::{self, Machine};
 use crate::config::Prepared;
 use crate::disk;
-use crate::process::QemuProcess;
-use crate::qmp::Qmp;
 use crate::seed;
+use crate::vm::{Launch, Vm, VmHandle};
 use bake_sdk::journal::{EntryId, Resource};
 use bake_sdk::ssh::{PrivateKeySource, SshAuth, SshCommunicator, SshConfig};
 use bake_sdk::steps::Step;
@@ -39,8 +38,7 @@ pub struct State {
     /// A key made for this build: (private OpenSSH text, public line).
     pub generated_key: Option<(String, String)>,
     pub accelerator: String,
-    pub qemu: Option<QemuProcess>,
-    pub qmp: Option<Qmp>,
+    pub vm: Option<VmHandle>,
     pub comm: Option<Arc<SshCommunicator>>,
     pub files: Vec<ArtifactFile>,
     journal_ids: Vec<EntryId>,
@@ -341,16 +339,10 @@ impl Step<State> for RunQemu {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("qemu did not start")))
     }
 
-    async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-        if let Some(mut q) = s.qemu.take() {
-            if q.has_exited().is_none() {
-                if let Some(qmp) = s.qmp.as_mut() {
-                    let _ = tokio::time::timeout(Duration::from_secs(2), qmp.quit()).await;
-                }
-            }
-            q.stop(&b.journal).await;
+    async fn cleanup(&self, s: &mut State, _b: &BuildInfo) -> anyhow::Result<()> {
+        if let Some(mut vm) = s.vm.take() {
+            vm.finish().await.stop().await;
         }
-        s.qmp = None;
         release_port(s.ssh_host_port);
         release_port(s.vnc_port);
         Ok(())
@@ -360,6 +352,9 @@ impl Step<State> for RunQemu {
 impl RunQemu {
     async fn start(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
+        // A fresh qemu for each boot under TCG: see vm.rs. Not when the
+        // user's qemuargs decide what a reset does.
+        let restart_on_reset = matches!(s.accelerator.as_str(), "tcg" | "none") && !c.qemuargs.iter().any(|row| matches!(row.first().map(String::as_str), Some("-no-reboot" | "-action")));
         let machine = Machine {
             accelerator: s.accelerator.clone(),
             disks: s.disks.clone(),
@@ -368,24 +363,27 @@ impl RunQemu {
             qmp_socket: s.runtime_dir.join("qmp.sock"),
             serial_log: s.serial_log(),
             pidfile: s.runtime_dir.join("qemu.pid"),
+            restart_on_reset,
             ssh_host_port: s.ssh_host_port,
             vnc_port: s.vnc_port,
             template_values: template_values(s),
         };
         let argv = args::command_line(&self.p, &s.vm_name, &machine).map_err(anyhow::Error::msg)?;
         b.ui.message(format!("{} {}", c.qemu_binary, argv.join(" ")));
-        let _ = std::fs::remove_file(&machine.qmp_socket);
-        let log = s.runtime_dir.join("qemu.log");
-        let mut q = QemuProcess::start(&c.qemu_binary, &argv, &log, &machine.pidfile, &b.journal, &b.name).await?;
-        // qemu fails fast on bad arguments or a taken port: give it a moment.
-        let qmp = Qmp::connect(&machine.qmp_socket, Duration::from_secs(10)).await;
-        if let Some(status) = q.has_exited().or(if qmp.is_err() { q.wait_exit(Duration::from_millis(500)).await } else { None }) {
-            let output = std::fs::read_to_string(&log).unwrap_or_default();
-            q.stop(&b.journal).await;
-            anyhow::bail!("qemu exited at once ({status}): {}", output.trim());
-        }
-        s.qmp = Some(qmp?);
-        s.qemu = Some(q);
+        let vm = Vm::start(Launch {
+            binary: c.qemu_binary.clone(),
+            argv,
+            log: s.runtime_dir.join("qemu.log"),
+            pidfile: machine.pidfile,
+            qmp_socket: machine.qmp_socket,
+            serial_log: machine.serial_log,
+            restart_on_reset,
+            build: b.name.clone(),
+            journal: b.journal.clone(),
+            ui: b.ui.clone(),
+        })
+        .await?;
+        s.vm = Some(VmHandle::new(vm));
         Ok(())
     }
 }
@@ -431,8 +429,8 @@ impl Step<State> for TypeBootCommand {
             .boot_key_interval
             .or_else(|| std::env::var("PACKER_KEY_INTERVAL").ok().and_then(|v| bake_sdk::duration::parse(&v).ok()))
             .unwrap_or(Duration::from_millis(100));
-        let qmp = s.qmp.as_mut().expect("qemu started before");
-        crate::boot_command::type_command(qmp, &actions, interval, &b.cancel).await
+        let mut vm = s.vm.as_ref().expect("qemu started before").lock().await;
+        crate::boot_command::type_command(vm.qmp(), &actions, interval, &b.cancel).await
     }
 }
 
@@ -547,24 +545,18 @@ impl Step<State> for Shutdown {
             }
             _ => {
                 b.ui.message("Sending an ACPI power-down (no shutdown_command)");
-                if let Some(qmp) = s.qmp.as_mut() {
-                    qmp.system_powerdown().await?;
-                }
+                s.vm.as_ref().expect("qemu started before").lock().await.qmp().system_powerdown().await?;
             }
         }
         if let Some(comm) = s.comm.take() {
             comm.close().await;
         }
-        let q = s.qemu.as_mut().expect("qemu started before");
-        match q.wait_exit(c.shutdown_timeout).await {
-            Some(_) => {
-                let q = s.qemu.take().expect("checked");
-                let _ = b.journal.release(q.journal_id);
-                s.qmp = None;
-                Ok(())
-            }
-            None => anyhow::bail!("timeout after {:?} waiting for the machine to shut down; check shutdown_command (the VM is stopped by force)", c.shutdown_timeout),
+        let stopped = s.vm.as_ref().expect("qemu started before").lock().await.wait_exit(c.shutdown_timeout).await;
+        if !stopped {
+            anyhow::bail!("timeout after {:?} waiting for the machine to shut down; check shutdown_command (the VM is stopped by force)", c.shutdown_timeout);
         }
+        s.vm = None;
+        Ok(())
     }
 }
 
