@@ -26,8 +26,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// beats one attempt waiting out the whole handshake timeout.
 const BANNER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pause between attempts: short at first (a local sshd restarting), growing
-/// to this cap (a VM still booting).
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+/// to this cap (a VM still booting; an attempt there costs next to nothing,
+/// and each second of pause is, on average, half a second of waiting after
+/// sshd is up).
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 pub(crate) type SshHandle = Handle<ClientHandler>;
 
