@@ -1019,11 +1019,15 @@ pub(crate) mod testutil {
         UNIX_EPOCH + Duration::from_secs(NOW_SECS)
     }
 
-    /// A fresh, empty directory under the system temporary directory.
+    /// A fresh, empty directory under the workspace's `target/test-scratch`
+    /// (not the system temp dir, where every run of the tests would leave
+    /// its files behind).
     pub fn temp_dir(tag: &str) -> PathBuf {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("bake-funcs-{tag}-{}-{n}", std::process::id()));
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("lang/ sits in the workspace");
+        let scratch = workspace.join("target/test-scratch");
+        let dir = scratch.join(format!("funcs-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create test directory");
         dir
