@@ -10,7 +10,6 @@ mod accel;
 mod args;
 pub mod boot_command;
 mod config;
-pub mod disk;
 pub mod download;
 pub mod http;
 mod process;

@@ -4,7 +4,7 @@
 
 use crate::args::{self, Machine};
 use crate::config::Prepared;
-use crate::disk;
+use bake_sdk::qemu_img;
 use crate::seed;
 use crate::vm::{Launch, Vm, VmHandle};
 use bake_sdk::journal::{EntryId, Resource};
@@ -175,30 +175,30 @@ impl Step<State> for CreateDisks {
         let main = s.partial_dir.join(&s.vm_name);
         let source = s.source_image.clone().expect("fetched before");
         if c.disk_image {
-            let (src_format, src_size) = disk::info(&source).await?;
+            let (src_format, src_size) = qemu_img::info(&source).await?;
             if c.use_backing_file {
                 b.ui.message(format!("Creating an overlay on {}", source.display()));
                 let size = if self.p.disk_size_bytes > src_size { self.p.disk_size.clone() } else { src_size.to_string() };
-                disk::create(&main, "qcow2", &size, Some((&source, &src_format))).await?;
+                qemu_img::create(&main, "qcow2", &size, Some((&source, &src_format))).await?;
             } else {
                 b.ui.message(format!("Copying {} ({src_format}) to a new {} disk", source.display(), c.format));
-                disk::convert(&source, &main, &c.format, false).await?;
+                qemu_img::convert(&source, &main, &c.format, false).await?;
                 if !c.skip_resize_disk {
                     if self.p.disk_size_bytes > src_size {
-                        disk::resize(&main, &c.format, &self.p.disk_size).await?;
+                        qemu_img::resize(&main, &c.format, &self.p.disk_size).await?;
                     } else if self.p.disk_size_bytes < src_size {
                         b.ui.message(format!("disk_size {} is smaller than the image ({} bytes); keeping the image's size", self.p.disk_size, src_size));
                     }
                 }
             }
         } else {
-            disk::create(&main, &c.format, &self.p.disk_size, None).await?;
+            qemu_img::create(&main, &c.format, &self.p.disk_size, None).await?;
             s.cdroms.push(source);
         }
         s.disks.push(main);
         for (i, size) in c.disk_additional_size.iter().enumerate() {
             let extra = s.partial_dir.join(format!("{}-{}", s.vm_name, i + 1));
-            disk::create(&extra, &c.format, size, None).await?;
+            qemu_img::create(&extra, &c.format, size, None).await?;
             s.disks.push(extra);
         }
         Ok(())
@@ -575,7 +575,7 @@ impl Step<State> for Compact {
         let main = s.disks[0].clone();
         let converted = main.with_file_name(format!("{}.convert", s.vm_name));
         b.ui.message(format!("qemu-img convert{} -O {}", if c.disk_compression { " -c" } else { "" }, c.format));
-        disk::convert(&main, &converted, &c.format, c.disk_compression).await?;
+        qemu_img::convert(&main, &converted, &c.format, c.disk_compression).await?;
         std::fs::rename(&converted, &main)?;
         Ok(())
     }

@@ -23,7 +23,7 @@
 pub mod provider;
 mod staging;
 
-use bake_post_processor_compress::{Codec, Format, Job};
+use bake_archive::{Codec, Format, Job};
 use bake_sdk::config::decode;
 use bake_sdk::lang::diag::{suggest, Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;

@@ -21,7 +21,7 @@
 //! artifact goes into the box by its base name; metadata names the provider.
 
 use crate::staging::Staging;
-use bake_builder_qemu::disk;
+use bake_sdk::qemu_img;
 use bake_sdk::{Artifact, CancellationToken, Ui};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
@@ -106,7 +106,7 @@ async fn libvirt(input: &Artifact, staging: &mut Staging, ui: &Ui, cancel: &Canc
         ui.message(format!("Converting {} to qcow2 for box.img: {why}", disk.display()));
         let target = staging.path("box.img");
         tokio::select! {
-            done = disk::convert(&disk, &target, "qcow2", false) => done?,
+            done = qemu_img::convert(&disk, &target, "qcow2", false) => done?,
             _ = cancel.cancelled() => anyhow::bail!("cancelled"),
         }
         staging.add("box.img");
@@ -179,7 +179,7 @@ pub struct Image {
 }
 
 async fn probe(path: &Path) -> anyhow::Result<Image> {
-    let json = disk::qemu_img(&["info".into(), "--output=json".into(), path.display().to_string()]).await?;
+    let json = qemu_img::qemu_img(&["info".into(), "--output=json".into(), path.display().to_string()]).await?;
     let v: Json = serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("qemu-img info {}: {e}", path.display()))?;
     Ok(Image {
         format: v["format"].as_str().unwrap_or("raw").to_string(),
