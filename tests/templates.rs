@@ -236,7 +236,7 @@ build {
             format!("env-run={uuid}"),
             "root=tpl".into(),
             "cwd-is-here=true".into(),
-            "packer=1.11.2".into(),
+            "packer=1.14.3".into(),
         ]
     );
 }
@@ -293,9 +293,9 @@ build {
         report,
         json!({
             "variables": {
-                "size": { "value": 21, "type": "number", "sensitive": false, "description": "Disk size in GB.", "origin": "-var size" }
+                "size": { "value": 21, "type": "number", "sensitive": false, "unknown": false, "description": "Disk size in GB.", "origin": "-var size" }
             },
-            "locals": { "doubled": { "value": 42, "sensitive": false } },
+            "locals": { "doubled": { "value": 42, "sensitive": false, "unknown": false } },
             "sources": [{ "type": "null", "name": "a" }],
             "builds": [{
                 "name": "b",

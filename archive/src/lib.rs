@@ -17,6 +17,7 @@
 mod pgzip;
 mod xz;
 
+use bake_sdk::ui::human_size;
 use bake_sdk::{ArtifactFile, CancellationToken, Ui};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -358,20 +359,5 @@ impl Read for ProgressReader<'_> {
         let n = self.file.read(buf)?;
         self.progress.advance(n);
         Ok(n)
-    }
-}
-
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }

@@ -28,7 +28,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bake_archive::{detect, human_size, Codec, Format, Job, EXTENSIONS};
+use bake_archive::{detect, Codec, Format, Job, EXTENSIONS};
+use bake_sdk::ui::human_size;
 
 /// Packer's default output (its docs: `packer_{{.BuildName}}_{{.BuilderType}}`
 /// built as a `.tar.gz`).
