@@ -108,6 +108,54 @@ build {
         .contains("--> null.good");
 }
 
+/// As Packer's: progress and the summary on stdout, errors on stderr, so
+/// that `bake build t.pkr.hcl > build.log` keeps the log and still shows
+/// what went wrong; with `-machine-readable`, only records on stdout.
+#[test]
+fn progress_goes_to_stdout_and_errors_to_stderr() {
+    let dir = TestDir::new("null-streams");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "good" { communicator = "none" }
+source "null" "bad" { communicator = "none" }
+build {
+  sources = ["source.null.good", "source.null.bad"]
+  provisioner "shell-local" {
+    inline = ["echo running on ${source.name}", "test ${source.name} = good || { echo boom >&2; exit 7; }"]
+  }
+}
+"#,
+    );
+    // `> build.log 2> errors.log`: each stream into its own file.
+    let redirected = |args: &[&str]| {
+        let log = std::fs::File::create(dir.path.join("build.log")).unwrap();
+        let errors = std::fs::File::create(dir.path.join("errors.log")).unwrap();
+        let status = dir.command(args, &[]).stdout(log).stderr(errors).status().unwrap();
+        (status.code(), dir.read("build.log"), dir.read("errors.log"))
+    };
+    let (code, log, errors) = redirected(&["build", "-color=false", "t.pkr.hcl"]);
+    assert_eq!(code, Some(1), "--- build.log\n{log}--- errors.log\n{errors}");
+    for progress in ["==> null.good: ", "null.good: running on good", "null.bad: running on bad", "==> Builds finished. The artifacts of successful builds are:", "--> null.good: "] {
+        assert!(log.contains(progress), "build.log lacks {progress:?}:\n{log}");
+        assert!(!errors.contains(progress), "errors.log has {progress:?}:\n{errors}");
+    }
+    for error in ["null.bad: boom", "Build 'null.bad' errored after", "Some builds didn't complete successfully and had errors:", "--> null.bad: "] {
+        assert!(errors.contains(error), "errors.log lacks {error:?}:\n{errors}");
+        assert!(!log.contains(error), "build.log has {error:?}:\n{log}");
+    }
+
+    let (code, log, errors) = redirected(&["build", "-machine-readable", "t.pkr.hcl"]);
+    assert_eq!(code, Some(1), "--- build.log\n{log}--- errors.log\n{errors}");
+    assert_eq!(errors, "", "with -machine-readable everything is a record on stdout");
+    for line in log.lines() {
+        let fields: Vec<&str> = line.splitn(4, ',').collect();
+        assert!(fields.len() >= 3 && fields[0].parse::<u64>().is_ok(), "not a machine-readable record: {line:?}\n{log}");
+    }
+    assert!(log.lines().any(|l| l.ends_with(",null.bad,ui,error,    null.bad: boom")), "a command's stderr is an error record:\n{log}");
+    assert!(log.lines().any(|l| l.contains(",null.bad,error,")), "{log}");
+}
+
 #[test]
 fn valid_exit_codes_and_retries() {
     let dir = TestDir::new("null-exit");
