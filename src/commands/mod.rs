@@ -20,6 +20,7 @@ macro_rules! outln {
 mod artifacts;
 mod build;
 mod cleanup;
+mod console;
 mod fmt;
 mod init;
 mod inspect;
@@ -40,6 +41,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Build(a) => build::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Console(a) => console::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Init(a) => init::run(a),
         Command::Cleanup(a) => cleanup::run(a),
