@@ -146,6 +146,42 @@ fn an_error_is_reported_and_the_next_line_still_evaluated() {
     assert_eq!(console(&dir, &args, "1\nexit\nnosuch()\n").success().stdout, "1\n");
 }
 
+/// Data sources do not run in the console (as in `bake validate`): what
+/// they give, and every local computed from it, is unknown, as Packer shows
+/// values it cannot know yet.
+#[test]
+fn data_source_outputs_are_unknown() {
+    let dir = TestDir::new("console-data");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+data "debootstrap" "base" {
+  suite = "bookworm"
+}
+
+locals {
+  disk  = data.debootstrap.base.path
+  label = "disk ${local.disk}"
+  plain = "x"
+}
+
+source "null" "a" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.a"]
+}
+"#,
+    );
+    for (expr, shown) in [("data.debootstrap.base.path", "<unknown>"), ("local.label", "<unknown>"), ("upper(local.plain)", "X")] {
+        let run = console(&dir, &["t.pkr.hcl"], &format!("{expr}\n"));
+        assert_eq!(run.success().stdout, format!("{shown}\n"), "{expr}");
+    }
+    let listing = console(&dir, &["t.pkr.hcl"], "variables\n").success().stdout.clone();
+    assert!(listing.contains("local.disk: \"<unknown>\"\nlocal.label: \"<unknown>\"\nlocal.plain: \"x\""), "{listing}");
+}
+
 /// A tmux server of the test's own (its socket in the test directory).
 struct Tmux<'a> {
     socket: std::path::PathBuf,
