@@ -80,12 +80,10 @@ fn builds_run_provisioners_and_write_the_manifest() {
     assert_ne!(again["last_run_uuid"], manifest["last_run_uuid"]);
 }
 
-#[test]
-fn a_failing_provisioner_fails_its_build_but_not_the_others() {
-    let dir = TestDir::new("null-fail");
-    dir.write(
-        "t.pkr.hcl",
-        r#"
+/// Two builds, `null.good` and `null.bad`, whose provisioner prints a line
+/// and then fails on bad with "boom" on stderr; `more` goes in the build.
+fn good_and_bad(more: &str) -> String {
+    r#"
 source "null" "good" { communicator = "none" }
 source "null" "bad" { communicator = "none" }
 build {
@@ -93,12 +91,16 @@ build {
   provisioner "shell-local" {
     inline = ["echo running on ${source.name}", "test ${source.name} = good || { echo boom >&2; exit 7; }"]
   }
-  error-cleanup-provisioner "shell-local" {
-    inline = ["echo cleaning up after ${source.name}"]
-  }
+  MORE
 }
-"#,
-    );
+"#
+    .replace("MORE", more)
+}
+
+#[test]
+fn a_failing_provisioner_fails_its_build_but_not_the_others() {
+    let dir = TestDir::new("null-fail");
+    dir.write("t.pkr.hcl", &good_and_bad(r#"error-cleanup-provisioner "shell-local" { inline = ["echo cleaning up after ${source.name}"] }"#));
     let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
     run.failure()
         .contains("null.bad: boom")
@@ -114,19 +116,7 @@ build {
 #[test]
 fn progress_goes_to_stdout_and_errors_to_stderr() {
     let dir = TestDir::new("null-streams");
-    dir.write(
-        "t.pkr.hcl",
-        r#"
-source "null" "good" { communicator = "none" }
-source "null" "bad" { communicator = "none" }
-build {
-  sources = ["source.null.good", "source.null.bad"]
-  provisioner "shell-local" {
-    inline = ["echo running on ${source.name}", "test ${source.name} = good || { echo boom >&2; exit 7; }"]
-  }
-}
-"#,
-    );
+    dir.write("t.pkr.hcl", &good_and_bad(""));
     // `> build.log 2> errors.log`: each stream into its own file.
     let redirected = |args: &[&str]| {
         let log = std::fs::File::create(dir.path.join("build.log")).unwrap();

@@ -25,6 +25,7 @@ use crate::load::Loaded;
 use crate::ui::Masker;
 use bake_lang::diag::Diagnostics;
 use bake_lang::eval::{references, Evaluator, Reference};
+use bake_lang::functions::{go_quote, go_shortest};
 use bake_lang::value::format_number;
 use bake_lang::{SourceMap, Value};
 use std::collections::BTreeSet;
@@ -288,44 +289,13 @@ fn indent(text: &str) -> String {
 }
 
 /// A number as Packer's console shows it: a whole number as an integer, any
-/// other in Go's shortest `%g` form, with an exponent below 1e-4 and from
-/// 1e6 (`1.2345675e+06`).
+/// other in Go's shortest `%g` form (`2.5`, `1.2345675e+06`).
 fn go_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 9.2e18 {
-        return format_number(n);
-    }
-    // `{:e}` is the shortest round-trip form: "1.2345675e6".
-    let sci = format!("{n:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+        format_number(n)
     } else {
-        format!("{n}")
+        go_shortest(n)
     }
-}
-
-/// Go's `%q`: double quotes, with `"`, `\` and control characters escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -356,11 +326,6 @@ mod tests {
         assert_eq!(go_number(1234567.5), "1.2345675e+06");
         assert_eq!(go_number(1.5e22), "1.5e+22");
         assert_eq!(go_number(-42.0), "-42");
-    }
-
-    #[test]
-    fn quoting_is_gos() {
-        assert_eq!(go_quote("a\tb\n\u{1b}é"), "\"a\\tb\\n\\x1bé\"");
     }
 
     #[test]
