@@ -15,9 +15,9 @@
 //! Results are printed as Packer's console prints them (its `repl` format):
 //! a string bare at the top level and quoted inside collections, lists and
 //! maps one element a line. A value computed from a sensitive variable or
-//! local is `<sensitive>`; one computed from a variable that has no value,
-//! or from a data source (not run here, as in `bake validate`), is
-//! `<unknown>`, as Packer prints what it cannot know yet.
+//! local is `<sensitive>`; one computed from a data source (not run here, as
+//! in `bake validate`) is `<unknown>`, as Packer prints what it cannot know
+//! yet. A variable without a value is an error when loading, as in a build.
 
 use super::{load_options, load_or_report, print_diagnostics, DataMode};
 use crate::cli::ConsoleArgs;
@@ -85,9 +85,9 @@ impl Session {
     fn of_template(loaded: Loaded) -> Session {
         let mut sensitive: BTreeSet<String> = loaded.variables.iter().filter(|(_, v)| v.sensitive).map(|(n, _)| format!("var.{n}")).collect();
         sensitive.extend(loaded.locals.iter().filter(|(_, l)| l.sensitive).map(|(n, _)| format!("local.{n}")));
-        // Declared but without a value: unset variables. Data sources stand
-        // in with placeholders, so they and every local computed from them
-        // (or from an unset variable) are unknown.
+        // Data sources stand in with placeholders, so they and every local
+        // computed from them are unknown; so are variables declared but
+        // without a value, once the loader lets them through.
         let mut unknown: BTreeSet<String> =
             loaded.template.variables.iter().filter(|v| !loaded.variables.contains_key(&v.name)).map(|v| format!("var.{}", v.name)).collect();
         unknown.insert("data".to_string());
@@ -180,7 +180,7 @@ bake console: evaluates HCL2 expressions as the template sees them.
   exit                   leave (or Ctrl-D)
 
 Sensitive values show as <sensitive>; values that are not known until a
-build (an unset variable, a data source) as <unknown>.
+build (what a data source gives) as <unknown>.
 ";
 
 /// Whether any reference reads one of `names` (`var.x`, `local.y`, or a
