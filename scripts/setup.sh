@@ -31,9 +31,10 @@ declare -A packages=(
   [bc]=bc
   [python3]=python3
   [hyperfine]=hyperfine
+  [vagrant]=vagrant
   [tmux]=tmux
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine tmux)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine vagrant tmux)
 
 missing=()
 for cmd in "${order[@]}"; do
@@ -42,6 +43,9 @@ done
 [[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]] || missing+=(ovmf)
 # The kernel the boot_command test boots with its own initramfs.
 compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
+# `vagrant validate` of a libvirt box needs the provider plugin (no libvirt
+# daemon: nothing is booted).
+[[ -f /usr/share/vagrant-plugins/plugins.d/vagrant-libvirt.json ]] || missing+=(vagrant-libvirt)
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2

@@ -182,6 +182,19 @@ build {
     assert!(listing.contains("local.disk: \"<unknown>\"\nlocal.label: \"<unknown>\"\nlocal.plain: \"x\""), "{listing}");
 }
 
+/// A variable without a value does not stop the console, as in Packer's:
+/// it and what is computed from it are unknown; the rest evaluates.
+#[test]
+fn an_unset_variable_is_unknown() {
+    let dir = template();
+    for (expr, shown) in [("var.password", "<unknown>"), ("local.dsn", "<unknown>"), ("length(var.password)", "<unknown>"), ("local.name", "web-eu-west-1")] {
+        let run = console(&dir, &["t.pkr.hcl"], &format!("{expr}\n"));
+        assert_eq!(run.success().stdout, format!("{shown}\n"), "{expr}: {}", run.stderr);
+    }
+    let listing = console(&dir, &["t.pkr.hcl"], "variables\n").success().stdout.clone();
+    assert!(listing.contains("var.password: \"<unknown>\"") && listing.contains("local.dsn: \"<unknown>\""), "{listing}");
+}
+
 /// A tmux server of the test's own (its socket in the test directory).
 struct Tmux<'a> {
     socket: std::path::PathBuf,

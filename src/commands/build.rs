@@ -18,7 +18,10 @@ pub fn run(args: BuildArgs) -> i32 {
     let masker = Masker::new(loaded.secrets.clone());
     let selection = Selection { only: args.filter.only.clone(), except: args.filter.except.clone() };
     let builds = match plan::plan(&loaded, &selection) {
-        Ok(b) => b,
+        Ok(planned) => {
+            print_diagnostics(&planned.warnings, &loaded.sources, &masker);
+            planned.builds
+        }
         Err(diags) => {
             print_diagnostics(&diags, &loaded.sources, &masker);
             return 1;

@@ -15,13 +15,13 @@
 //! Results are printed as Packer's console prints them (its `repl` format):
 //! a string bare at the top level and quoted inside collections, lists and
 //! maps one element a line. A value computed from a sensitive variable or
-//! local is `<sensitive>`; one computed from a data source (not run here, as
-//! in `bake validate`) is `<unknown>`, as Packer prints what it cannot know
-//! yet. A variable without a value is an error when loading, as in a build.
+//! local is `<sensitive>`; one computed from a variable that has no value,
+//! or from a data source (not run here, as in `bake validate`), is
+//! `<unknown>`, as Packer prints what it cannot know yet.
 
 use super::{load_options, load_or_report, print_diagnostics, DataMode};
 use crate::cli::ConsoleArgs;
-use crate::load::Loaded;
+use crate::load::{LoadOptions, Loaded};
 use crate::ui::Masker;
 use bake_lang::diag::Diagnostics;
 use bake_lang::eval::{references, Evaluator, Reference};
@@ -36,7 +36,8 @@ use std::time::SystemTime;
 pub fn run(args: ConsoleArgs) -> i32 {
     let session = match &args.template {
         Some(template) => {
-            let opts = load_options(template, &args.vars, false);
+            // As in Packer's console, a variable without a value is unknown.
+            let opts = LoadOptions { unset_is_unknown: true, ..load_options(template, &args.vars, false) };
             let Some(loaded) = load_or_report(&opts, DataMode::Placeholder) else { return 1 };
             Session::of_template(loaded)
         }
@@ -85,16 +86,16 @@ impl Session {
     fn of_template(loaded: Loaded) -> Session {
         let mut sensitive: BTreeSet<String> = loaded.variables.iter().filter(|(_, v)| v.sensitive).map(|(n, _)| format!("var.{n}")).collect();
         sensitive.extend(loaded.locals.iter().filter(|(_, l)| l.sensitive).map(|(n, _)| format!("local.{n}")));
-        // Data sources stand in with placeholders, so they and every local
-        // computed from them are unknown; so are variables declared but
-        // without a value, once the loader lets them through.
-        let mut unknown: BTreeSet<String> =
-            loaded.template.variables.iter().filter(|v| !loaded.variables.contains_key(&v.name)).map(|v| format!("var.{}", v.name)).collect();
+        // Unset variables and what the loader computed from them are
+        // unknown; data sources stand in with placeholders, so they and
+        // every local computed from them are unknown too.
+        let mut unknown: BTreeSet<String> = loaded.variables.iter().filter(|(_, v)| v.unknown).map(|(n, _)| format!("var.{n}")).collect();
+        unknown.extend(loaded.locals.iter().filter(|(_, l)| l.unknown).map(|(n, _)| format!("local.{n}")));
         unknown.insert("data".to_string());
         loop {
             let before = unknown.len();
             for decl in &loaded.template.locals {
-                if !loaded.locals.contains_key(&decl.name) || refers_to(&references(&decl.expr), &unknown) {
+                if refers_to(&references(&decl.expr), &unknown) {
                     unknown.insert(format!("local.{}", decl.name));
                 }
             }
@@ -142,9 +143,10 @@ impl Session {
         let Some(loaded) = &self.loaded else { return out + "\n> local-variables:\n" };
         let shown = |name: String, value: Option<&Value>| {
             let text = match value {
-                _ if self.sensitive.contains(&name) => "<sensitive>".to_string(),
-                Some(v) if !self.unknown.contains(&name) => self.masker.mask(&format_result(v)),
-                _ => "<unknown>".to_string(),
+                Some(_) if self.unknown.contains(&name) => "<unknown>".to_string(),
+                Some(_) if self.sensitive.contains(&name) => "<sensitive>".to_string(),
+                Some(v) => self.masker.mask(&format_result(v)),
+                None => "<unknown>".to_string(),
             };
             format!("{name}: {}\n", go_quote(&text))
         };
@@ -180,7 +182,7 @@ bake console: evaluates HCL2 expressions as the template sees them.
   exit                   leave (or Ctrl-D)
 
 Sensitive values show as <sensitive>; values that are not known until a
-build (what a data source gives) as <unknown>.
+build (an unset variable, what a data source gives) as <unknown>.
 ";
 
 /// Whether any reference reads one of `names` (`var.x`, `local.y`, or a

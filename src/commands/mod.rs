@@ -65,6 +65,7 @@ pub fn load_options(template: &Path, vars: &VarArgs, syntax_only: bool) -> LoadO
         vars: vars.vars.clone(),
         env: std::env::vars().collect(),
         syntax_only,
+        unset_is_unknown: false,
     }
 }
 

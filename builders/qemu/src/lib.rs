@@ -10,7 +10,7 @@ mod accel;
 mod args;
 pub mod boot_command;
 mod config;
-mod disk;
+pub mod disk;
 pub mod download;
 pub mod http;
 mod process;
