@@ -32,8 +32,9 @@ declare -A packages=(
   [python3]=python3
   [hyperfine]=hyperfine
   [vagrant]=vagrant
+  [tmux]=tmux
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine vagrant)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine vagrant tmux)
 
 missing=()
 for cmd in "${order[@]}"; do

@@ -105,23 +105,23 @@ fn assert_nothing_left(dir: &TestDir, name: &str) {
     assert!(!open.all().contains("qemu"), "the journal still holds resources: {}", open.all());
 }
 
-/// Reads a child's stderr on a thread, collecting it and signalling when a
-/// line contains `marker`.
+/// Reads a child's progress (stdout) on a thread, collecting it with its
+/// stderr and signalling when a line contains `marker`.
 fn watch(child: &mut Child, marker: &'static str) -> (std::sync::mpsc::Receiver<()>, std::thread::JoinHandle<String>) {
-    let stderr = child.stderr.take().unwrap();
     let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let out_thread = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err_thread = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let handle = std::thread::spawn(move || {
         let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains(marker) {
                 let _ = tx.send(());
             }
             all.push_str(&line);
             all.push('\n');
         }
-        all + &out_thread.join().unwrap_or_default()
+        all + &err_thread.join().unwrap_or_default()
     });
     (rx, handle)
 }
