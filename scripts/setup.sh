@@ -31,8 +31,9 @@ declare -A packages=(
   [bc]=bc
   [python3]=python3
   [hyperfine]=hyperfine
+  [swtpm]=swtpm
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine swtpm)
 
 missing=()
 for cmd in "${order[@]}"; do
