@@ -176,6 +176,56 @@ mod tests {
         assert!(check_label("a/b").unwrap_err().contains("'/'"));
     }
 
+    fn mtools(tool: &str, image: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new(tool).arg("-i").arg(image).args(args).env("MTOOLS_SKIP_CHECK", "1").output().unwrap();
+        assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[tokio::test]
+    async fn the_floppy_holds_what_packer_puts_there() {
+        let dir = bake_sdk::testing::scratch_dir("floppy");
+        let src = dir.join("src");
+        std::fs::create_dir_all(src.join("drivers/net")).unwrap();
+        std::fs::create_dir_all(src.join("flat/deeper")).unwrap();
+        std::fs::write(src.join("Autounattend.xml"), "<unattend/>").unwrap();
+        std::fs::write(src.join("a.ps1"), "echo a").unwrap();
+        std::fs::write(src.join("b.ps1"), "echo b").unwrap();
+        std::fs::write(src.join("drivers/net/e1000.inf"), "[Version]").unwrap();
+        std::fs::write(src.join("flat/deeper/one.txt"), "one").unwrap();
+        std::fs::write(src.join("meta-data"), "from a file").unwrap();
+        let s = |p: &Path| p.display().to_string();
+        let files = [s(&src.join("Autounattend.xml")), s(&src.join("*.ps1")), s(&src.join("flat")), s(&src.join("meta-data"))];
+        let dirs = [s(&src.join("drive?s"))];
+        let content = BTreeMap::from([("meta-data".to_string(), "instance-id: x\n".to_string()), ("/config/user-data".to_string(), "#cloud-config\n".to_string())]);
+        let image = dir.join("floppy.img");
+        make(&image, "cidata", &files, &dirs, &content, &dir.join("staging")).await.unwrap();
+
+        assert_eq!(std::fs::metadata(&image).unwrap().len(), 1440 * 1024);
+        let listing = mtools("mdir", &image, &["-/", "-b", "::"]);
+        let mut names: Vec<&str> = listing.lines().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["::/Autounattend.xml", "::/a.ps1", "::/b.ps1", "::/config/", "::/config/user-data", "::/drivers/", "::/drivers/net/", "::/drivers/net/e1000.inf", "::/meta-data", "::/one.txt"]
+        );
+        // floppy_content wins over a file of the same name.
+        assert_eq!(mtools("mtype", &image, &["::/meta-data"]), "instance-id: x\n");
+        assert_eq!(mtools("mtype", &image, &["::/drivers/net/e1000.inf"]), "[Version]");
+        assert_eq!(mtools("mtype", &image, &["::/one.txt"]), "one");
+        let info = mtools("minfo", &image, &["::"]);
+        // A 1.44 MB floppy's geometry, FAT12, and the label.
+        for fact in ["sectors per track: 18", "heads: 2", "cylinders: 80", "small size: 2880 sectors", "disk type=\"FAT12   \"", "disk label=\"cidata     \""] {
+            assert!(info.contains(fact), "no {fact:?} in\n{info}");
+        }
+
+        // More than a floppy holds is an error that says so.
+        std::fs::write(src.join("big.bin"), vec![7u8; 1500 * 1024]).unwrap();
+        let e = make(&dir.join("big.img"), "packer", &[s(&src.join("big.bin"))], &[], &BTreeMap::new(), &dir.join("staging2")).await.unwrap_err();
+        assert!(e.to_string().contains("do not fit on a 1.44 MB floppy"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn content_paths_stay_on_the_floppy() {
         assert!(check_content_path("user-data").is_ok());
