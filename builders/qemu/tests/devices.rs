@@ -201,3 +201,29 @@ async fn a_cancelled_build_stops_swtpm() {
     assert!(format!("{e:#}").contains("cancelled"), "{e:#}");
     assert_eq!(swtpms_of(&b), Vec::<String>::new(), "swtpm outlived the cancelled build");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qemu_boots_with_pflash_firmware_and_scsi_cdroms() {
+    let f = Fixture::new("devices-pflash", false);
+    let b = build_info("pflash");
+    let extra = r#"
+firmware        = "/usr/share/seabios/bios-256k.bin"
+use_pflash      = true
+cdrom_interface = "virtio-scsi"
+cd_content      = { "note.txt" = "a CD on virtio-scsi" }
+"#;
+    run(&f.source(extra), &b).await.unwrap();
+    // SeaBIOS from pflash booted the kernel, and the guest got as far.
+    assert!(f.console().contains("FLOPPY-HELLO hello from floppy_content"), "console:\n{}", f.console());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn efi_drop_efivars_keeps_the_variables_out_of_the_output() {
+    let f = Fixture::new("devices-efivars", false);
+    let b = build_info("efivars");
+    run(&f.source("efi_boot = true\nefi_drop_efivars = true"), &b).await.unwrap();
+    assert!(f.console().contains("READY"), "console:\n{}", f.console());
+    let mut outputs: Vec<String> = std::fs::read_dir(f.path("out")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    outputs.sort();
+    assert_eq!(outputs, ["packer-web"]);
+}
