@@ -46,6 +46,10 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str, hold: bool) -> Fixture {
+        Fixture::with_init(name, INIT, hold)
+    }
+
+    fn with_init(name: &str, init: &str, hold: bool) -> Fixture {
         let dir = TempDir::new(name);
         let p = &dir.0;
         let modules = ["drivers/block/floppy.ko", "fs/fat/fat.ko", "fs/fat/vfat.ko", "fs/nls/nls_cp437.ko", "fs/nls/nls_ascii.ko"];
@@ -53,7 +57,7 @@ impl Fixture {
         if hold {
             files.push(("hold".into(), Vec::new()));
         }
-        std::fs::write(p.join("initrd.cpio"), initramfs(INIT, &files)).unwrap();
+        std::fs::write(p.join("initrd.cpio"), initramfs(init, &files)).unwrap();
         let out = std::process::Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(p.join("disk.qcow2")).arg("16M").output().expect("qemu-img: apt-get install qemu-utils");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         std::fs::create_dir_all(p.join("tools")).unwrap();
@@ -66,9 +70,11 @@ impl Fixture {
     }
 
     /// The source body: the initramfs VM with a floppy and a TPM; `extra`
-    /// appended.
+    /// appended, replacing the one-line settings it sets again.
     fn source(&self, extra: &str) -> String {
-        format!(
+        let key = |line: &str| line.split('=').next().unwrap_or_default().trim().to_string();
+        let replaced: Vec<String> = extra.lines().filter(|l| l.contains('=')).map(key).collect();
+        let base = format!(
             r#"
 iso_url           = "{disk}"
 iso_checksum      = "none"
@@ -93,7 +99,6 @@ qemuargs = [
   ["-append", "console=ttyS0 panic=-1 quiet"],
   ["-serial", "file:{console}"],
 ]
-{extra}
 "#,
             disk = self.path("disk.qcow2"),
             out = self.path("out"),
@@ -101,7 +106,9 @@ qemuargs = [
             kernel = kernel().display(),
             initrd = self.path("initrd.cpio"),
             console = self.path("console.log"),
-        )
+        );
+        let kept: Vec<&str> = base.lines().filter(|l| !(l.contains(" = ") && replaced.contains(&key(l)))).collect();
+        format!("{}\n{extra}\n", kept.join("\n"))
     }
 
     fn console(&self) -> String {
@@ -109,21 +116,32 @@ qemuargs = [
     }
 }
 
-/// The build's UI on stderr, for a failing test's story.
-struct StderrSink;
+/// The build's UI: on stderr, for a failing test's story, and its
+/// messages kept for the test to check.
+#[derive(Default)]
+struct TestSink(std::sync::Mutex<Vec<String>>);
 
-impl bake_sdk::ui::UiSink for StderrSink {
+impl bake_sdk::ui::UiSink for TestSink {
     fn emit(&self, build: &str, event: bake_sdk::ui::Event) {
         eprintln!("{build}: {event:?}");
+        if let bake_sdk::ui::Event::Message(m) = event {
+            self.0.lock().unwrap().push(m);
+        }
     }
 }
 
 fn build_info(tag: &str) -> BuildInfo {
+    build_info_with(tag, Default::default())
+}
+
+fn build_info_with(tag: &str, sink: std::sync::Arc<TestSink>) -> BuildInfo {
     let mut b = bake_sdk::testing::build_info(tag);
-    b.ui = bake_sdk::Ui::new(&b.name, std::sync::Arc::new(StderrSink));
-    // Its own runtime directory name (bake-qemu-RUNUUID-BUILD), so the
-    // process checks below see only this test's swtpm.
-    b.run_uuid = format!("{:08x}", std::process::id().wrapping_mul(31).wrapping_add(tag.len() as u32 * 7919));
+    b.ui = bake_sdk::Ui::new(&b.name, sink);
+    // Its own runtime directory name (bake-qemu-RUNUUID-BUILD), so that
+    // parallel tests do not share one and the process checks below see only
+    // this test's swtpm.
+    let tag_hash = tag.bytes().fold(2166136261u32, |h, c| (h ^ u32::from(c)).wrapping_mul(16777619));
+    b.run_uuid = format!("{:08x}", std::process::id() ^ tag_hash);
     b
 }
 
@@ -142,7 +160,12 @@ fn swtpms_of(b: &BuildInfo) -> Vec<String> {
     found
 }
 
+/// One VM at a time: six TCG guests at once on a loaded 2-core machine
+/// boot slowly enough to miss boot_wait.
+static ONE_VM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn run(source: &str, b: &BuildInfo) -> anyhow::Result<Option<bake_sdk::Artifact>> {
+    let _one_vm = ONE_VM.lock().await;
     let (_, body) = bake_sdk::testing::eval_body(source);
     let builder = bake_builder_qemu::prepare(&body, "source \"qemu.devices\"").unwrap_or_else(|d| panic!("{d:?}"));
     builder.run(b, &NoProvisioners).await
@@ -183,7 +206,8 @@ async fn a_cancelled_build_stops_swtpm() {
     let watcher = tokio::spawn({
         let b_swtpm = format!("bake-qemu-{}", &b.run_uuid[..8]);
         async move {
-            let deadline = Instant::now() + Duration::from_secs(120);
+            // Generous: the build may first wait for another test's VM (ONE_VM).
+            let deadline = Instant::now() + Duration::from_secs(600);
             while !std::fs::read_to_string(&console).unwrap_or_default().contains("READY") {
                 assert!(Instant::now() < deadline, "the VM never got READY");
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -226,4 +250,47 @@ async fn efi_drop_efivars_keeps_the_variables_out_of_the_output() {
     let mut outputs: Vec<String> = std::fs::read_dir(f.path("out")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     outputs.sort();
     assert_eq!(outputs, ["packer-web"]);
+}
+
+/// Reads what the keyboard types on the first terminal, line by line, onto
+/// the console, and powers off after the line "done".
+const TYPING_INIT: &str = r#"#!/bin/busybox sh
+B=/bin/busybox
+$B mount -t proc proc /proc
+$B mount -t sysfs sys /sys
+$B mount -t devtmpfs dev /dev
+exec </dev/tty1
+$B stty -echo
+echo READY
+while read -r line; do
+  echo "TYPED [$line]"
+  # A moment for the last key's release to arrive before qemu is gone.
+  [ "$line" = done ] && $B sleep 1 && $B poweroff -f
+done
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boot_steps_are_typed_in_order_with_their_descriptions() {
+    let f = Fixture::with_init("devices-boot-steps", TYPING_INIT, false);
+    let sink = std::sync::Arc::new(TestSink::default());
+    let b = build_info_with("boot-steps", sink.clone());
+    // The VM must be at READY before the first key: a generous boot_wait
+    // (a loaded 2-core machine boots this in 3-20 s).
+    let extra = r#"
+vtpm = false
+boot_wait = "30s"
+boot_steps = [
+  ["first {{ .Name }}<enter>", "Typing the first line"],
+  ["second<enter>"],
+  ["done<enter>", "Finishing"],
+]
+"#;
+    run(&f.source(extra), &b).await.unwrap();
+    let console = f.console();
+    let ready = console.find("READY").unwrap_or_else(|| panic!("console:\n{console}"));
+    let typed: Vec<&str> = console[ready..].lines().filter(|l| l.starts_with("TYPED")).collect();
+    assert_eq!(typed, ["TYPED [first packer-web]", "TYPED [second]", "TYPED [done]"], "console:\n{console}");
+    let messages = sink.0.lock().unwrap().clone();
+    let steps: Vec<&String> = messages.iter().filter(|m| m.starts_with("Boot step: ")).collect();
+    assert_eq!(steps, ["Boot step: Typing the first line", "Boot step: Finishing"], "{messages:#?}");
 }
