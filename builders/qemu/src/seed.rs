@@ -116,6 +116,24 @@ fn has_user_data(dir: &Path, depth: usize) -> bool {
 mod tests {
     use super::*;
 
+    fn own_seed_of(extra: &str) -> Option<&'static str> {
+        let src = format!("iso_url = \"d.qcow2\"\niso_checksum = \"none\"\ndisk_image = true\nssh_username = \"u\"\n{extra}\n");
+        let (_, body) = bake_sdk::testing::eval_body(&src);
+        own_seed(&crate::config::prepare(&body, "source").unwrap().config)
+    }
+
+    #[test]
+    fn the_templates_own_seeds_are_recognised() {
+        assert_eq!(own_seed_of(""), None);
+        assert!(own_seed_of("cd_label = \"CIDATA\"\ncd_content = { \"user-data\" = \"#cloud-config\" }").unwrap().contains("CD"));
+        // A cidata label with nothing on it is no seed.
+        assert_eq!(own_seed_of("cd_label = \"cidata\""), None);
+        assert!(own_seed_of("floppy_label = \"cidata\"\nfloppy_content = { \"user-data\" = \"#cloud-config\" }").unwrap().contains("floppy"));
+        assert!(own_seed_of("http_content = { \"/seed/user-data\" = \"#cloud-config\" }").unwrap().contains("HTTP"));
+        assert!(own_seed_of("http_content = { \"/ks.cfg\" = \"x\" }\nqemuargs = [[\"-smbios\", \"type=1,serial=ds=nocloud-net;s=http://10.0.2.2:8000/\"]]").unwrap().contains("HTTP"));
+        assert_eq!(own_seed_of("http_content = { \"/ks.cfg\" = \"x\" }"), None);
+    }
+
     #[test]
     fn only_the_public_key_placeholder_is_filled() {
         let content = BTreeMap::from([("user-data".to_string(), "keys: [{{ .SSHPublicKey }}, {{.SSHPublicKey}}]\nhost: {{ ds.meta_data.hostname }} {{ unclosed".to_string())]);
