@@ -33,8 +33,10 @@ declare -A packages=(
   [hyperfine]=hyperfine
   [vagrant]=vagrant
   [tmux]=tmux
+  [swtpm]=swtpm
+  [debugfs]=e2fsprogs
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine vagrant tmux)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine vagrant tmux swtpm debugfs)
 
 missing=()
 for cmd in "${order[@]}"; do

@@ -378,3 +378,50 @@ impl Drop for Vm {
         let _ = self.qemu.wait();
     }
 }
+
+#[test]
+fn the_templates_own_cloud_init_seed_authorizes_the_generated_key() {
+    let dir = test_dir("qemu-own-seed");
+    // No ssh_password, no ssh_private_key_file: bake generates a key, and
+    // this cidata CD (not a seed of bake's) must hand it to cloud-init.
+    let seed = r#"
+  cd_label   = "cidata"
+  cd_content = {
+    "meta-data" = "instance-id: own-seed-test\nlocal-hostname: ownseed\n"
+    "user-data" = <<-EOT
+      #cloud-config
+      users:
+        - name: debian
+          sudo: ALL=(ALL) NOPASSWD:ALL
+          shell: /bin/bash
+          lock_passwd: true
+          ssh_authorized_keys:
+            - {{ .SSHPublicKey }}
+      write_files:
+        - path: /etc/own-seed
+          content: "from the template's own seed\n"
+      EOT
+  }
+"#;
+    let provisioners = r#"
+  provisioner "shell" {
+    inline = [
+      "cat /etc/own-seed",
+      "echo host=$(hostname)",
+      "echo cidata-volumes=$(sudo blkid -o device -t LABEL=cidata | wc -l)",
+      "echo key=$(cut -d' ' -f1,2 ~/.ssh/authorized_keys)",
+    ]
+  }
+"#;
+    dir.write("seed.pkr.hcl", &template("seed", seed, provisioners));
+    let run = bake(&dir, &["build", "seed.pkr.hcl"]);
+    let out = run.success().all();
+    assert!(out.contains("from the template's own seed"), "{out}");
+    assert!(out.contains("host=ownseed"), "{out}");
+    // Only the template's seed reached the guest.
+    assert!(out.contains("cidata-volumes=1"), "{out}");
+    assert!(out.contains("key=ssh-ed25519 AAAA"), "{out}");
+    assert_eq!(out.matches("so bake adds none").count(), 1, "the warning once:\n{out}");
+    let procs = processes_mentioning(&dir.path);
+    assert!(procs.is_empty(), "processes left behind: {procs:#?}");
+}

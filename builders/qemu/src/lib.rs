@@ -10,15 +10,17 @@ mod accel;
 mod args;
 pub mod boot_command;
 mod config;
+mod floppy;
 pub mod download;
 pub mod http;
 mod process;
 pub mod qmp;
 mod seed;
 mod steps;
+mod tpm;
 mod vm;
 
-use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
+use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::steps::{run_steps, Step};
 use bake_sdk::{async_trait, Artifact, BuildInfo, Builder, ProvisionHook};
@@ -32,21 +34,12 @@ pub struct QemuBuilder {
 
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn Builder>, Diagnostics> {
     let p = config::prepare(body, what)?;
-    let c = &p.config;
-    if generates_key(c) && c.cd_label.as_deref() == Some("cidata") {
-        let at = body.attributes.get("cd_label").map_or(body.span, |a| a.span);
-        return Err(Diagnostic::error(
-            "Two cloud-init seeds",
-            "With neither ssh_password nor ssh_private_key_file, bake generates a key and hands it to the guest in its own cloud-init seed, which would clash with this cidata CD.",
-        )
-        .at(at)
-        .with_help("set ssh_private_key_file (and put its public key in your user-data), or ssh_password")
-        .into());
-    }
     Ok(Box::new(QemuBuilder { p: Arc::new(p) }))
 }
 
-/// With SSH and no credentials given, bake makes a key for the build.
+/// With SSH and no credentials given, bake makes a key for the build (as
+/// Packer does); it reaches the guest through bake's own cloud-init seed,
+/// or through the template's when it has one (`seed::own_seed`).
 fn generates_key(c: &config::Config) -> bool {
     c.communicator == "ssh" && c.ssh_password.is_none() && c.ssh_private_key_file.is_none()
 }
@@ -65,14 +58,24 @@ impl Builder for QemuBuilder {
         if c.efi_boot || c.efi_firmware_code.is_some() || c.efi_firmware_vars.is_some() {
             list.push(Box::new(PrepareFirmware { p: p.clone() }));
         }
-        if !c.cd_files.is_empty() || !c.cd_content.is_empty() || generates_key(c) {
-            list.push(Box::new(CreateCdroms { p: p.clone(), generate_key: generates_key(c) }));
+        let seed_key = generates_key(c) && seed::own_seed(c).is_none();
+        if generates_key(c) {
+            list.push(Box::new(GenerateKey { p: p.clone() }));
+        }
+        if !c.cd_files.is_empty() || !c.cd_content.is_empty() || seed_key {
+            list.push(Box::new(CreateCdroms { p: p.clone(), seed_key }));
+        }
+        if !c.floppy_files.is_empty() || !c.floppy_dirs.is_empty() || !c.floppy_content.is_empty() {
+            list.push(Box::new(CreateFloppy { p: p.clone() }));
         }
         if c.http_directory.is_some() || !c.http_content.is_empty() {
             list.push(Box::new(StartHttp { p: p.clone() }));
         }
+        if c.vtpm {
+            list.push(Box::new(StartTpm { p: p.clone() }));
+        }
         list.push(Box::new(RunQemu { p: p.clone(), ssh }));
-        if !c.boot_command.is_empty() {
+        if !c.boot_command.is_empty() || !c.boot_steps.is_empty() {
             list.push(Box::new(TypeBootCommand { p: p.clone() }));
         }
         if ssh {
@@ -83,7 +86,7 @@ impl Builder for QemuBuilder {
         if !(c.skip_compaction || c.use_backing_file) || c.disk_compression {
             list.push(Box::new(Compact { p: p.clone() }));
         }
-        list.push(Box::new(Finalize { p: p.clone() }));
+        list.push(Box::new(Finalize));
 
         let mut state = State::default();
         run_steps(&list, &mut state, build).await?;
