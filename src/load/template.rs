@@ -525,7 +525,7 @@ fn static_strings(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<(Stri
 
 fn static_number(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Option<u32> {
     match literal(expr) {
-        Some(Value::Number(n)) if n >= 0.0 && n.fract() == 0.0 => Some(n as u32),
+        Some(Value::Number(n)) if n.to_u64().is_some() => n.to_u64().map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         Some(Value::String(s)) if s.parse::<u32>().is_ok() => s.parse().ok(),
         _ => {
             diags.push(Diagnostic::error("Invalid value", format!("\"{what}\" must be a whole number.")).at(expr.span));
