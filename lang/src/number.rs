@@ -666,7 +666,9 @@ impl Number {
         let (Some(a), Some(b), Some(q)) = (self.float(), other.float(), self.div(other)?.float()) else {
             return Err(NumberError::OutOfRange);
         };
-        let whole = q.trunc().rounded(prec);
+        let mut whole = q.trunc().rounded(prec);
+        // Go takes the integer part as a big.Int, which has no negative zero.
+        whole.negative &= !whole.mant.is_zero();
         let product = Float { negative: b.negative == whole.negative, mant: b.mant * whole.mant, exp: b.exp + whole.exp, prec };
         // `negative` above is already that of -product.
         Number::normalize(sum(&a, &product.rounded(prec), prec))
@@ -937,6 +939,7 @@ mod tests {
         assert_eq!(lit("-5").rem(&lit("3")).unwrap().to_string(), "-2");
         assert_eq!(lit("5.5").rem(&lit("2")).unwrap().to_string(), "1.5");
         assert_eq!(lit("5").rem(&lit("0")).unwrap().to_string(), "5");
+        assert_eq!(lit("-0").rem(&lit("7")).unwrap().to_string(), "-0");
         assert_eq!(lit("7.5").rem(&lit("-2")).unwrap().to_string(), "1.5");
         assert_eq!(lit("5").rem(&Number::infinity(false)).unwrap().to_string(), "+Inf");
         assert!(lit("0").rem(&Number::infinity(false)).is_err());
