@@ -328,6 +328,13 @@ impl Number {
 
     /// `±digits × 10^exp10` rounded to the literal precision.
     fn from_decimal(negative: bool, digits: &str, exp10: i64) -> NumberResult {
+        // The common case, a small whole number, needs no big arithmetic.
+        if (0..=18).contains(&(digits.len() as i64 + exp10)) && exp10 >= 0 && !digits.is_empty() {
+            if let Ok(value) = digits.parse::<i64>() {
+                let value = value * 10i64.pow(exp10 as u32);
+                return Ok(Number(Repr::Int { value: if negative { -value } else { value }, prec: LITERAL_PRECISION }));
+            }
+        }
         if digits.is_empty() {
             return Number::normalize(Float { negative, mant: BigUint::zero(), exp: 0, prec: LITERAL_PRECISION });
         }
