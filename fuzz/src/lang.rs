@@ -86,14 +86,14 @@ fn evaluator(sources: &SourceMap) -> Evaluator {
     ev.allow_env = true;
     let s = |v: &str| Value::from(v);
     let obj = |pairs: &[(&str, Value)]| Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>());
-    let users = Value::List(vec![obj(&[("name", s("ann")), ("uid", Value::Number(1000.0))]), obj(&[("name", s("bob")), ("uid", Value::Number(1001.0))])]);
+    let users = Value::List(vec![obj(&[("name", s("ann")), ("uid", Value::from(1000.0))]), obj(&[("name", s("bob")), ("uid", Value::from(1001.0))])]);
     let var = obj(&[
         ("name", s("web")),
         ("region", s("eu-west-1")),
-        ("ports", Value::List(vec![Value::Number(80.0), Value::Number(443.0)])),
+        ("ports", Value::List(vec![Value::from(80.0), Value::from(443.0)])),
         ("users", users),
         ("tags", obj(&[("env", s("prod")), ("team", s("infra"))])),
-        ("count", Value::Number(3.0)),
+        ("count", Value::from(3.0)),
         ("enabled", Value::Bool(true)),
         ("nothing", Value::Null),
         ("cidr", s("10.0.0.0/16")),

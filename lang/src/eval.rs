@@ -10,7 +10,8 @@ use crate::diag::{suggest, Diagnostic, Diagnostics};
 use crate::functions::{self, FuncContext};
 use crate::source::{SourceMap, Span};
 use crate::types;
-use crate::value::{format_number, Value, MAX_VALUE_SIZE};
+use crate::number::{Number, NumberResult};
+use crate::value::{Value, MAX_VALUE_SIZE};
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -292,7 +293,7 @@ impl Evaluator {
             ExprKind::Unary(op, operand) => {
                 let v = self.eval_in(operand, scope)?;
                 match op {
-                    UnaryOp::Neg => Ok(Value::Number(-self.number_operand(&v, operand.span)?)),
+                    UnaryOp::Neg => Ok(Value::Number(self.number_operand(&v, operand.span)?.neg())),
                     UnaryOp::Not => Ok(Value::Bool(!self.bool_operand(&v, operand.span)?)),
                 }
             }
@@ -333,7 +334,7 @@ impl Evaluator {
                     path = format!("{path}.{name}");
                 }
                 Traverser::LegacyIndex(idx, span) => {
-                    value = self.index(&value, &Value::Number(*idx as f64), *span, &path)?;
+                    value = self.index(&value, &Value::from(*idx), *span, &path)?;
                     path = format!("{path}.{idx}");
                 }
                 Traverser::Index(e) => {
@@ -407,21 +408,17 @@ impl Evaluator {
     fn index(&self, value: &Value, key: &Value, span: Span, path: &str) -> EvalResult {
         match value {
             Value::List(items) => {
-                let n = key
-                    .as_number()
-                    .or_else(|| key.as_str().and_then(|s| s.trim().parse::<f64>().ok()))
-                    .filter(|n| n.fract() == 0.0)
-                    .ok_or_else(|| {
-                        Diagnostic::error("Invalid index", format!("A list{} must be indexed by a whole number, not {key}.", describe(path))).at(span)
-                    })?;
-                if n < 0.0 || n as usize >= items.len() {
+                let n = to_number(key).filter(Number::is_integer).ok_or_else(|| {
+                    Diagnostic::error("Invalid index", format!("A list{} must be indexed by a whole number, not {key}.", describe(path))).at(span)
+                })?;
+                let Some(n) = n.to_u64().and_then(|i| usize::try_from(i).ok()).filter(|i| *i < items.len()) else {
                     return Err(Diagnostic::error(
                         "Invalid index",
-                        format!("The index {} is out of range: the list{} has {} element{}.", format_number(n), describe(path), items.len(), if items.len() == 1 { "" } else { "s" }),
+                        format!("The index {n} is out of range: the list{} has {} element{}.", describe(path), items.len(), if items.len() == 1 { "" } else { "s" }),
                     )
                     .at(span));
-                }
-                Ok(items[n as usize].clone())
+                };
+                Ok(items[n].clone())
             }
             Value::Object(map) => {
                 let k = key.to_string_lossless().ok_or_else(|| {
@@ -440,7 +437,7 @@ impl Evaluator {
         }
     }
 
-    fn number_operand(&self, v: &Value, span: Span) -> Result<f64, Diagnostic> {
+    fn number_operand(&self, v: &Value, span: Span) -> Result<Number, Diagnostic> {
         to_number(v).ok_or_else(|| {
             Diagnostic::error("Invalid operand", format!("Unsuitable value: a number is required, but this is {}.", describe_value(v))).at(span)
         })
@@ -474,28 +471,23 @@ impl Evaluator {
         let a = self.number_operand(&l, lhs.span)?;
         let b = self.number_operand(&r, rhs.span)?;
         let span = lhs.span.to(rhs.span);
-        Ok(match op {
-            BinaryOp::Add => Value::Number(a + b),
-            BinaryOp::Sub => Value::Number(a - b),
-            BinaryOp::Mul => Value::Number(a * b),
-            BinaryOp::Div => {
-                if b == 0.0 {
-                    return Err(Diagnostic::error("Division by zero", "The right operand of / is zero.").at(span));
-                }
-                Value::Number(a / b)
-            }
-            BinaryOp::Mod => {
-                if b == 0.0 {
-                    return Err(Diagnostic::error("Division by zero", "The right operand of % is zero.").at(span));
-                }
-                Value::Number(a % b)
-            }
-            BinaryOp::Lt => Value::Bool(a < b),
-            BinaryOp::LtEq => Value::Bool(a <= b),
-            BinaryOp::Gt => Value::Bool(a > b),
-            BinaryOp::GtEq => Value::Bool(a >= b),
+        let arithmetic = |result: NumberResult| {
+            result.map(Value::Number).map_err(|e| Diagnostic::error("Operation failed", format!("Error during operation: {e}.")).at(span))
+        };
+        match op {
+            BinaryOp::Add => arithmetic(a.add(&b)),
+            BinaryOp::Sub => arithmetic(a.sub(&b)),
+            BinaryOp::Mul => arithmetic(a.mul(&b)),
+            // As in HCL, a non-zero number divided by zero is infinite and
+            // `x % 0` is `x`; only `0 / 0` fails.
+            BinaryOp::Div => arithmetic(a.div(&b)),
+            BinaryOp::Mod => arithmetic(a.rem(&b)),
+            BinaryOp::Lt => Ok(Value::Bool(a.cmp_value(&b).is_lt())),
+            BinaryOp::LtEq => Ok(Value::Bool(a.cmp_value(&b).is_le())),
+            BinaryOp::Gt => Ok(Value::Bool(a.cmp_value(&b).is_gt())),
+            BinaryOp::GtEq => Ok(Value::Bool(a.cmp_value(&b).is_ge())),
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
-        })
+        }
     }
 
     fn eval_for(&self, f: &ForExpr, scope: Option<&Scope>, span: Span) -> EvalResult {
@@ -755,10 +747,10 @@ pub fn template_string(v: &Value) -> Result<String, String> {
 }
 
 /// HCL converts strings to numbers where a number is needed.
-pub fn to_number(v: &Value) -> Option<f64> {
+pub fn to_number(v: &Value) -> Option<Number> {
     match v {
-        Value::Number(n) => Some(*n),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Value::Number(n) => Some(n.clone()),
+        Value::String(s) => Number::parse(s.trim()).and_then(Result::ok),
         _ => None,
     }
 }
@@ -781,7 +773,7 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 /// lists, key and value (in key order) for maps.
 fn iteration_items(v: &Value) -> Result<Vec<(Value, Value)>, String> {
     match v {
-        Value::List(items) => Ok(items.iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v.clone())).collect()),
+        Value::List(items) => Ok(items.iter().enumerate().map(|(i, v)| (Value::from(i), v.clone())).collect()),
         Value::Object(map) => Ok(map.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect()),
         Value::Null => Err("the collection is null".to_string()),
         other => Err(format!("a {} is not a collection", other.type_name())),
@@ -896,7 +888,7 @@ mod tests {
         let mut ev = Evaluator::new(sources.clone(), std::env::temp_dir(), SystemTime::UNIX_EPOCH);
         let var: BTreeMap<String, Value> = [
             ("name".to_string(), Value::from("web")),
-            ("ports".to_string(), Value::List(vec![Value::Number(80.0), Value::Number(443.0)])),
+            ("ports".to_string(), Value::List(vec![Value::from(80.0), Value::from(443.0)])),
             ("users".to_string(), Value::List(vec![
                 Value::Object([("name".to_string(), Value::from("ann"))].into()),
                 Value::Object([("name".to_string(), Value::from("bob"))].into()),
@@ -920,12 +912,73 @@ mod tests {
 
     #[test]
     fn arithmetic_logic_and_conditionals() {
-        assert_eq!(eval("1 + 2 * 3").unwrap(), Value::Number(7.0));
-        assert_eq!(eval("\"5\" + 1").unwrap(), Value::Number(6.0));
+        assert_eq!(eval("1 + 2 * 3").unwrap(), Value::from(7.0));
+        assert_eq!(eval("\"5\" + 1").unwrap(), Value::from(6.0));
         assert_eq!(eval("7 % 3 == 1 && !false").unwrap(), Value::Bool(true));
         assert_eq!(eval("1 == \"1\"").unwrap(), Value::Bool(false));
         assert_eq!(eval("var.name == \"web\" ? \"yes\" : \"no\"").unwrap(), s("yes"));
-        assert!(eval("1 / 0").unwrap_err().contains("Division by zero"));
+    }
+
+    /// The text HCL gives the value of `src`: what `"${src}"` interpolates.
+    fn text(src: &str) -> String {
+        match eval(src) {
+            Ok(Value::Number(n)) => n.to_string(),
+            Ok(Value::String(s)) => s,
+            other => panic!("{src} gave {other:?}"),
+        }
+    }
+
+    // Expected strings as Packer prints them: computed with Go's math/big the
+    // way cty computes (see crate::number), e.g. the 155 digits of 1/3.
+    #[test]
+    fn numbers_are_arbitrary_precision_as_in_packer() {
+        assert_eq!(text("0.1 + 0.2"), "0.3");
+        assert_eq!(eval("0.1 + 0.2 == 0.3").unwrap(), Value::Bool(true));
+        assert_eq!(eval("0.1 + 0.2 != 0.3").unwrap(), Value::Bool(false));
+        assert_eq!(eval("0.1 + 0.2 > 0.3").unwrap(), Value::Bool(false));
+        assert_eq!(text("1 / 3"), format!("0.{}5", "3".repeat(154)));
+        assert_eq!(text("2 / 3"), format!("0.{}7", "6".repeat(153)));
+        assert_eq!(text("10 / 4"), "2.5");
+        assert_eq!(text("9007199254740993"), "9007199254740993");
+        assert_eq!(text("9007199254740993 + 1"), "9007199254740994");
+        assert_eq!(text("18446744073709551616 * 2"), "36893488147419103232");
+        assert_eq!(text("1e30"), "1000000000000000000000000000000");
+        assert_eq!(text("-0"), "-0");
+        assert_eq!(text("-0 == 0 ? \"same\" : \"different\""), "same");
+        assert_eq!(text("5 % 3"), "2");
+        assert_eq!(text("-5 % 3"), "-2");
+        assert_eq!(text("5.5 % 2"), "1.5");
+        assert_eq!(text("\"${0.1 + 0.2}\""), "0.3");
+        assert_eq!(text("\"${1e30}\""), "1000000000000000000000000000000");
+        assert_eq!(text("\"0.1\" + 0.2"), "0.3");
+        assert_eq!(text("[0, 1, 2][2.0]"), "2");
+        assert!(eval("[0, 1, 2][0.5]").unwrap_err().contains("must be indexed by a whole number"));
+        assert!(eval("[0, 1, 2][1e30]").unwrap_err().contains("The index 1000000000000000000000000000000 is out of range"));
+    }
+
+    /// As in HCL: dividing a non-zero number by zero gives an infinity and
+    /// `x % 0` is `x`; `0 / 0` has no value.
+    #[test]
+    fn division_by_zero_as_in_hcl() {
+        assert_eq!(text("1 / 0"), "+Inf");
+        assert_eq!(text("-1 / 0"), "-Inf");
+        assert_eq!(text("5 % 0"), "5");
+        let e = eval("0 / 0").unwrap_err();
+        assert!(e.contains("Operation failed") && e.contains("can't divide zero by zero or infinity by infinity"), "{e}");
+        assert!(eval("1 / 0 - 1 / 0").unwrap_err().contains("can't subtract infinity from itself"));
+    }
+
+    #[test]
+    fn huge_numbers_fail_instead_of_hanging() {
+        let e = eval("tonumber(\"1e999999999\")").unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let e = eval("\"1e999999999\" + 1").unwrap_err();
+        assert!(e.contains("a number is required"), "{e}");
+        let e = eval("parseint(\"1${join(\"\", [for i in range(1024) : \"0000000000\"])}\", 10)").unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let e = eval("tonumber(\"1e5000\") * tonumber(\"1e5000\")").unwrap_err();
+        assert!(e.contains("Operation failed") && e.contains("out of range"), "{e}");
+        assert_eq!(text("pow(10, 1e9)"), "+Inf");
     }
 
     #[test]
@@ -942,8 +995,8 @@ mod tests {
 
     #[test]
     fn for_expressions_and_splats() {
-        assert_eq!(eval("[for p in var.ports : p + 1 if p > 100]").unwrap(), Value::List(vec![Value::Number(444.0)]));
-        assert_eq!(eval("{ for i, u in var.users : u.name => i }").unwrap(), Value::Object([("ann".into(), Value::Number(0.0)), ("bob".into(), Value::Number(1.0))].into()));
+        assert_eq!(eval("[for p in var.ports : p + 1 if p > 100]").unwrap(), Value::List(vec![Value::from(444.0)]));
+        assert_eq!(eval("{ for i, u in var.users : u.name => i }").unwrap(), Value::Object([("ann".into(), Value::from(0.0)), ("bob".into(), Value::from(1.0))].into()));
         assert_eq!(eval("{ for u in var.users : \"all\" => u.name... }").unwrap(), Value::Object([("all".into(), Value::List(vec![s("ann"), s("bob")]))].into()));
         assert_eq!(eval("var.users[*].name").unwrap(), Value::List(vec![s("ann"), s("bob")]));
         assert_eq!(eval("var.users.*.name").unwrap(), Value::List(vec![s("ann"), s("bob")]));
@@ -994,11 +1047,11 @@ mod tests {
         let body = parse_file(&sources, file).unwrap();
         let out = evaluator(&sources).eval_body(&body).unwrap();
         let outer = &out.blocks[0].body;
-        assert_eq!(outer.attributes["plain"].value, Value::Number(1.0));
+        assert_eq!(outer.attributes["plain"].value, Value::from(1.0));
         let disks: Vec<_> = outer.blocks.iter().map(|b| (b.kind.as_str(), b.labels.clone(), b.body.attributes["size"].value.clone())).collect();
         assert_eq!(disks, vec![
-            ("disk", vec!["disk-0".to_string()], Value::Number(80.0)),
-            ("disk", vec!["disk-1".to_string()], Value::Number(443.0)),
+            ("disk", vec!["disk-0".to_string()], Value::from(80.0)),
+            ("disk", vec!["disk-1".to_string()], Value::from(443.0)),
         ]);
     }
 

@@ -16,6 +16,7 @@
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
+use crate::number::Number;
 use crate::parse;
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::Value;
@@ -108,7 +109,7 @@ struct JsonValue {
 enum JsonKind {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     String(JsonString),
     Array(Vec<JsonValue>),
     Object(Vec<(JsonString, JsonValue)>),
@@ -374,9 +375,11 @@ impl<'a> Scanner<'a> {
             }
         }
         let span = self.span(start, self.pos);
-        let n: f64 = self.text[start..self.pos].parse().map_err(|_| {
-            Diagnostic::error("Invalid JSON syntax", "This number cannot be represented.").at(span)
-        })?;
+        let n = match Number::parse(&self.text[start..self.pos]) {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return Err(Diagnostic::error("Invalid JSON syntax", format!("This number cannot be represented: {e}.")).at(span)),
+            None => return Err(Diagnostic::error("Invalid JSON syntax", "This number cannot be represented.").at(span)),
+        };
         Ok(JsonValue { kind: JsonKind::Number(n), span })
     }
 
@@ -673,7 +676,7 @@ fn literal_expr(value: &JsonValue) -> Expr {
     let kind = match &value.kind {
         JsonKind::Null => ExprKind::Literal(Value::Null),
         JsonKind::Bool(b) => ExprKind::Literal(Value::Bool(*b)),
-        JsonKind::Number(n) => ExprKind::Literal(Value::Number(*n)),
+        JsonKind::Number(n) => ExprKind::Literal(Value::Number(n.clone())),
         JsonKind::String(s) => ExprKind::Literal(Value::String(s.value.clone())),
         JsonKind::Array(items) => ExprKind::Tuple(items.iter().map(literal_expr).collect()),
         JsonKind::Object(members) => ExprKind::Object(
@@ -912,7 +915,7 @@ mod tests {
         let local = |n: &str| ev.eval(&locals.attribute(n).unwrap().expr).unwrap();
         assert_eq!(local("image"), Value::from("web-image"));
         assert_eq!(local("first"), Value::from("a.example.com"));
-        assert_eq!(local("count"), Value::Number(3.0));
+        assert_eq!(local("count"), Value::from(3.0));
         let tags = local("tags");
         let tags = tags.as_object().unwrap();
         assert_eq!(tags.keys().collect::<Vec<_>>(), ["role", "web-key"]);
@@ -1076,7 +1079,7 @@ mod tests {
         assert!(matches!(&locals.attribute("b").unwrap().expr.kind, ExprKind::Literal(Value::String(s)) if s == "${not.a.ref}"));
         let ev = evaluator(&sources);
         assert_eq!(ev.eval(&locals.attribute("c").unwrap().expr).unwrap(), Value::Null);
-        assert_eq!(ev.eval(&locals.attribute("d").unwrap().expr).unwrap(), Value::Number(-150.0));
+        assert_eq!(ev.eval(&locals.attribute("d").unwrap().expr).unwrap(), Value::from(-150.0));
     }
 
     #[test]
@@ -1094,7 +1097,7 @@ mod tests {
         let value = |i: usize| ev.eval(&body.attributes[i].expr).unwrap();
         assert_eq!(value(0), Value::from("${not-a-template}"));
         assert_eq!(value(1), Value::List(vec![Value::from("a"), Value::from("b")]));
-        assert_eq!(value(2).as_object().unwrap()["big"], Value::Number(10.0));
+        assert_eq!(value(2).as_object().unwrap()["big"], Value::from(10.0));
         assert_eq!(value(3), Value::Bool(true));
 
         let bad = sources.add("bad.pkrvars.json", "[]");

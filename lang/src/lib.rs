@@ -8,11 +8,13 @@ pub mod eval;
 pub mod fmt;
 pub mod functions;
 pub mod json;
+pub mod number;
 pub mod parse;
 pub mod source;
 pub mod types;
 pub mod value;
 
+pub use number::Number;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceMap, Span};
 pub use value::Value;

@@ -3,6 +3,7 @@
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
+use crate::number::Number;
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::Value;
 use hcl_edit::expr::{self as he, Expression, TraversalOperator};
@@ -23,6 +24,18 @@ fn check_nesting(text: &str, file: FileId, template: bool) -> Result<(), Diagnos
         Some(offset) => Err(Diagnostic::error("Expression nested too deeply", format!("There are {TOO_DEEP}."))
             .at(Span::new(file, offset, offset + 1))),
         None => Ok(()),
+    }
+}
+
+/// A number literal read from its source text as cty reads it (512 bits:
+/// `0.1` is not a float64), falling back to hcl-edit's value. hcl-edit
+/// reads `-5` as one literal (with spaces after the sign allowed); HCL
+/// negates `5`, which gives the same number, `-0` included.
+fn number_literal(n: &hcl_edit::Formatted<hcl_edit::Number>) -> Value {
+    let text: String = n.as_repr().map(|r| r.split_whitespace().collect()).unwrap_or_default();
+    match Number::parse(&text) {
+        Some(Ok(number)) => Value::Number(number),
+        _ => n.value().as_f64().map_or(Value::Null, Value::from),
     }
 }
 
@@ -231,7 +244,7 @@ impl Lower {
         let kind = match e {
             Expression::Null(_) => ExprKind::Literal(Value::Null),
             Expression::Bool(b) => ExprKind::Literal(Value::Bool(*b.value())),
-            Expression::Number(n) => ExprKind::Literal(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
+            Expression::Number(n) => ExprKind::Literal(number_literal(n)),
             Expression::String(s) => ExprKind::Literal(Value::String(s.value().clone())),
             Expression::Array(a) => ExprKind::Tuple(a.iter().map(|e| self.expr(e)).collect()),
             Expression::Object(o) => ExprKind::Object(

@@ -8,7 +8,8 @@
 use crate::ast::{Expr, ExprKind, ObjectKey, TemplatePart, UnaryOp};
 use crate::diag::{suggest, Diagnostic};
 use crate::source::Span;
-use crate::value::{format_number, Value};
+use crate::number::Number;
+use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -358,7 +359,7 @@ fn constant(expr: &Expr) -> Result<Value, Diagnostic> {
             Ok(Value::Object(attrs))
         }
         ExprKind::Unary(UnaryOp::Neg, inner) => match constant(inner)? {
-            Value::Number(n) => Ok(Value::Number(-n)),
+            Value::Number(n) => Ok(Value::Number(n.neg())),
             _ => Err(invalid_default(expr.span, "Only a number can be negated.")),
         },
         ExprKind::Unary(UnaryOp::Not, inner) => match constant(inner)? {
@@ -438,21 +439,25 @@ fn convert_primitive(value: &Value, ty: &Type) -> Result<Value, String> {
         (Type::String, Value::String(_)) | (Type::Number, Value::Number(_)) | (Type::Bool, Value::Bool(_)) => {
             Ok(value.clone())
         }
-        (Type::String, Value::Number(n)) => Ok(Value::String(format_number(*n))),
+        (Type::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
         (Type::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
         (Type::Number, Value::String(s)) => {
-            parse_number(s).map(Value::Number).ok_or_else(|| "a number is required".into())
+            string_to_number(s).map(Value::Number).map_err(str::to_string)
         }
         (Type::Bool, Value::String(s)) => parse_bool(s).map(Value::Bool),
         _ => Err(required(ty)),
     }
 }
 
-/// A decimal number as Go's big.Float reads one: optional sign, digits with
-/// an optional fraction and exponent; no spaces, no hex, no infinities.
-pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    let plausible = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c));
-    s.parse::<f64>().ok().filter(|n| plausible && n.is_finite())
+/// A string as a number, the way cty converts one: its decimal text
+/// (optional sign, digits with an optional fraction and exponent; no spaces,
+/// hex or infinities) read at cty's literal precision.
+pub(crate) fn string_to_number(s: &str) -> Result<Number, &'static str> {
+    match Number::parse(s) {
+        Some(Ok(n)) => Ok(n),
+        Some(Err(e)) => Err(e.message()),
+        None => Err("a number is required"),
+    }
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -830,7 +835,7 @@ mod tests {
             "object",
             vec![object(vec![
                 ("name", kw("string")),
-                ("port", call("optional", vec![kw("number"), lit(Value::Number(22.0))])),
+                ("port", call("optional", vec![kw("number"), lit(Value::from(22.0))])),
                 ("tags", call("optional", vec![call("list", vec![kw("string")])])),
             ])],
         );
@@ -838,7 +843,7 @@ mod tests {
             parse(&expr),
             Ok(obj(vec![
                 ("name", req(Type::String)),
-                ("port", opt(Type::Number, Some(Value::Number(22.0)))),
+                ("port", opt(Type::Number, Some(Value::from(22.0)))),
                 ("tags", opt(list(Type::String), None)),
             ]))
         );
@@ -846,10 +851,10 @@ mod tests {
 
     #[test]
     fn evaluates_and_converts_constant_defaults() {
-        let neg = e(ExprKind::Unary(UnaryOp::Neg, Box::new(lit(Value::Number(1.0)))));
+        let neg = e(ExprKind::Unary(UnaryOp::Neg, Box::new(lit(Value::from(1.0)))));
         let not = e(ExprKind::Unary(UnaryOp::Not, Box::new(lit(Value::Bool(true)))));
         let text = e(ExprKind::Template(vec![TemplatePart::Literal("a".into()), TemplatePart::Literal("b".into())]));
-        let quoted_key = (ObjectKey::Expr(lit(Value::from("k"))), lit(Value::Number(1.0)));
+        let quoted_key = (ObjectKey::Expr(lit(Value::from("k"))), lit(Value::from(1.0)));
         let nested = e(ExprKind::Object(vec![quoted_key]));
         let expr = call(
             "object",
@@ -857,7 +862,7 @@ mod tests {
                 ("a", call("optional", vec![kw("number"), neg])),
                 ("b", call("optional", vec![kw("bool"), not])),
                 ("c", call("optional", vec![kw("string"), text])),
-                ("d", call("optional", vec![call("list", vec![kw("string")]), tuple(vec![lit(Value::Number(1.0))])])),
+                ("d", call("optional", vec![call("list", vec![kw("string")]), tuple(vec![lit(Value::from(1.0))])])),
                 ("e", call("optional", vec![call("map", vec![kw("number")]), nested])),
                 ("f", call("optional", vec![kw("string"), lit(Value::Null)])),
             ])],
@@ -865,7 +870,7 @@ mod tests {
         assert_eq!(
             parse(&expr),
             Ok(obj(vec![
-                ("a", opt(Type::Number, Some(Value::Number(-1.0)))),
+                ("a", opt(Type::Number, Some(Value::from(-1.0)))),
                 ("b", opt(Type::Bool, Some(Value::Bool(false)))),
                 ("c", opt(Type::String, Some(Value::from("ab")))),
                 ("d", opt(list(Type::String), Some(v(json!(["1"]))))),
@@ -938,7 +943,7 @@ mod tests {
         let d = parse_err(&call("lst", vec![kw("string")]));
         assert_eq!(d.detail, "Keyword \"lst\" is not a valid type constructor.");
         assert_eq!(d.help.as_deref(), Some("did you mean \"list\"?"));
-        let d = parse_err(&lit(Value::Number(1.0)));
+        let d = parse_err(&lit(Value::from(1.0)));
         assert_eq!(d.summary, "Invalid type specification");
         let d = parse_err(&call("list", vec![lit(Value::from("string"))]));
         assert!(d.detail.starts_with("A type specification is either"), "{}", d.detail);
@@ -969,7 +974,7 @@ mod tests {
         assert_eq!(Type::Tuple(vec![Type::String, Type::Number]).to_string(), "tuple([string,number])");
         assert_eq!(obj(vec![("name", req(Type::String))]).to_string(), "object({name=string})");
         let t = obj(vec![
-            ("a", opt(Type::Number, Some(Value::Number(1.0)))),
+            ("a", opt(Type::Number, Some(Value::from(1.0)))),
             ("b", opt(Type::String, None)),
             ("c d", req(Type::Bool)),
         ]);
@@ -990,9 +995,9 @@ mod tests {
 
     #[test]
     fn converts_between_primitives() {
-        assert_eq!(convert(&v(json!("5")), &Type::Number), Ok(Value::Number(5.0)));
-        assert_eq!(convert(&v(json!("1.5")), &Type::Number), Ok(Value::Number(1.5)));
-        assert_eq!(convert(&v(json!("-2e3")), &Type::Number), Ok(Value::Number(-2000.0)));
+        assert_eq!(convert(&v(json!("5")), &Type::Number), Ok(Value::from(5.0)));
+        assert_eq!(convert(&v(json!("1.5")), &Type::Number), Ok(Value::from(1.5)));
+        assert_eq!(convert(&v(json!("-2e3")), &Type::Number), Ok(Value::from(-2000.0)));
         assert_eq!(convert(&v(json!(5)), &Type::String), Ok(Value::from("5")));
         assert_eq!(convert(&v(json!(1.5)), &Type::String), Ok(Value::from("1.5")));
         assert_eq!(convert(&v(json!(true)), &Type::String), Ok(Value::from("true")));
@@ -1145,7 +1150,7 @@ mod tests {
     fn fills_optional_attributes_with_defaults_or_null() {
         let t = obj(vec![
             ("name", req(Type::String)),
-            ("port", opt(Type::Number, Some(Value::Number(22.0)))),
+            ("port", opt(Type::Number, Some(Value::from(22.0)))),
             ("user", opt(Type::String, None)),
         ]);
         assert_eq!(convert(&v(json!({"name": "a"})), &t), Ok(v(json!({"name": "a", "port": 22, "user": null}))));
@@ -1161,7 +1166,7 @@ mod tests {
 
     #[test]
     fn applies_nested_defaults_inside_defaults_and_collections() {
-        let inner = obj(vec![("size", opt(Type::Number, Some(Value::Number(10.0)))), ("kind", req(Type::String))]);
+        let inner = obj(vec![("size", opt(Type::Number, Some(Value::from(10.0)))), ("kind", req(Type::String))]);
         let t =
             obj(vec![("disk", opt(inner.clone(), Some(v(json!({"kind": "ssd"}))))), ("extra", opt(list(inner), None))]);
         assert_eq!(

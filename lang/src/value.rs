@@ -6,6 +6,7 @@
 //! sets of strings and numbers), and maps and objects share one variant whose
 //! keys iterate in lexical order, as cty's do.
 
+use crate::number::Number;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -14,7 +15,8 @@ pub enum Value {
     #[default]
     Null,
     Bool(bool),
-    Number(f64),
+    /// An arbitrary-precision number, as cty's (see [`Number`]).
+    Number(Number),
     String(String),
     /// A list, tuple or set.
     List(Vec<Value>),
@@ -82,11 +84,28 @@ impl Value {
         }
     }
 
+    /// The number as the nearest f64, for callers that compute in floating
+    /// point; see [`Value::as_i64`] and [`Value::as_u64`] for exact whole
+    /// numbers and [`Value::as_exact_number`] for the number itself.
     pub fn as_number(&self) -> Option<f64> {
+        self.as_exact_number().map(Number::to_f64)
+    }
+
+    pub fn as_exact_number(&self) -> Option<&Number> {
         match self {
-            Value::Number(n) => Some(*n),
+            Value::Number(n) => Some(n),
             _ => None,
         }
+    }
+
+    /// The value as an `i64` when it is a whole number in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_exact_number().and_then(Number::to_i64)
+    }
+
+    /// The value as a `u64` when it is a non-negative whole number in range.
+    pub fn as_u64(&self) -> Option<u64> {
+        self.as_exact_number().and_then(Number::to_u64)
     }
 
     pub fn as_bool(&self) -> Option<bool> {
@@ -101,7 +120,7 @@ impl Value {
     pub fn to_string_lossless(&self) -> Option<String> {
         match self {
             Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(format_number(*n)),
+            Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
@@ -111,7 +130,7 @@ impl Value {
         match self {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Number(n) => number_to_json(*n),
+            Value::Number(n) => number_to_json(n),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
             Value::Object(o) => serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
@@ -122,7 +141,7 @@ impl Value {
         match j {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::Number(n) => number_from_json(n),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
@@ -153,7 +172,7 @@ pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => x.cmp_value(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::List(x), Value::List(y)) => {
             for (p, q) in x.iter().zip(y) {
@@ -179,19 +198,28 @@ pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
 
 /// Formats a number as HCL prints it: integers without a fraction, others in
 /// their shortest exact form.
-pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e17 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+pub fn format_number(n: &Number) -> String {
+    n.to_string()
 }
 
-fn number_to_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        serde_json::Value::Number((n as i64).into())
-    } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+/// JSON numbers are f64 or 64-bit integers here (serde_json without
+/// arbitrary precision): whole numbers stay exact while they fit, others
+/// become the nearest f64; infinities have no JSON form and become null.
+fn number_to_json(n: &Number) -> serde_json::Value {
+    if let Some(i) = n.to_i64() {
+        return serde_json::Value::Number(i.into());
+    }
+    if let Some(u) = n.to_u64() {
+        return serde_json::Value::Number(u.into());
+    }
+    serde_json::Number::from_f64(n.to_f64()).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// A JSON number read back from its text, so that `0.1` is cty's 0.1.
+fn number_from_json(n: &serde_json::Number) -> Value {
+    match Number::parse(&n.to_string()) {
+        Some(Ok(parsed)) => Value::Number(parsed),
+        _ => n.as_f64().map_or(Value::Null, Value::from),
     }
 }
 
@@ -201,7 +229,7 @@ impl fmt::Display for Value {
         match self {
             Value::Null => write!(f, "null"),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => write!(f, "{}", format_number(*n)),
+            Value::Number(n) => write!(f, "{n}"),
             Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
             Value::List(l) => {
                 write!(f, "[")?;
@@ -245,11 +273,31 @@ impl From<bool> for Value {
     }
 }
 
-impl From<f64> for Value {
-    fn from(n: f64) -> Value {
+impl From<Number> for Value {
+    fn from(n: Number) -> Value {
         Value::Number(n)
     }
 }
+
+impl From<f64> for Value {
+    /// The float exactly, at a float's precision, as cty's `NumberFloatVal`;
+    /// NaN, which HCL has no number for, becomes null.
+    fn from(n: f64) -> Value {
+        Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+macro_rules! value_from_integers {
+    ($($t:ty)*) => {$(
+        impl From<$t> for Value {
+            /// The whole number exactly, as cty's `NumberIntVal`.
+            fn from(n: $t) -> Value {
+                Value::Number(Number::from(n))
+            }
+        }
+    )*};
+}
+value_from_integers!(i8 i16 i32 i64 u8 u16 u32 u64 usize);
 
 impl<T: Into<Value>> From<Vec<T>> for Value {
     fn from(v: Vec<T>) -> Value {

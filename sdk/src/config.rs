@@ -8,7 +8,8 @@
 
 use bake_lang::diag::{suggest, Diagnostic, Diagnostics};
 use bake_lang::eval::{EvalAttr, EvalBlock, EvalBody};
-use bake_lang::value::{format_number, Value};
+use bake_lang::number::Number;
+use bake_lang::value::Value;
 use bake_lang::Span;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -248,20 +249,26 @@ impl<'a> ValueDe<'a> {
         Error::new(message, Some(self.span))
     }
 
-    fn number(&self) -> Result<f64, Error> {
+    fn number(&self) -> Result<Number, Error> {
+        let unsuitable = |s: &str| self.error(format!("a number is required, but this is the string \"{s}\""));
         match self.value {
-            Value::Number(n) => Ok(*n),
-            Value::String(s) => s.trim().parse().map_err(|_| self.error(format!("a number is required, but this is the string \"{s}\""))),
+            Value::Number(n) => Ok(n.clone()),
+            Value::String(s) => match Number::parse(s.trim()) {
+                Some(Ok(n)) => Ok(n),
+                Some(Err(e)) => Err(self.error(e.to_string())),
+                None => Err(unsuitable(s)),
+            },
             other => Err(self.error(format!("a number is required, but this is {}", describe(other)))),
         }
     }
 
-    fn whole(&self) -> Result<i64, Error> {
+    /// A whole number, exactly: any `i64` or `u64`.
+    fn whole(&self) -> Result<i128, Error> {
         let n = self.number()?;
-        if n.fract() != 0.0 {
-            return Err(self.error(format!("a whole number is required, but this is {}", format_number(n))));
+        if !n.is_integer() {
+            return Err(self.error(format!("a whole number is required, but this is {n}")));
         }
-        Ok(n as i64)
+        n.to_i64().map(i128::from).or_else(|| n.to_u64().map(i128::from)).ok_or_else(|| self.error(format!("{n} is out of range here")))
     }
 }
 
@@ -283,8 +290,11 @@ impl<'de, 'a> de::Deserializer<'de> for ValueDe<'a> {
         let result = match self.value {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => visitor.visit_i64(*n as i64),
-            Value::Number(n) => visitor.visit_f64(*n),
+            Value::Number(n) => match (n.to_i64(), n.to_u64()) {
+                (Some(i), _) => visitor.visit_i64(i),
+                (None, Some(u)) => visitor.visit_u64(u),
+                _ => visitor.visit_f64(n.to_f64()),
+            },
             Value::String(s) => visitor.visit_str(s),
             Value::List(items) => visitor.visit_seq(Items { items: items.iter().map(|v| ValueDe::new(v, span)) }),
             Value::Object(map) => visitor.visit_map(ObjectMap { entries: map.iter(), current: None, span }),
@@ -309,11 +319,11 @@ impl<'de, 'a> de::Deserializer<'de> for ValueDe<'a> {
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_f32(self.number()? as f32)
+        visitor.visit_f32(self.number()?.to_f64() as f32)
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_f64(self.number()?)
+        visitor.visit_f64(self.number()?.to_f64())
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

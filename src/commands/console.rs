@@ -27,7 +27,7 @@ use bake_lang::diag::Diagnostics;
 use bake_lang::eval::{references, Evaluator, Reference};
 use bake_lang::functions::{go_quote, go_shortest};
 use bake_lang::value::format_number;
-use bake_lang::{SourceMap, Value};
+use bake_lang::{Number, SourceMap, Value};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -270,7 +270,7 @@ fn format_value(value: &Value, nested: bool) -> String {
     match value {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => go_number(*n),
+        Value::Number(n) => go_number(n),
         Value::String(s) if nested => go_quote(s),
         Value::String(s) => s.clone(),
         Value::List(items) if items.is_empty() => "[]".to_string(),
@@ -292,8 +292,8 @@ fn indent(text: &str) -> String {
 
 /// A number as Packer's console shows it: a whole number as an integer, any
 /// other in Go's shortest `%g` form (`2.5`, `1.2345675e+06`).
-fn go_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.2e18 {
+fn go_number(n: &Number) -> String {
+    if n.is_integer() {
         format_number(n)
     } else {
         go_shortest(n)
@@ -304,6 +304,10 @@ fn go_number(n: f64) -> String {
 mod tests {
     use super::*;
 
+    fn num(n: f64) -> Number {
+        Number::from_f64(n).expect("finite")
+    }
+
     fn obj(pairs: &[(&str, Value)]) -> Value {
         Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
@@ -311,23 +315,23 @@ mod tests {
     #[test]
     fn results_print_as_packers_console_prints_them() {
         assert_eq!(format_result(&Value::from("eu-west-1")), "eu-west-1");
-        assert_eq!(format_result(&Value::Number(3.0)), "3");
+        assert_eq!(format_result(&Value::from(3.0)), "3");
         assert_eq!(format_result(&Value::Null), "null");
         assert_eq!(format_result(&Value::List(vec![])), "[]");
         assert_eq!(format_result(&Value::from(vec!["a", "b\"c"])), "[\n  \"a\",\n  \"b\\\"c\",\n]");
-        let nested = obj(&[("b", Value::from(vec![Value::Number(1.0)])), ("a", Value::Bool(true))]);
+        let nested = obj(&[("b", Value::from(vec![Value::from(1.0)])), ("a", Value::Bool(true))]);
         assert_eq!(format_result(&nested), "{\n  \"a\" = true\n  \"b\" = [\n    1,\n  ]\n}");
     }
 
     #[test]
     fn numbers_follow_gos_shortest_g() {
-        assert_eq!(go_number(10.0 / 4.0), "2.5");
-        assert_eq!(go_number(1.0 / 3.0), "0.3333333333333333");
-        assert_eq!(go_number(0.00001), "1e-05");
-        assert_eq!(go_number(123456.5), "123456.5");
-        assert_eq!(go_number(1234567.5), "1.2345675e+06");
-        assert_eq!(go_number(1.5e22), "1.5e+22");
-        assert_eq!(go_number(-42.0), "-42");
+        assert_eq!(go_number(&num(10.0 / 4.0)), "2.5");
+        assert_eq!(go_number(&num(1.0 / 3.0)), "0.3333333333333333");
+        assert_eq!(go_number(&num(0.00001)), "1e-05");
+        assert_eq!(go_number(&num(123456.5)), "123456.5");
+        assert_eq!(go_number(&num(1234567.5)), "1.2345675e+06");
+        assert_eq!(go_number(&num(1.5e22)), "1.5e+22");
+        assert_eq!(go_number(&num(-42.0)), "-42");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `compact([1, ""])` sees `["1", ""]` and `alltrue(["true"])` is true.
 
 use super::{arity, check_size, FuncContext, FuncError, FuncResult};
+use crate::number::Number;
 use crate::types::{self, Type};
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -105,30 +106,21 @@ fn items(list: Value) -> Vec<Value> {
     }
 }
 
-fn number(args: &[Value], i: usize) -> Result<f64, FuncError> {
-    Ok(converted(args, i, &Type::Number)?.as_number().unwrap_or_default())
+fn number(args: &[Value], i: usize) -> Result<Number, FuncError> {
+    match converted(args, i, &Type::Number)? {
+        Value::Number(n) => Ok(n),
+        _ => Err(FuncError::arg(i, "a number is required")),
+    }
 }
 
 /// A number used as an index or a count; `context` prefixes the error, as
 /// in `invalid index: value must be a whole number`.
-fn whole(n: f64, i: usize, context: &str) -> Result<i64, FuncError> {
-    if n.fract() != 0.0 || n.abs() >= 9.2e18 {
-        return Err(FuncError::arg(i, format!("{context}: value must be a whole number")));
-    }
-    Ok(n as i64)
+fn whole(n: &Number, i: usize, context: &str) -> Result<i64, FuncError> {
+    n.to_i64().ok_or_else(|| FuncError::arg(i, format!("{context}: value must be a whole number")))
 }
 
 fn friendly_type(value: &Value) -> String {
     Type::of(value).friendly_name()
-}
-
-/// Rounds away the binary noise that repeated decimal steps leave in a
-/// float (0.1 + 0.2), since cty computes with exact decimals.
-fn tidy(n: f64) -> f64 {
-    if n.fract() == 0.0 {
-        return n;
-    }
-    format!("{n:.14e}").parse().unwrap_or(n)
 }
 
 // ---------------------------------------------------------------------------
@@ -156,7 +148,7 @@ fn chunklist(args: &[Value]) -> FuncResult {
     if items.is_empty() {
         return Ok(Value::List(items));
     }
-    let size = whole(size, 1, "invalid index")?;
+    let size = whole(&size, 1, "invalid index")?;
     if size < 0 {
         return Err(FuncError::arg(1, "the size argument must be positive"));
     }
@@ -242,13 +234,13 @@ fn element(args: &[Value]) -> FuncResult {
     arity("element", args, 2, Some(2))?;
     let list = present(args, 0)?;
     let index = number(args, 1)?;
-    if index < 0.0 {
+    if index.is_sign_negative() && !index.is_zero() {
         return Err(FuncError::arg(1, "cannot use element function with a negative index"));
     }
     let items = list
         .as_list()
         .ok_or_else(|| FuncError::arg(0, format!("cannot read elements from {}", friendly_type(list))))?;
-    let index = whole(index, 1, "invalid index")?;
+    let index = whole(&index, 1, "invalid index")?;
     if items.is_empty() {
         return Err(FuncError::arg(0, "cannot use element function with an empty list"));
     }
@@ -284,7 +276,7 @@ fn index(args: &[Value]) -> FuncResult {
         return Err(FuncError::arg(0, "cannot search an empty list"));
     }
     let position = items.iter().position(|v| v == wanted).ok_or_else(|| FuncError::arg(1, "item not found"))?;
-    Ok(Value::Number(position as f64))
+    Ok(Value::from(position))
 }
 
 /// Counts the characters of a string, the elements of a list, or the
@@ -297,7 +289,7 @@ fn length(args: &[Value]) -> FuncResult {
         Value::Object(attrs) => attrs.len(),
         _ => return Err(FuncError::arg(0, "argument must be a string, a collection type, or a structural type")),
     };
-    Ok(Value::Number(n as f64))
+    Ok(Value::from(n))
 }
 
 /// Approximates the user-perceived characters (grapheme clusters) Terraform
@@ -343,28 +335,29 @@ fn is_emoji(c: char) -> bool {
 /// limit is excluded, and at most 1024 numbers are made.
 fn range(args: &[Value]) -> FuncResult {
     let numbers = (0..args.len()).map(|i| number(args, i)).collect::<Result<Vec<_>, _>>()?;
-    let (start, end, step) = match numbers[..] {
-        [end] => (0.0, end, if end < 0.0 { -1.0 } else { 1.0 }),
-        [start, end] => (start, end, if end < start { -1.0 } else { 1.0 }),
-        [start, end, step] => (start, end, step),
+    let one = |negative: bool| Number::from(if negative { -1 } else { 1 });
+    let (start, end, step) = match &numbers[..] {
+        [end] => (Number::ZERO, end.clone(), one(end.cmp_value(&Number::ZERO).is_lt())),
+        [start, end] => (start.clone(), end.clone(), one(end.cmp_value(start).is_lt())),
+        [start, end, step] => (start.clone(), end.clone(), step.clone()),
         _ => return Err(FuncError::new("must have one, two, or three arguments")),
     };
-    if step == 0.0 {
+    if step.is_zero() {
         return Err(FuncError::arg(2, "step must not be zero"));
     }
-    let down = step < 0.0;
-    if down && end > start {
+    let down = step.is_sign_negative();
+    if down && end.cmp_value(&start).is_gt() {
         return Err(FuncError::arg(1, "end must be less than start when step is negative"));
     }
-    if !down && end < start {
+    if !down && end.cmp_value(&start).is_lt() {
         return Err(FuncError::arg(1, "end must be greater than start when step is positive"));
     }
+    // Accumulated as cty does (v = v + step); exact for decimal steps.
     let mut out = Vec::new();
-    // Each value is computed from the start rather than accumulated, so
-    // rounding errors do not add up.
-    for i in 0.. {
-        let n = tidy(start + step * f64::from(i));
-        if (down && n <= end) || (!down && n >= end) {
+    let mut n = start;
+    loop {
+        let order = n.cmp_value(&end);
+        if (down && order.is_le()) || (!down && order.is_ge()) {
             break;
         }
         if out.len() >= 1024 {
@@ -372,7 +365,9 @@ fn range(args: &[Value]) -> FuncResult {
                 "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step",
             ));
         }
+        let next = n.add(&step).map_err(|e| FuncError::new(e.to_string()))?;
         out.push(Value::Number(n));
+        n = next;
     }
     Ok(Value::List(out))
 }
@@ -399,7 +394,7 @@ fn slice(args: &[Value]) -> FuncResult {
 }
 
 fn slice_index(args: &[Value], i: usize, which: &str, len: usize) -> Result<usize, FuncError> {
-    let n = whole(number(args, i)?, i, &format!("invalid {which} index"))?;
+    let n = whole(&number(args, i)?, i, &format!("invalid {which} index"))?;
     if n < 0 {
         return Err(FuncError::arg(i, format!("{which} index must not be less than zero")));
     }
@@ -435,18 +430,18 @@ fn sum(args: &[Value]) -> FuncResult {
         Value::Object(_) => return Err(FuncError::arg(0, "argument must be list, set, or tuple. Received object")),
         _ => return Err(FuncError::arg(0, "cannot sum noniterable")),
     };
-    let mut total = 0.0;
+    let mut total: Option<Number> = None;
     for item in items {
         let n = match types::convert(item, &Type::Number) {
             Ok(Value::Number(n)) => n,
             _ => return Err(FuncError::arg(0, "argument must be list, set, or tuple of number values")),
         };
-        total += n;
+        total = Some(match total {
+            None => n,
+            Some(t) => t.add(&n).map_err(|e| FuncError::new(e.to_string()))?,
+        });
     }
-    if total.is_nan() {
-        return Err(FuncError::new("can't compute sum of opposing infinities"));
-    }
-    Ok(Value::Number(tidy(total)))
+    Ok(total.map_or(Value::Null, Value::Number))
 }
 
 // ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 
 use super::string::{go_quote, string_arg};
 use super::{arity, FuncContext, FuncError, FuncResult};
-use crate::value::{format_number, Value};
+use crate::number::Number;
+use crate::value::Value;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
@@ -458,8 +459,8 @@ fn write_json(out: &mut String, v: &Value) -> Result<(), String> {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if !n.is_finite() => return Err("cannot serialize infinity as JSON".to_string()),
-        Value::Number(n) => out.push_str(&format_number(*n)),
+        Value::Number(n) if n.is_infinite() => return Err("cannot serialize infinity as JSON".to_string()),
+        Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => out.push_str(&json_quote(s)),
         Value::List(items) => {
             out.push('[');
@@ -522,16 +523,29 @@ fn yaml_decode(text: &str) -> Result<Value, String> {
     yaml_to_value(doc)
 }
 
+/// A YAML number as cty reads its text: integers exactly, decimals at the
+/// literal precision (serde_yaml keeps them as f64, whose shortest text is
+/// the text written for any decimal of up to 15 digits).
+fn yaml_number(n: &serde_yaml::Number) -> Result<Value, String> {
+    if let Some(i) = n.as_i64() {
+        return Ok(Value::from(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return Ok(Value::from(u));
+    }
+    let f = n.as_f64().ok_or_else(|| format!("cannot represent {n} as a number"))?;
+    match Number::parse(&f.to_string()) {
+        Some(Ok(parsed)) => Ok(Value::Number(parsed)),
+        _ => Number::from_f64(f).map(Value::Number).ok_or_else(|| "floating point NaN is not supported".to_string()),
+    }
+}
+
 fn yaml_to_value(y: serde_yaml::Value) -> Result<Value, String> {
     use serde_yaml::Value as Y;
     Ok(match y {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => match n.as_f64() {
-            Some(f) if f.is_nan() => return Err("floating point NaN is not supported".to_string()),
-            Some(f) => Value::Number(f),
-            None => return Err(format!("cannot represent {n} as a number")),
-        },
+        Y::Number(n) => yaml_number(&n)?,
         Y::String(s) => Value::String(s),
         Y::Sequence(items) => Value::List(items.into_iter().map(yaml_to_value).collect::<Result<_, _>>()?),
         Y::Mapping(map) => {
@@ -755,9 +769,9 @@ impl YamlEmitter {
             Value::String(s) if s.contains('\n') => (s.clone(), ScalarStyle::Literal),
             Value::String(s) => (s.clone(), ScalarStyle::DoubleQuoted),
             Value::Number(n) if n.is_infinite() => {
-                ((if *n > 0.0 { "+.Inf" } else { "-.Inf" }).to_string(), ScalarStyle::Plain)
+                ((if n.is_sign_negative() { "-.Inf" } else { "+.Inf" }).to_string(), ScalarStyle::Plain)
             }
-            Value::Number(n) => (format_number(*n), ScalarStyle::Plain),
+            Value::Number(n) => (n.to_string(), ScalarStyle::Plain),
             Value::Bool(b) => (b.to_string(), ScalarStyle::Plain),
             _ => ("null".to_string(), ScalarStyle::Plain),
         };

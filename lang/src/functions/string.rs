@@ -9,6 +9,8 @@
 use super::encoding::{json_encode, json_quote};
 use super::numeric::{go_format_float, go_format_int, go_shortest, NumSpec};
 use super::{arity, check_size, FuncContext, FuncError, FuncResult};
+use crate::number::Number;
+use crate::types::string_to_number;
 use crate::value::Value;
 use regex::Regex;
 use std::fmt::Display;
@@ -91,10 +93,10 @@ pub(crate) fn to_string(v: &Value) -> Result<String, &'static str> {
 
 /// Converts a value to a number the way cty does: strings must hold a
 /// decimal number.
-pub(crate) fn to_number(v: &Value) -> Result<f64, &'static str> {
+pub(crate) fn to_number(v: &Value) -> Result<Number, &'static str> {
     match v {
-        Value::Number(n) => Ok(*n),
-        Value::String(s) => parse_number(s).ok_or("a number is required"),
+        Value::Number(n) => Ok(n.clone()),
+        Value::String(s) => string_to_number(s),
         Value::Null => Err("argument must not be null"),
         _ => Err("number required"),
     }
@@ -118,46 +120,16 @@ pub(crate) fn string_arg(args: &[Value], index: usize, param: &str) -> Result<St
     to_string(&args[index]).map_err(|msg| invalid_arg(index, param, msg))
 }
 
-pub(crate) fn number_arg(args: &[Value], index: usize, param: &str) -> Result<f64, FuncError> {
+pub(crate) fn number_arg(args: &[Value], index: usize, param: &str) -> Result<Number, FuncError> {
     to_number(&args[index]).map_err(|msg| invalid_arg(index, param, msg))
 }
 
 /// A number argument that must be a whole number fitting Go's `int`, which
 /// is how cty functions receive counts and offsets.
 pub(crate) fn int_arg(args: &[Value], index: usize, param: &str) -> Result<i64, FuncError> {
-    let n = number_arg(args, index, param)?;
-    whole_number(n).ok_or_else(|| {
+    number_arg(args, index, param)?.to_i64().ok_or_else(|| {
         invalid_arg(index, param, "value must be a whole number, between -9223372036854775808 and 9223372036854775807")
     })
-}
-
-/// `n` as an `i64` when it is a whole number in range.
-pub(crate) fn whole_number(n: f64) -> Option<i64> {
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    (n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n)).then_some(n as i64)
-}
-
-/// Parses the decimal number syntax cty accepts when converting a string to
-/// a number: an optional sign, digits with an optional fraction, and an
-/// optional exponent. No whitespace, hex or special values.
-pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = all_digits(int_part) && all_digits(frac_part) && !(int_part.is_empty() && frac_part.is_empty());
-    let exponent_ok = exponent.is_none_or(|e| {
-        let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !digits.is_empty() && all_digits(digits)
-    });
-    if mantissa_ok && exponent_ok {
-        s.parse().ok()
-    } else {
-        None
-    }
 }
 
 /// Quotes a string the way Go's `%q` does, for error messages that name a
@@ -941,12 +913,9 @@ fn append_verb(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), FuncErr
         't' => to_bool(arg).map_err(|m| unsupported(v, m))?.to_string(),
         'b' | 'd' | 'o' | 'x' | 'X' => {
             let n = to_number(arg).map_err(|m| unsupported(v, m))?;
-            if !n.is_finite() || n.fract() != 0.0 {
-                return Err(unsupported(v, "an integer is required"));
-            }
-            go_format_int(n, &spec())
+            go_format_int(&n, &spec()).ok_or_else(|| unsupported(v, "an integer is required"))?
         }
-        'e' | 'E' | 'f' | 'g' | 'G' => go_format_float(to_number(arg).map_err(|m| unsupported(v, m))?, &spec()),
+        'e' | 'E' | 'f' | 'g' | 'G' => go_format_float(&to_number(arg).map_err(|m| unsupported(v, m))?, &spec()),
         's' | 'q' => format_string(v, arg)?,
         other => {
             return Err(FuncError::new(format!(
@@ -966,7 +935,7 @@ fn append_verb(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), FuncErr
 fn format_as_is(v: &Verb, arg: &Value) -> Result<String, FuncError> {
     let text = match arg {
         Value::String(s) if !v.sharp => s.clone(),
-        Value::Number(n) if !v.sharp => go_shortest(*n),
+        Value::Number(n) if !v.sharp => go_shortest(n),
         _ => json_encode(arg).map_err(|e| unsupported(v, e))?,
     };
     Ok(pad_width(v, text))
@@ -1054,7 +1023,7 @@ pub(crate) mod testutil {
     }
 
     pub fn n(v: f64) -> Value {
-        Value::Number(v)
+        Value::from(v)
     }
 
     pub fn list(items: &[&str]) -> Value {
@@ -1367,16 +1336,6 @@ mod tests {
 
     #[test]
     fn conversions() {
-        assert_eq!(parse_number("5"), Some(5.0));
-        assert_eq!(parse_number("-1.5e3"), Some(-1500.0));
-        assert_eq!(parse_number(".5"), Some(0.5));
-        assert_eq!(parse_number("5."), Some(5.0));
-        assert_eq!(parse_number(" 5"), None);
-        assert_eq!(parse_number("0x10"), None);
-        assert_eq!(parse_number("inf"), None);
-        assert_eq!(parse_number(""), None);
-        assert_eq!(whole_number(3.0), Some(3));
-        assert_eq!(whole_number(3.5), None);
         assert_eq!(go_quote("a\"b\n\u{1}"), "\"a\\\"b\\n\\x01\"");
         assert_eq!(
             graphemes("a\r\nb\u{1f469}\u{200d}\u{1f4bb}c"),

@@ -35,7 +35,7 @@ fn convert_explicitly(value: &Value, target: &Type) -> FuncResult {
             (Value::String(s), Type::Bool) => {
                 format!("cannot convert {s:?} to bool; only the strings \"true\" or \"false\" are allowed")
             }
-            (Value::String(s), Type::Number) => {
+            (Value::String(s), Type::Number) if e == "a number is required" => {
                 format!("cannot convert {s:?} to number; given string must be a decimal representation of a number")
             }
             _ => e,

@@ -54,6 +54,31 @@ locals {
   check_signum_pos    = [signum(344), 1]
 }
 
+# --- numbers: arbitrary precision, as cty computes ---------------------------
+# Compared as text (a lone "${x}" is x itself, so each has a leading "="),
+# since JSON would round them to float64. The expected
+# strings are what Go's math/big prints for cty's numbers (512-bit literals;
+# pow and log in float64), i.e. what Packer interpolates.
+locals {
+  check_number_sum        = ["=${0.1 + 0.2}", "=0.3"]
+  check_number_sum_equal  = [0.1 + 0.2 == 0.3, true]
+  check_number_third      = [length("=${1 / 3}"), 158]
+  check_number_third_tail = [substr("=${1 / 3}", 151, 7), "3333335"]
+  check_number_quarter    = ["=${10 / 4}", "=2.5"]
+  check_number_exact_int  = ["=${9007199254740993}", "=9007199254740993"]
+  check_number_big        = ["=${1e30}", "=1000000000000000000000000000000"]
+  check_number_neg_zero   = ["=${-0}", "=-0"]
+  check_number_mod        = ["=${5 % 3} ${-5 % 3}", "=2 -2"]
+  check_number_floor      = ["=${floor(-1.5)}", "=-2"]
+  check_number_pow_64     = ["=${pow(2, 64)}", "=18446744073709550000"]
+  check_number_pow_half   = ["=${pow(2, 0.5)}", "=1.4142135623730951"]
+  check_number_json       = [jsonencode(0.1 + 0.2), "0.3"]
+  check_number_format     = [format("%.2f %d %v", 1 / 3, 1e30, 0.1 + 0.2), "0.33 1000000000000000000000000000000 0.3"]
+  check_number_parseint   = ["=${parseint("ff", 16)}", "=255"]
+  check_number_tostring   = [tostring(0.1 + 0.2), "0.3"]
+  check_number_inf        = ["=${1 / 0}", "=+Inf"]
+}
+
 # --- strings ----------------------------------------------------------------
 locals {
   check_chomp_lf        = [chomp("hello\n"), "hello"]
