@@ -293,7 +293,7 @@ fn indent(text: &str) -> String {
 /// A number as Packer's console shows it: a whole number as an integer, any
 /// other in Go's shortest `%g` form (`2.5`, `1.2345675e+06`).
 fn go_number(n: &Number) -> String {
-    if n.is_integer() {
+    if n.is_integer() && n.to_i64().is_some() {
         format_number(n)
     } else {
         go_shortest(n)
