@@ -19,6 +19,7 @@ mod seed;
 mod steps;
 mod vm;
 
+use bake_sdk::communicator::config::Kind;
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::steps::{run_steps, Step};
@@ -34,7 +35,7 @@ pub struct QemuBuilder {
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn Builder>, Diagnostics> {
     let p = config::prepare(body, what)?;
     let c = &p.config;
-    if generates_key(c) && c.cd_label.as_deref() == Some("cidata") {
+    if p.comm.needs_generated_key() && c.cd_label.as_deref() == Some("cidata") {
         let at = body.attributes.get("cd_label").map_or(body.span, |a| a.span);
         return Err(Diagnostic::error(
             "Two cloud-init seeds",
@@ -47,17 +48,14 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn Builder>, Diagnost
     Ok(Box::new(QemuBuilder { p: Arc::new(p) }))
 }
 
-/// With SSH and no credentials given, bake makes a key for the build.
-fn generates_key(c: &config::Config) -> bool {
-    c.communicator == "ssh" && c.ssh_password.is_none() && c.ssh_private_key_file.is_none()
-}
-
 #[async_trait]
 impl Builder for QemuBuilder {
     async fn run(&self, build: &BuildInfo, hook: &dyn ProvisionHook) -> anyhow::Result<Option<Artifact>> {
         let p = &self.p;
         let c = &p.config;
-        let ssh = c.communicator == "ssh";
+        let ssh = p.comm.kind == Kind::Ssh;
+        // With SSH and no credentials given, bake makes a key for the build.
+        let generates_key = p.comm.needs_generated_key();
         let mut list: Vec<Box<dyn Step<State> + '_>> = vec![
             Box::new(PrepareDirs { p: p.clone() }),
             Box::new(FetchSource { p: p.clone() }),
@@ -66,8 +64,8 @@ impl Builder for QemuBuilder {
         if c.efi_boot || c.efi_firmware_code.is_some() || c.efi_firmware_vars.is_some() {
             list.push(Box::new(PrepareFirmware { p: p.clone() }));
         }
-        if !c.cd_files.is_empty() || !c.cd_content.is_empty() || generates_key(c) {
-            list.push(Box::new(CreateCdroms { p: p.clone(), generate_key: generates_key(c) }));
+        if !c.cd_files.is_empty() || !c.cd_content.is_empty() || generates_key {
+            list.push(Box::new(CreateCdroms { p: p.clone(), generate_key: generates_key }));
         }
         if c.http_directory.is_some() || !c.http_content.is_empty() {
             list.push(Box::new(StartHttp { p: p.clone() }));

@@ -1,0 +1,518 @@
+//! The communicator options every builder takes: Packer's
+//! `communicator.Config` (`communicator`, `pause_before_connecting`, the
+//! `ssh_*` and `winrm_*` keys), decoded once for all builders.
+//!
+//! A builder's own options are a serde struct with `deny_unknown_fields`,
+//! and serde's `flatten` does not work with that. So the body is split by
+//! key instead: [`decode_with_communicator`] takes the communicator keys out,
+//! decodes them here and the rest into the builder's struct, and an unknown
+//! key is compared with both key sets for its "did you mean".
+//!
+//! Every option Packer has is accepted. Those bake does not implement yet
+//! are an error at their attribute when set to anything but their default,
+//! never silently ignored.
+
+use crate::config::{decode_part, field_names};
+use crate::ssh::{Bastion, PrivateKeySource, SshAuth, SshConfig};
+use bake_lang::diag::{Diagnostic, Diagnostics};
+use bake_lang::eval::EvalBody;
+use bake_lang::Span;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The kinds of communicator a template can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    None,
+    Ssh,
+    WinRm,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::None => "none",
+            Kind::Ssh => "ssh",
+            Kind::WinRm => "winrm",
+        }
+    }
+}
+
+/// What a builder offers, and what it fills in itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Support {
+    /// The communicators the builder can use.
+    pub kinds: &'static [Kind],
+    /// Without `communicator`.
+    pub default: Kind,
+    /// The builder knows the machine's address (a VM's forwarded port), so
+    /// `ssh_host` may be left out.
+    pub host_from_builder: bool,
+    /// The builder makes a key pair for the build when no credential is
+    /// given, so none is required.
+    pub generates_key: bool,
+}
+
+/// The decoded communicator options.
+#[derive(Clone, Debug)]
+pub struct CommunicatorConfig {
+    pub kind: Kind,
+    /// The SSH settings, checked when `kind` is SSH. `host` is empty when
+    /// `ssh_host` was not set (the builder fills it in).
+    pub ssh: SshConfig,
+    /// The WinRM options: decoded so that templates written for Packer
+    /// validate, but bake has no WinRM communicator yet.
+    pub winrm: WinRm,
+}
+
+impl CommunicatorConfig {
+    /// No password, key or agent: the builder's generated key is the only
+    /// way in (when `generates_key`).
+    pub fn needs_generated_key(&self) -> bool {
+        self.kind == Kind::Ssh && self.ssh.auth.is_empty()
+    }
+}
+
+/// Packer's `communicator.WinRM` options.
+#[derive(Clone, Debug, Default)]
+pub struct WinRm {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub host: Option<String>,
+    pub port: u16,
+    pub timeout: Duration,
+    pub use_ssl: bool,
+    pub insecure: bool,
+    pub use_ntlm: bool,
+    pub no_proxy: bool,
+}
+
+/// The template's keys, as Packer names them (its `FlatConfig`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    communicator: Option<String>,
+    pause_before_connecting: Option<String>,
+    screenshot_dir: Option<String>,
+
+    ssh_host: Option<String>,
+    ssh_port: Option<u16>,
+    ssh_username: Option<String>,
+    ssh_password: Option<String>,
+    ssh_private_key_file: Option<String>,
+    ssh_certificate_file: Option<String>,
+    #[serde(default)]
+    ssh_agent_auth: bool,
+    ssh_timeout: Option<String>,
+    ssh_wait_timeout: Option<String>,
+    ssh_handshake_attempts: Option<u32>,
+    ssh_keep_alive_interval: Option<String>,
+    ssh_read_write_timeout: Option<String>,
+    #[serde(default)]
+    ssh_pty: bool,
+    /// bake never forwards the agent: either value is honoured.
+    #[serde(default)]
+    #[allow(dead_code)]
+    ssh_disable_agent_forwarding: bool,
+    ssh_file_transfer_method: Option<String>,
+    #[serde(default)]
+    ssh_ciphers: Vec<String>,
+    #[serde(default)]
+    ssh_key_exchange_algorithms: Vec<String>,
+    #[serde(default)]
+    ssh_clear_authorized_keys: bool,
+
+    ssh_bastion_host: Option<String>,
+    ssh_bastion_port: Option<u16>,
+    ssh_bastion_username: Option<String>,
+    ssh_bastion_password: Option<String>,
+    ssh_bastion_private_key_file: Option<String>,
+    ssh_bastion_certificate_file: Option<String>,
+    #[serde(default)]
+    ssh_bastion_agent_auth: bool,
+    #[serde(default)]
+    ssh_bastion_interactive: bool,
+
+    ssh_proxy_host: Option<String>,
+    ssh_proxy_port: Option<u16>,
+    ssh_proxy_username: Option<String>,
+    ssh_proxy_password: Option<String>,
+    #[serde(default)]
+    ssh_local_tunnels: Vec<String>,
+    #[serde(default)]
+    ssh_remote_tunnels: Vec<String>,
+
+    ssh_keypair_name: Option<String>,
+    temporary_key_pair_name: Option<String>,
+    temporary_key_pair_type: Option<String>,
+    temporary_key_pair_bits: Option<u32>,
+    /// Packer internals (the key pair as bytes), settable in a template.
+    #[serde(default)]
+    ssh_public_key: Vec<u8>,
+    #[serde(default)]
+    ssh_private_key: Vec<u8>,
+
+    winrm_username: Option<String>,
+    winrm_password: Option<String>,
+    winrm_host: Option<String>,
+    winrm_port: Option<u16>,
+    winrm_timeout: Option<String>,
+    #[serde(default)]
+    winrm_use_ssl: bool,
+    #[serde(default)]
+    winrm_insecure: bool,
+    #[serde(default)]
+    winrm_use_ntlm: bool,
+    #[serde(default)]
+    winrm_no_proxy: bool,
+}
+
+/// Every communicator key a template may set.
+pub fn keys() -> &'static [&'static str] {
+    field_names::<Raw>()
+}
+
+/// Decodes a builder's body: the communicator keys here, the rest into
+/// `T`. Every problem of both is reported, each at its attribute.
+pub fn decode_with_communicator<T: DeserializeOwned>(body: &EvalBody, what: &str, support: &Support) -> Result<(T, CommunicatorConfig), Diagnostics> {
+    let (ours, rest) = split(body, keys());
+    let builder = decode_part::<T>(&rest, what, keys());
+    let communicator = decode_part::<Raw>(&ours, what, &[]).and_then(|raw| Checker::new(body, what).check(raw, support));
+    match (builder, communicator) {
+        (Ok(b), Ok(c)) => Ok((b, c)),
+        (b, c) => {
+            let mut diags = Diagnostics::new();
+            for d in [b.err(), c.err()].into_iter().flatten() {
+                diags.extend(d);
+            }
+            Err(diags)
+        }
+    }
+}
+
+/// Splits `body` into (the attributes named in `keys`, everything else).
+fn split(body: &EvalBody, keys: &[&str]) -> (EvalBody, EvalBody) {
+    let (mut ours, mut rest) = (EvalBody { span: body.span, ..EvalBody::default() }, body.clone());
+    rest.attributes.retain(|name, attr| {
+        let mine = keys.contains(&name.as_str());
+        if mine {
+            ours.attributes.insert(name.clone(), attr.clone());
+        }
+        !mine
+    });
+    (ours, rest)
+}
+
+/// Checks the decoded keys, collecting every problem.
+struct Checker<'a> {
+    body: &'a EvalBody,
+    what: &'a str,
+    diags: Diagnostics,
+}
+
+impl<'a> Checker<'a> {
+    fn new(body: &'a EvalBody, what: &'a str) -> Checker<'a> {
+        Checker { body, what, diags: Diagnostics::new() }
+    }
+
+    fn at(&self, key: &str) -> Span {
+        self.body.attributes.get(key).map_or(self.body.span, |a| a.span)
+    }
+
+    fn error(&mut self, key: &str, summary: &str, detail: String) -> &mut Diagnostic {
+        let d = Diagnostic::error(summary, detail).at(self.at(key));
+        self.diags.push(d);
+        self.diags.0.last_mut().expect("just pushed")
+    }
+
+    /// An option bake does not implement yet, set to something else than
+    /// its default.
+    fn unsupported(&mut self, key: &str, help: &str) {
+        let what = self.what.to_string();
+        self.error(key, "Option not supported yet", format!("bake does not support \"{key}\" yet (in {what}).")).help = Some(help.to_string());
+    }
+
+    fn missing(&mut self, key: &str, kind: Kind, help: &str) {
+        let detail = format!("The argument \"{key}\" is required in {} with communicator = \"{}\".", self.what, kind.name());
+        self.error("communicator", "Missing required argument", detail).help = Some(help.to_string());
+    }
+
+    fn duration(&mut self, key: &str, value: &Option<String>) -> Option<Duration> {
+        let text = value.as_ref()?;
+        match crate::duration::parse(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(key, "Invalid duration", format!("{key}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A file that must exist; `None` when unset.
+    fn file(&mut self, key: &str, value: &Option<String>) -> Option<PathBuf> {
+        let path = expand_user(value.as_ref()?);
+        if !path.is_file() {
+            self.error(key, "File not found", format!("{key} \"{}\" does not exist or is not a file.", path.display()));
+        }
+        Some(path)
+    }
+
+    fn check(mut self, raw: Raw, support: &Support) -> Result<CommunicatorConfig, Diagnostics> {
+        let kind = self.kind(raw.communicator.as_deref(), support);
+        let ssh = self.ssh(&raw, kind, support);
+        let winrm = self.winrm(&raw);
+        if kind == Some(Kind::WinRm) {
+            let detail = format!("{} sets communicator = \"winrm\", but bake has no WinRM communicator yet.", self.what);
+            self.error("communicator", "WinRM is not supported yet", detail).help = Some(
+                "use communicator = \"ssh\" (Windows Server 2019 and later ship OpenSSH Server), or \"none\" with provisioners that need no connection".into(),
+            );
+        }
+        if self.diags.has_errors() {
+            return Err(self.diags);
+        }
+        Ok(CommunicatorConfig { kind: kind.unwrap_or(support.default), ssh, winrm })
+    }
+
+    fn kind(&mut self, name: Option<&str>, support: &Support) -> Option<Kind> {
+        let Some(name) = name else { return Some(support.default) };
+        let kind = [Kind::None, Kind::Ssh, Kind::WinRm].into_iter().find(|k| k.name() == name);
+        match kind {
+            // WinRM is reported by `check` with what to do instead.
+            Some(k) if support.kinds.contains(&k) || k == Kind::WinRm => Some(k),
+            _ => {
+                let names: Vec<String> = support.kinds.iter().map(|k| format!("\"{}\"", k.name())).collect();
+                let detail = format!("communicator must be {}, not \"{name}\" (in {}).", or_list(&names), self.what);
+                self.error("communicator", "Invalid communicator", detail);
+                None
+            }
+        }
+    }
+
+    fn ssh(&mut self, raw: &Raw, kind: Option<Kind>, support: &Support) -> SshConfig {
+        let defaults = SshConfig::default();
+        if kind == Some(Kind::Ssh) {
+            if raw.ssh_username.as_deref().is_none_or(str::is_empty) {
+                self.missing("ssh_username", Kind::Ssh, "set ssh_username to the user to log in as");
+            }
+            if !support.host_from_builder && raw.ssh_host.as_deref().is_none_or(str::is_empty) {
+                self.missing("ssh_host", Kind::Ssh, "set ssh_host to the address of the machine to provision");
+            }
+            if !support.generates_key && raw.ssh_password.is_none() && raw.ssh_private_key_file.is_none() && !raw.ssh_agent_auth {
+                self.missing(
+                    "ssh_password or ssh_private_key_file",
+                    Kind::Ssh,
+                    "set ssh_private_key_file to a private key the host accepts, ssh_password, or ssh_agent_auth = true",
+                );
+            }
+        }
+        let auth = self.auth(
+            raw.ssh_password.clone(),
+            ("ssh_private_key_file", &raw.ssh_private_key_file),
+            ("ssh_certificate_file", &raw.ssh_certificate_file),
+            ("ssh_agent_auth", raw.ssh_agent_auth),
+        );
+        // Packer: ssh_timeout defaults to 5m and ssh_handshake_attempts to
+        // 10 only when neither is set; with one set, the other is no limit.
+        // The old name ssh_wait_timeout wins over ssh_timeout, as there.
+        let timeout = self.duration("ssh_wait_timeout", &raw.ssh_wait_timeout).or(self.duration("ssh_timeout", &raw.ssh_timeout));
+        let (timeout, handshake_attempts) = match (timeout, raw.ssh_handshake_attempts) {
+            (None, None) => (defaults.timeout, defaults.handshake_attempts),
+            (Some(t), attempts) => (t, attempts.unwrap_or(0)),
+            (None, Some(attempts)) => (crate::ssh::NO_TIMEOUT, attempts),
+        };
+        let keepalive_interval = self.keepalive(&raw.ssh_keep_alive_interval).unwrap_or(defaults.keepalive_interval);
+        let read_write_timeout = self.duration("ssh_read_write_timeout", &raw.ssh_read_write_timeout).filter(|d| !d.is_zero());
+        let pause_before_connecting = self.duration("pause_before_connecting", &raw.pause_before_connecting).unwrap_or_default();
+        let ciphers = self.algorithms("ssh_ciphers", &raw.ssh_ciphers, crate::ssh::supported_ciphers());
+        let key_exchange_algorithms = self.algorithms("ssh_key_exchange_algorithms", &raw.ssh_key_exchange_algorithms, crate::ssh::supported_key_exchanges());
+        match raw.ssh_file_transfer_method.as_deref() {
+            None | Some("sftp") => {}
+            Some("scp") => self.unsupported("ssh_file_transfer_method", "bake copies files with SFTP: remove the option or set it to \"sftp\""),
+            Some(other) => {
+                self.error("ssh_file_transfer_method", "Invalid ssh_file_transfer_method", format!("ssh_file_transfer_method must be \"sftp\" or \"scp\", not \"{other}\"."));
+            }
+        }
+        let bastion = self.bastion(raw);
+        self.unsupported_options(raw);
+        SshConfig {
+            host: raw.ssh_host.clone().unwrap_or_default(),
+            port: raw.ssh_port.unwrap_or(defaults.port),
+            username: raw.ssh_username.clone().unwrap_or_default(),
+            auth,
+            timeout,
+            handshake_attempts,
+            pause_before_connecting,
+            keepalive_interval,
+            read_write_timeout,
+            pty: raw.ssh_pty,
+            ciphers,
+            key_exchange_algorithms,
+            bastion,
+        }
+    }
+
+    /// Credentials, for the machine or the bastion.
+    fn auth(&mut self, password: Option<String>, key: (&str, &Option<String>), certificate: (&str, &Option<String>), agent: (&str, bool)) -> SshAuth {
+        let private_key = self.file(key.0, key.1);
+        let certificate_file = self.file(certificate.0, certificate.1);
+        if certificate_file.is_some() && private_key.is_none() {
+            let detail = format!("{} is the certificate of a private key: set {} too.", certificate.0, key.0);
+            self.error(certificate.0, "Certificate without its key", detail);
+        }
+        if let (Some(k), Some(c)) = (&private_key, &certificate_file) {
+            if k.is_file() && c.is_file() {
+                if let Err(e) = crate::ssh::check_certificate(k, c) {
+                    self.error(certificate.0, "Invalid certificate", format!("{}: {e}", certificate.0));
+                }
+            }
+        } else if let Some(k) = private_key.as_ref().filter(|k| k.is_file()) {
+            if let Err(e) = crate::ssh::check_private_key(k) {
+                self.error(key.0, "Invalid private key", e.to_string());
+            }
+        }
+        let agent = match (agent, std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty())) {
+            ((_, false), _) => None,
+            ((_, true), Some(socket)) => Some(PathBuf::from(socket)),
+            ((name, true), None) => {
+                self.error(name, "No SSH agent", format!("{name} = true, but SSH_AUTH_SOCK is not set.")).help =
+                    Some("start an agent and add the key (eval $(ssh-agent); ssh-add KEY) in the shell that runs bake".into());
+                None
+            }
+        };
+        SshAuth { password, private_key: private_key.map(PrivateKeySource::File), certificate: certificate_file, agent }
+    }
+
+    /// Packer: zero means the default (5s), a negative value disables.
+    fn keepalive(&mut self, value: &Option<String>) -> Option<Duration> {
+        match value.as_deref().map(str::trim) {
+            Some(negative) if negative.starts_with('-') => {
+                self.duration("ssh_keep_alive_interval", &Some(negative[1..].to_string())).map(|_| Duration::ZERO)
+            }
+            _ => self.duration("ssh_keep_alive_interval", value).filter(|d| !d.is_zero()),
+        }
+    }
+
+    fn algorithms(&mut self, key: &str, names: &[String], supported: Vec<&'static str>) -> Vec<String> {
+        for name in names {
+            if !supported.contains(&name.as_str()) {
+                let detail = format!("{key}: bake does not support \"{name}\". Supported: {}.", supported.join(", "));
+                self.error(key, "Unsupported algorithm", detail);
+            }
+        }
+        names.to_vec()
+    }
+
+    fn bastion(&mut self, raw: &Raw) -> Option<Bastion> {
+        let host = raw.ssh_bastion_host.clone().filter(|h| !h.is_empty());
+        let Some(host) = host else {
+            for key in ["ssh_bastion_username", "ssh_bastion_password", "ssh_bastion_private_key_file", "ssh_bastion_certificate_file"] {
+                if self.body.attributes.contains_key(key) {
+                    let detail = format!("{key} is set, but no ssh_bastion_host to use it with.");
+                    self.error(key, "Bastion option without a bastion", detail).help = Some("set ssh_bastion_host, or remove the ssh_bastion_* options".into());
+                }
+            }
+            return None;
+        };
+        if raw.ssh_bastion_interactive {
+            self.unsupported("ssh_bastion_interactive", "bake cannot ask for keyboard-interactive answers; use ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth");
+        }
+        // Packer: the bastion falls back to the machine's key and certificate.
+        let (key_name, key) = match &raw.ssh_bastion_private_key_file {
+            Some(_) => ("ssh_bastion_private_key_file", &raw.ssh_bastion_private_key_file),
+            None => ("ssh_private_key_file", &raw.ssh_private_key_file),
+        };
+        let (cert_name, cert) = match &raw.ssh_bastion_certificate_file {
+            Some(_) => ("ssh_bastion_certificate_file", &raw.ssh_bastion_certificate_file),
+            None => ("ssh_certificate_file", &raw.ssh_certificate_file),
+        };
+        if raw.ssh_bastion_password.is_none() && key.is_none() && !raw.ssh_bastion_agent_auth {
+            self.error("ssh_bastion_host", "Missing bastion credentials", "ssh_bastion_host needs credentials for the bastion.".into()).help =
+                Some("set ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth = true".into());
+        }
+        // Reported once, at the machine's own options, when they are the ones used.
+        let mut quiet = Checker::new(self.body, self.what);
+        let checker = if key_name == "ssh_private_key_file" && cert_name == "ssh_certificate_file" { &mut quiet } else { &mut *self };
+        let auth = checker.auth(raw.ssh_bastion_password.clone(), (key_name, key), (cert_name, cert), ("ssh_bastion_agent_auth", raw.ssh_bastion_agent_auth));
+        let username = raw.ssh_bastion_username.clone().unwrap_or_default();
+        if username.is_empty() {
+            self.error("ssh_bastion_host", "Missing ssh_bastion_username", "ssh_bastion_host needs ssh_bastion_username, the user to log in to the bastion as.".into());
+        }
+        Some(Bastion { host, port: raw.ssh_bastion_port.unwrap_or(22), username, auth })
+    }
+
+    /// Packer's options bake does not implement: only their defaults pass.
+    fn unsupported_options(&mut self, raw: &Raw) {
+        let body = self.body;
+        let set = |key: &str| body.attributes.contains_key(key);
+        if raw.ssh_proxy_host.is_some() || raw.ssh_proxy_port.is_some() || raw.ssh_proxy_username.is_some() || raw.ssh_proxy_password.is_some() {
+            let key = ["ssh_proxy_host", "ssh_proxy_port", "ssh_proxy_username", "ssh_proxy_password"].into_iter().find(|k| set(k)).unwrap_or("ssh_proxy_host");
+            self.unsupported(key, "connect through an SSH jump host with ssh_bastion_host instead of a SOCKS proxy");
+        }
+        if !raw.ssh_local_tunnels.is_empty() {
+            self.unsupported("ssh_local_tunnels", "remove ssh_local_tunnels; a provisioner can open its own tunnel with ssh -L");
+        }
+        if !raw.ssh_remote_tunnels.is_empty() {
+            self.unsupported("ssh_remote_tunnels", "remove ssh_remote_tunnels; a provisioner can open its own tunnel with ssh -R");
+        }
+        if raw.ssh_clear_authorized_keys {
+            self.unsupported("ssh_clear_authorized_keys", "remove it, or end with a shell provisioner that removes the key from ~/.ssh/authorized_keys");
+        }
+        if raw.ssh_keypair_name.is_some() {
+            self.unsupported("ssh_keypair_name", "ssh_keypair_name names a cloud key pair; give the key with ssh_private_key_file");
+        }
+        if raw.temporary_key_pair_name.is_some() {
+            self.unsupported("temporary_key_pair_name", "remove it: bake's generated key pair has no name");
+        }
+        match raw.temporary_key_pair_type.as_deref() {
+            None | Some("ed25519") => {}
+            Some(_) => self.unsupported("temporary_key_pair_type", "bake generates ed25519 key pairs: remove the option or set it to \"ed25519\""),
+        }
+        // Packer ignores the bits of an ed25519 key; bake's are always ed25519.
+        if raw.temporary_key_pair_bits.is_some() && raw.temporary_key_pair_type.as_deref() != Some("ed25519") {
+            self.unsupported("temporary_key_pair_bits", "bake generates ed25519 key pairs, which have a fixed size: remove temporary_key_pair_bits");
+        }
+        if !raw.ssh_public_key.is_empty() || !raw.ssh_private_key.is_empty() {
+            let key = if raw.ssh_public_key.is_empty() { "ssh_private_key" } else { "ssh_public_key" };
+            self.unsupported(key, "give the key with ssh_private_key_file");
+        }
+        if raw.screenshot_dir.is_some() {
+            self.unsupported("screenshot_dir", "remove screenshot_dir");
+        }
+        // ssh_disable_agent_forwarding needs no check: bake never forwards
+        // the agent, so either value gets what it asks for at least.
+    }
+
+    fn winrm(&mut self, raw: &Raw) -> WinRm {
+        let port = raw.winrm_port.unwrap_or(if raw.winrm_use_ssl { 5986 } else { 5985 });
+        WinRm {
+            username: raw.winrm_username.clone(),
+            password: raw.winrm_password.clone(),
+            host: raw.winrm_host.clone(),
+            port,
+            timeout: self.duration("winrm_timeout", &raw.winrm_timeout).unwrap_or(Duration::from_secs(30 * 60)),
+            use_ssl: raw.winrm_use_ssl,
+            insecure: raw.winrm_insecure,
+            use_ntlm: raw.winrm_use_ntlm,
+            no_proxy: raw.winrm_no_proxy,
+        }
+    }
+}
+
+/// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// `~/x` as Packer expands it: in the home directory of the current user.
+fn expand_user(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
