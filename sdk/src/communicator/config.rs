@@ -516,3 +516,188 @@ fn expand_user(path: &str) -> PathBuf {
         _ => PathBuf::from(path),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bake_lang::eval::Evaluator;
+    use bake_lang::parse::parse_file;
+    use bake_lang::SourceMap;
+
+    /// A builder's own options, for the split.
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Builder {
+        #[serde(default)]
+        disk_size: u64,
+    }
+
+    const NULL_LIKE: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::None, host_from_builder: false, generates_key: false };
+    const VM_LIKE: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::Ssh, host_from_builder: true, generates_key: true };
+
+    fn decode(src: &str, support: &Support) -> Result<(Builder, CommunicatorConfig), String> {
+        let sources = SourceMap::new();
+        let file = sources.add("c.pkr.hcl", src);
+        let body = parse_file(&sources, file).unwrap();
+        let ev = Evaluator::new(sources.clone(), std::env::temp_dir(), std::time::SystemTime::UNIX_EPOCH);
+        let body = ev.eval_body(&body).unwrap();
+        decode_with_communicator(&body, "source \"x.y\"", support).map_err(|d| d.render(&sources))
+    }
+
+    fn ssh(src: &str) -> SshConfig {
+        decode(src, &VM_LIKE).unwrap_or_else(|e| panic!("{e}")).1.ssh
+    }
+
+    fn error(src: &str, support: &Support) -> String {
+        match decode(src, support) {
+            Ok(_) => panic!("decoded, but should not have:\n{src}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn splits_the_body_and_suggests_from_both_key_sets() {
+        let (b, c) = decode("disk_size = 4\nssh_username = \"u\"\nssh_port = 2200\n", &VM_LIKE).unwrap();
+        assert_eq!((b.disk_size, c.kind, c.ssh.username.as_str(), c.ssh.port), (4, Kind::Ssh, "u", 2200));
+        let e = error("ssh_username = \"u\"\nssh_usrname = \"u\"\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:1") && e.contains("did you mean \"ssh_username\"?"), "{e}");
+        let e = error("ssh_username = \"u\"\ndisk_sise = 1\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:1") && e.contains("did you mean \"disk_size\"?"), "{e}");
+    }
+
+    #[test]
+    fn errors_of_both_parts_are_reported_together() {
+        let e = error("disk_size = \"big\"\ncommunicator = \"ssh\"\nssh_username = \"u\"\nssh_timeout = \"soon\"\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:1:13") && e.contains("a number is required"), "{e}");
+        assert!(e.contains("c.pkr.hcl:4:15") && e.contains("ssh_timeout: \"soon\" is not a duration"), "{e}");
+    }
+
+    #[test]
+    fn one_message_for_an_invalid_communicator() {
+        let e = error("communicator = \"telnet\"\n", &NULL_LIKE);
+        assert!(e.contains("Invalid communicator") && e.contains("c.pkr.hcl:1:16"), "{e}");
+        assert!(e.contains("communicator must be \"none\" or \"ssh\", not \"telnet\""), "{e}");
+    }
+
+    #[test]
+    fn winrm_options_decode_but_the_winrm_communicator_is_refused() {
+        let src = "ssh_username = \"u\"\nwinrm_username = \"Administrator\"\nwinrm_password = \"p\"\nwinrm_use_ssl = true\nwinrm_insecure = true\nwinrm_timeout = \"1h\"\nwinrm_use_ntlm = true\nwinrm_no_proxy = true\nwinrm_host = \"h\"\n";
+        let (_, c) = decode(src, &VM_LIKE).unwrap();
+        assert_eq!((c.kind, c.winrm.port, c.winrm.timeout, c.winrm.username.as_deref()), (Kind::Ssh, 5986, Duration::from_secs(3600), Some("Administrator")));
+        let e = error(&format!("communicator = \"winrm\"\n{src}"), &VM_LIKE);
+        assert!(e.contains("WinRM is not supported yet") && e.contains("c.pkr.hcl:1:16") && e.contains("communicator = \"ssh\""), "{e}");
+    }
+
+    #[test]
+    fn missing_settings_are_named_at_the_communicator() {
+        let e = error("communicator = \"ssh\"\n", &NULL_LIKE);
+        for needed in ["\"ssh_username\" is required", "\"ssh_host\" is required", "ssh_password or ssh_private_key_file"] {
+            assert!(e.contains(needed), "{needed}: {e}");
+        }
+        assert!(e.contains("c.pkr.hcl:1:16"), "{e}");
+        // A VM builder knows the host and makes a key.
+        let c = decode("ssh_username = \"u\"\n", &VM_LIKE).unwrap().1;
+        assert!(c.needs_generated_key() && c.ssh.host.is_empty());
+        // No communicator, nothing required.
+        assert_eq!(decode("", &NULL_LIKE).unwrap().1.kind, Kind::None);
+    }
+
+    #[test]
+    fn packer_timeout_and_attempt_defaults() {
+        let both = ssh("ssh_username = \"u\"\n");
+        assert_eq!((both.timeout, both.handshake_attempts), (Duration::from_secs(300), 10));
+        let timeout = ssh("ssh_username = \"u\"\nssh_timeout = \"20m\"\n");
+        assert_eq!((timeout.timeout, timeout.handshake_attempts), (Duration::from_secs(1200), 0));
+        let attempts = ssh("ssh_username = \"u\"\nssh_handshake_attempts = 3\n");
+        assert_eq!((attempts.timeout, attempts.handshake_attempts), (crate::ssh::NO_TIMEOUT, 3));
+        let old = ssh("ssh_username = \"u\"\nssh_timeout = \"20m\"\nssh_wait_timeout = \"7m\"\n");
+        assert_eq!(old.timeout, Duration::from_secs(420));
+    }
+
+    #[test]
+    fn keepalive_read_write_timeout_pty() {
+        let c = ssh("ssh_username = \"u\"\n");
+        assert_eq!((c.keepalive_interval, c.read_write_timeout, c.pty), (Duration::from_secs(5), None, false));
+        assert_eq!(ssh("ssh_username = \"u\"\nssh_keep_alive_interval = \"-1s\"\n").keepalive_interval, Duration::ZERO);
+        assert_eq!(ssh("ssh_username = \"u\"\nssh_keep_alive_interval = \"0s\"\n").keepalive_interval, Duration::from_secs(5));
+        assert_eq!(ssh("ssh_username = \"u\"\nssh_keep_alive_interval = \"30s\"\n").keepalive_interval, Duration::from_secs(30));
+        let c = ssh("ssh_username = \"u\"\nssh_read_write_timeout = \"2m\"\nssh_pty = true\n");
+        assert_eq!((c.read_write_timeout, c.pty), (Some(Duration::from_secs(120)), true));
+        let e = error("ssh_username = \"u\"\nssh_keep_alive_interval = \"-x\"\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:27") && e.contains("Invalid duration"), "{e}");
+    }
+
+    #[test]
+    fn algorithms_are_checked_at_their_attribute() {
+        let c = ssh("ssh_username = \"u\"\nssh_ciphers = [\"aes256-ctr\"]\nssh_key_exchange_algorithms = [\"curve25519-sha256\"]\n");
+        assert_eq!((c.ciphers, c.key_exchange_algorithms), (vec!["aes256-ctr".to_string()], vec!["curve25519-sha256".to_string()]));
+        let e = error("ssh_username = \"u\"\nssh_ciphers = [\"arcfour\"]\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:15") && e.contains("does not support \"arcfour\"") && e.contains("aes256-ctr"), "{e}");
+    }
+
+    #[test]
+    fn options_not_implemented_fail_only_when_set() {
+        let defaults = "ssh_username = \"u\"\nssh_clear_authorized_keys = false\nssh_file_transfer_method = \"sftp\"\nssh_local_tunnels = []\nssh_disable_agent_forwarding = true\ntemporary_key_pair_type = \"ed25519\"\ntemporary_key_pair_bits = 256\n";
+        decode(defaults, &VM_LIKE).unwrap();
+        for (line, col) in [
+            ("ssh_proxy_host = \"proxy\"", 18),
+            ("ssh_local_tunnels = [\"8080:localhost:80\"]", 21),
+            ("ssh_remote_tunnels = [\"8080:localhost:80\"]", 22),
+            ("ssh_clear_authorized_keys = true", 29),
+            ("ssh_file_transfer_method = \"scp\"", 28),
+            ("ssh_keypair_name = \"k\"", 20),
+            ("temporary_key_pair_type = \"rsa\"", 27),
+            ("temporary_key_pair_bits = 4096", 27),
+            ("ssh_bastion_interactive = true\nssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"\nssh_bastion_password = \"p\"", 27),
+            ("screenshot_dir = \"shots\"", 18),
+        ] {
+            let e = error(&format!("ssh_username = \"u\"\n{line}\n"), &VM_LIKE);
+            let key = line.split(' ').next().unwrap();
+            assert!(e.contains(&format!("c.pkr.hcl:2:{col}")) && e.contains(&format!("bake does not support \"{key}\" yet")), "{line}: {e}");
+        }
+        let e = error("ssh_username = \"u\"\nssh_file_transfer_method = \"ftp\"\n", &VM_LIKE);
+        assert!(e.contains("must be \"sftp\" or \"scp\", not \"ftp\""), "{e}");
+    }
+
+    #[test]
+    fn bastion_options() {
+        let dir = std::env::temp_dir().join(format!("bake-comm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (private, _) = crate::ssh::generate_ed25519().unwrap();
+        let key = dir.join("key");
+        std::fs::write(&key, private).unwrap();
+        let src = format!("ssh_username = \"u\"\nssh_private_key_file = \"{}\"\nssh_bastion_host = \"jump\"\nssh_bastion_username = \"b\"\n", key.display());
+        let b = ssh(&src).bastion.expect("a bastion");
+        // Packer: the bastion falls back to the machine's key.
+        assert_eq!((b.host.as_str(), b.port, b.username.as_str()), ("jump", 22, "b"));
+        assert!(matches!(&b.auth.private_key, Some(PrivateKeySource::File(p)) if *p == key));
+
+        let e = error("ssh_username = \"u\"\nssh_bastion_host = \"jump\"\n", &VM_LIKE);
+        assert!(e.contains("Missing bastion credentials") && e.contains("Missing ssh_bastion_username") && e.contains("c.pkr.hcl:2:20"), "{e}");
+        let e = error("ssh_username = \"u\"\nssh_bastion_username = \"b\"\n", &VM_LIKE);
+        assert!(e.contains("no ssh_bastion_host to use it with") && e.contains("c.pkr.hcl:2:24"), "{e}");
+        let e = error("ssh_username = \"u\"\nssh_bastion_host = \"jump\"\nssh_bastion_username = \"b\"\nssh_bastion_private_key_file = \"/nonexistent/k\"\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:4:32") && e.contains("does not exist"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn key_and_certificate_files_are_checked_early() {
+        let e = error("ssh_username = \"u\"\nssh_private_key_file = \"/nonexistent/key\"\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:24") && e.contains("\"/nonexistent/key\" does not exist"), "{e}");
+        let dir = std::env::temp_dir().join(format!("bake-comm-cert-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (private, public) = crate::ssh::generate_ed25519().unwrap();
+        std::fs::write(dir.join("key"), private).unwrap();
+        std::fs::write(dir.join("not-a-key"), "hello").unwrap();
+        std::fs::write(dir.join("key.pub"), public).unwrap();
+        let e = error(&format!("ssh_username = \"u\"\nssh_private_key_file = \"{}\"\n", dir.join("not-a-key").display()), &VM_LIKE);
+        assert!(e.contains("Invalid private key") && e.contains("not a private key"), "{e}");
+        let src = format!("ssh_username = \"u\"\nssh_private_key_file = \"{}\"\nssh_certificate_file = \"{}\"\n", dir.join("key").display(), dir.join("key.pub").display());
+        let e = error(&src, &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:3:24") && e.contains("not an OpenSSH certificate"), "{e}");
+        let e = error(&format!("ssh_username = \"u\"\nssh_certificate_file = \"{}\"\n", dir.join("key.pub").display()), &VM_LIKE);
+        assert!(e.contains("Certificate without its key"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
