@@ -236,3 +236,22 @@ async fn chosen_ciphers_and_key_exchanges_are_the_ones_offered() {
     let comm = connect(cfg, &server).await;
     assert_eq!(output(&comm, "echo agreed").await, "agreed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_is_forwarded_to_commands_unless_disabled() {
+    let server = Sshd::start();
+    let agent = Agent::start(&server.dir);
+    agent.add(&server.client_key);
+    let listing = |comm: SshCommunicator| async move {
+        let mut out = Vec::new();
+        let code = comm.run("ssh-add -l; echo \"sock=${SSH_AUTH_SOCK:-none}\"", &mut |_, l| out.push(l.to_string())).await.unwrap();
+        (code, out.join("\n"))
+    };
+    let forwarded = connect(SshConfig { forward_agent: Some(agent.socket.clone()), ..config(&server, key(&server.client_key)) }, &server).await;
+    let (_, out) = listing(forwarded).await;
+    assert!(out.contains("bake-test (ED25519)") && !out.contains("sock=none"), "{out}");
+
+    let plain = connect(config(&server, key(&server.client_key)), &server).await;
+    let (_, out) = listing(plain).await;
+    assert!(!out.contains("bake-test") && out.contains("sock=none"), "{out}");
+}

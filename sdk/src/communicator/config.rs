@@ -112,9 +112,7 @@ struct Raw {
     ssh_read_write_timeout: Option<String>,
     #[serde(default)]
     ssh_pty: bool,
-    /// bake never forwards the agent: either value is honoured.
     #[serde(default)]
-    #[allow(dead_code)]
     ssh_disable_agent_forwarding: bool,
     ssh_file_transfer_method: Option<String>,
     #[serde(default)]
@@ -307,12 +305,13 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let auth = self.auth(
-            raw.ssh_password.clone(),
-            ("ssh_private_key_file", &raw.ssh_private_key_file),
-            ("ssh_certificate_file", &raw.ssh_certificate_file),
-            ("ssh_agent_auth", raw.ssh_agent_auth),
-        );
+        let (private_key, certificate) = self.key_files(("ssh_private_key_file", &raw.ssh_private_key_file), ("ssh_certificate_file", &raw.ssh_certificate_file));
+        let auth = SshAuth {
+            password: raw.ssh_password.clone(),
+            private_key: private_key.map(PrivateKeySource::File),
+            certificate,
+            agent: self.agent("ssh_agent_auth", raw.ssh_agent_auth),
+        };
         // Packer: ssh_timeout defaults to 5m and ssh_handshake_attempts to
         // 10 only when neither is set; with one set, the other is no limit.
         // The old name ssh_wait_timeout wins over ssh_timeout, as there.
@@ -334,7 +333,7 @@ impl<'a> Checker<'a> {
                 self.error("ssh_file_transfer_method", "Invalid ssh_file_transfer_method", format!("ssh_file_transfer_method must be \"sftp\" or \"scp\", not \"{other}\"."));
             }
         }
-        let bastion = self.bastion(raw);
+        let bastion = self.bastion(raw, &auth);
         self.unsupported_options(raw);
         SshConfig {
             host: raw.ssh_host.clone().unwrap_or_default(),
@@ -350,38 +349,47 @@ impl<'a> Checker<'a> {
             ciphers,
             key_exchange_algorithms,
             bastion,
+            // As Packer: the running agent, if any, unless disabled.
+            forward_agent: (!raw.ssh_disable_agent_forwarding).then(agent_socket).flatten(),
         }
     }
 
-    /// Credentials, for the machine or the bastion.
-    fn auth(&mut self, password: Option<String>, key: (&str, &Option<String>), certificate: (&str, &Option<String>), agent: (&str, bool)) -> SshAuth {
+    /// A private key and its certificate, for the machine or the bastion:
+    /// each file must exist, and be what it says.
+    fn key_files(&mut self, key: (&str, &Option<String>), certificate: (&str, &Option<String>)) -> (Option<PathBuf>, Option<PathBuf>) {
         let private_key = self.file(key.0, key.1);
         let certificate_file = self.file(certificate.0, certificate.1);
-        if certificate_file.is_some() && private_key.is_none() {
-            let detail = format!("{} is the certificate of a private key: set {} too.", certificate.0, key.0);
-            self.error(certificate.0, "Certificate without its key", detail);
-        }
-        if let (Some(k), Some(c)) = (&private_key, &certificate_file) {
-            if k.is_file() && c.is_file() {
+        match (&private_key, &certificate_file) {
+            (None, Some(_)) => {
+                let detail = format!("{} is the certificate of a private key: set {} too.", certificate.0, key.0);
+                self.error(certificate.0, "Certificate without its key", detail);
+            }
+            (Some(k), Some(c)) if k.is_file() && c.is_file() => {
                 if let Err(e) = crate::ssh::check_certificate(k, c) {
                     self.error(certificate.0, "Invalid certificate", format!("{}: {e}", certificate.0));
                 }
             }
-        } else if let Some(k) = private_key.as_ref().filter(|k| k.is_file()) {
-            if let Err(e) = crate::ssh::check_private_key(k) {
-                self.error(key.0, "Invalid private key", e.to_string());
+            (Some(k), None) if k.is_file() => {
+                if let Err(e) = crate::ssh::check_private_key(k) {
+                    self.error(key.0, "Invalid private key", e.to_string());
+                }
             }
+            _ => {}
         }
-        let agent = match (agent, std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty())) {
-            ((_, false), _) => None,
-            ((_, true), Some(socket)) => Some(PathBuf::from(socket)),
-            ((name, true), None) => {
-                self.error(name, "No SSH agent", format!("{name} = true, but SSH_AUTH_SOCK is not set.")).help =
-                    Some("start an agent and add the key (eval $(ssh-agent); ssh-add KEY) in the shell that runs bake".into());
-                None
-            }
-        };
-        SshAuth { password, private_key: private_key.map(PrivateKeySource::File), certificate: certificate_file, agent }
+        (private_key, certificate_file)
+    }
+
+    /// `ssh_agent_auth` / `ssh_bastion_agent_auth`: the agent's socket.
+    fn agent(&mut self, name: &str, wanted: bool) -> Option<PathBuf> {
+        if !wanted {
+            return None;
+        }
+        let socket = agent_socket();
+        if socket.is_none() {
+            self.error(name, "No SSH agent", format!("{name} = true, but SSH_AUTH_SOCK is not set.")).help =
+                Some("start an agent and add the key (eval $(ssh-agent); ssh-add KEY) in the shell that runs bake".into());
+        }
+        socket
     }
 
     /// Packer: zero means the default (5s), a negative value disables.
@@ -404,7 +412,7 @@ impl<'a> Checker<'a> {
         names.to_vec()
     }
 
-    fn bastion(&mut self, raw: &Raw) -> Option<Bastion> {
+    fn bastion(&mut self, raw: &Raw, machine: &SshAuth) -> Option<Bastion> {
         let host = raw.ssh_bastion_host.clone().filter(|h| !h.is_empty());
         let Some(host) = host else {
             for key in ["ssh_bastion_username", "ssh_bastion_password", "ssh_bastion_private_key_file", "ssh_bastion_certificate_file"] {
@@ -418,23 +426,23 @@ impl<'a> Checker<'a> {
         if raw.ssh_bastion_interactive {
             self.unsupported("ssh_bastion_interactive", "bake cannot ask for keyboard-interactive answers; use ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth");
         }
-        // Packer: the bastion falls back to the machine's key and certificate.
-        let (key_name, key) = match &raw.ssh_bastion_private_key_file {
-            Some(_) => ("ssh_bastion_private_key_file", &raw.ssh_bastion_private_key_file),
-            None => ("ssh_private_key_file", &raw.ssh_private_key_file),
-        };
-        let (cert_name, cert) = match &raw.ssh_bastion_certificate_file {
-            Some(_) => ("ssh_bastion_certificate_file", &raw.ssh_bastion_certificate_file),
-            None => ("ssh_certificate_file", &raw.ssh_certificate_file),
+        // Packer: the bastion falls back to the machine's key and
+        // certificate (checked already, when both are the machine's).
+        let (key, certificate) = match (&raw.ssh_bastion_private_key_file, &raw.ssh_bastion_certificate_file) {
+            (None, None) => (machine.private_key.clone(), machine.certificate.clone()),
+            (key, cert) => {
+                let key = if key.is_some() { ("ssh_bastion_private_key_file", key) } else { ("ssh_private_key_file", &raw.ssh_private_key_file) };
+                let cert = if cert.is_some() { ("ssh_bastion_certificate_file", cert) } else { ("ssh_certificate_file", &raw.ssh_certificate_file) };
+                let (key, cert) = self.key_files(key, cert);
+                (key.map(PrivateKeySource::File), cert)
+            }
         };
         if raw.ssh_bastion_password.is_none() && key.is_none() && !raw.ssh_bastion_agent_auth {
             self.error("ssh_bastion_host", "Missing bastion credentials", "ssh_bastion_host needs credentials for the bastion.".into()).help =
                 Some("set ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth = true".into());
         }
-        // Reported once, at the machine's own options, when they are the ones used.
-        let mut quiet = Checker::new(self.body, self.what);
-        let checker = if key_name == "ssh_private_key_file" && cert_name == "ssh_certificate_file" { &mut quiet } else { &mut *self };
-        let auth = checker.auth(raw.ssh_bastion_password.clone(), (key_name, key), (cert_name, cert), ("ssh_bastion_agent_auth", raw.ssh_bastion_agent_auth));
+        let agent = self.agent("ssh_bastion_agent_auth", raw.ssh_bastion_agent_auth);
+        let auth = SshAuth { password: raw.ssh_bastion_password.clone(), private_key: key, certificate, agent };
         let username = raw.ssh_bastion_username.clone().unwrap_or_default();
         if username.is_empty() {
             self.error("ssh_bastion_host", "Missing ssh_bastion_username", "ssh_bastion_host needs ssh_bastion_username, the user to log in to the bastion as.".into());
@@ -480,8 +488,6 @@ impl<'a> Checker<'a> {
         if raw.screenshot_dir.is_some() {
             self.unsupported("screenshot_dir", "remove screenshot_dir");
         }
-        // ssh_disable_agent_forwarding needs no check: bake never forwards
-        // the agent, so either value gets what it asks for at least.
     }
 
     fn winrm(&mut self, raw: &Raw) -> WinRm {
@@ -498,6 +504,11 @@ impl<'a> Checker<'a> {
             no_proxy: raw.winrm_no_proxy,
         }
     }
+}
+
+/// The running agent's socket (`SSH_AUTH_SOCK`).
+fn agent_socket() -> Option<PathBuf> {
+    std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty()).map(PathBuf::from)
 }
 
 /// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
@@ -621,8 +632,8 @@ mod tests {
         assert_eq!(ssh("ssh_username = \"u\"\nssh_keep_alive_interval = \"-1s\"\n").keepalive_interval, Duration::ZERO);
         assert_eq!(ssh("ssh_username = \"u\"\nssh_keep_alive_interval = \"0s\"\n").keepalive_interval, Duration::from_secs(5));
         assert_eq!(ssh("ssh_username = \"u\"\nssh_keep_alive_interval = \"30s\"\n").keepalive_interval, Duration::from_secs(30));
-        let c = ssh("ssh_username = \"u\"\nssh_read_write_timeout = \"2m\"\nssh_pty = true\n");
-        assert_eq!((c.read_write_timeout, c.pty), (Some(Duration::from_secs(120)), true));
+        let c = ssh("ssh_username = \"u\"\nssh_read_write_timeout = \"2m\"\nssh_pty = true\nssh_disable_agent_forwarding = true\n");
+        assert_eq!((c.read_write_timeout, c.pty, c.forward_agent), (Some(Duration::from_secs(120)), true, None));
         let e = error("ssh_username = \"u\"\nssh_keep_alive_interval = \"-x\"\n", &VM_LIKE);
         assert!(e.contains("c.pkr.hcl:2:27") && e.contains("Invalid duration"), "{e}");
     }

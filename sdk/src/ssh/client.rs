@@ -165,7 +165,7 @@ impl SshCommunicator {
     /// command sees them.
     pub async fn run_with_env(&self, command: &str, env: &[(String, String)], output: &mut (dyn FnMut(Stream, &str) + Send)) -> anyhow::Result<i32> {
         let lease = self.open_channel().await?;
-        let mode = exec::Mode { pty: self.cfg.pty, idle_limit: self.cfg.read_write_timeout };
+        let mode = exec::Mode { pty: self.cfg.pty, idle_limit: self.cfg.read_write_timeout, forward_agent: self.cfg.forward_agent.is_some() };
         Ok(exec::run(lease, &self.cfg.address(), mode, command, env, output, &self.cancel).await?)
     }
 

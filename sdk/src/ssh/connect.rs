@@ -315,7 +315,7 @@ impl Failed {
 async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client::Config>, deadline: Instant) -> Result<Session, Failed> {
     let Some(jump) = &creds.bastion else {
         let stream = tcp(&cfg.host, cfg.port, deadline).await?;
-        return handshake(stream, creds, russh_config, deadline, None).await;
+        return handshake(stream, creds, russh_config, deadline, None, cfg.forward_agent.clone()).await;
     };
     // Through the bastion: log in there (with plain defaults: the machine's
     // ciphers need not be the bastion's), then reach the machine over a
@@ -323,7 +323,7 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
     let at_bastion = |f: Failed| f.at_bastion(&jump.address);
     let stream = tcp(&jump.host, jump.port, deadline).await.map_err(at_bastion)?;
     let bastion_config = Arc::new(client_config(cfg.keepalive_interval, &[], &[]));
-    let bastion = handshake(stream, &jump.creds, bastion_config, deadline, None).await.map_err(at_bastion)?;
+    let bastion = handshake(stream, &jump.creds, bastion_config, deadline, None, None).await.map_err(at_bastion)?;
     let host = cfg.host.trim_start_matches('[').trim_end_matches(']');
     let channel = match bastion.handle.channel_open_direct_tcpip(host, u32::from(cfg.port), "127.0.0.1", 0).await {
         Ok(channel) => channel,
@@ -335,7 +335,7 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
             return Err(Failed::Tcp { kind: TcpFailure::Refused, message });
         }
     };
-    handshake(channel.into_stream(), creds, russh_config, deadline, Some(bastion)).await
+    handshake(channel.into_stream(), creds, russh_config, deadline, Some(bastion), cfg.forward_agent.clone()).await
 }
 
 /// A TCP connection, bounded by the deadline and [`TCP_CONNECT_TIMEOUT`].
@@ -357,14 +357,21 @@ async fn tcp(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, Fail
 
 /// The SSH handshake and authentication over `stream`. `jump` is the
 /// bastion connection the stream runs through, kept as long as the session.
-async fn handshake<S>(stream: S, creds: &Credentials, russh_config: Arc<client::Config>, deadline: Instant, jump: Option<Session>) -> Result<Session, Failed>
+async fn handshake<S>(
+    stream: S,
+    creds: &Credentials,
+    russh_config: Arc<client::Config>,
+    deadline: Instant,
+    jump: Option<Session>,
+    forward_agent: Option<PathBuf>,
+) -> Result<Session, Failed>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let stream = Recorder { inner: stream, seen: seen.clone() };
     let disconnect_reason = Arc::new(Mutex::new(None));
-    let handler = ClientHandler { disconnect_reason: disconnect_reason.clone() };
+    let handler = ClientHandler { disconnect_reason: disconnect_reason.clone(), forward_agent };
 
     let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
     let limit = remaining.min(HANDSHAKE_TIMEOUT);
@@ -553,6 +560,8 @@ async fn keyboard_interactive(session: &mut SshHandle, user: &str, password: &st
 pub(crate) struct ClientHandler {
     /// Why the connection ended; quoted in errors.
     disconnect_reason: Arc<Mutex<Option<String>>>,
+    /// The local agent that remote commands may use (agent forwarding).
+    forward_agent: Option<PathBuf>,
 }
 
 impl client::Handler for ClientHandler {
@@ -563,6 +572,28 @@ impl client::Handler for ClientHandler {
     /// (Packer does the same).
     async fn check_server_key(&mut self, _key: &russh::keys::PublicKeyOrCertificate) -> Result<bool, Self::Error> {
         Ok(true)
+    }
+
+    /// A remote program (`ssh`, `git`) asks for the forwarded agent: each
+    /// such channel is joined to a fresh connection to the local agent.
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        channel: russh::Channel<client::Msg>,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        let Some(socket) = self.forward_agent.clone() else {
+            // Dropping the reply refuses the channel.
+            return Ok(());
+        };
+        reply.accept().await;
+        tokio::spawn(async move {
+            if let Ok(mut agent) = tokio::net::UnixStream::connect(&socket).await {
+                let mut remote = channel.into_stream();
+                let _ = tokio::io::copy_bidirectional(&mut agent, &mut remote).await;
+            }
+        });
+        Ok(())
     }
 
     async fn disconnected(&mut self, reason: client::DisconnectReason<Self::Error>) -> Result<(), Self::Error> {

@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 pub(crate) struct Mode {
     pub(crate) pty: bool,
     pub(crate) idle_limit: Option<Duration>,
+    /// Ask the server to forward the agent to the command.
+    pub(crate) forward_agent: bool,
 }
 
 pub(crate) async fn run(
@@ -64,6 +66,10 @@ pub(crate) async fn run(
     if mode.pty {
         // No reply wanted: a server that refuses runs the command without one.
         channel.request_pty(false, "xterm", 80, 24, 0, 0, &[]).await.map_err(|e| lost(e.to_string()))?;
+    }
+    if mode.forward_agent {
+        // No reply wanted: a server that refuses just gives no agent.
+        channel.agent_forward(false).await.map_err(|e| lost(e.to_string()))?;
     }
     channel.exec(true, full).await.map_err(|e| lost(e.to_string()))?;
     let mut stdout = Lines::default();

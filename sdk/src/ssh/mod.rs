@@ -82,6 +82,9 @@ pub struct SshConfig {
     pub key_exchange_algorithms: Vec<String>,
     /// `ssh_bastion_*`: the jump host to connect through.
     pub bastion: Option<Bastion>,
+    /// The local agent socket forwarded to remote commands: Packer forwards
+    /// `SSH_AUTH_SOCK` unless `ssh_disable_agent_forwarding` is set.
+    pub forward_agent: Option<PathBuf>,
 }
 
 /// A jump host (`ssh_bastion_host`, `_port`, `_username` and credentials).
@@ -115,6 +118,7 @@ impl Default for SshConfig {
             ciphers: Vec::new(),
             key_exchange_algorithms: Vec::new(),
             bastion: None,
+            forward_agent: None,
         }
     }
 }
