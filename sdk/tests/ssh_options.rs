@@ -255,3 +255,57 @@ async fn the_agent_is_forwarded_to_commands_unless_disabled() {
     let (_, out) = listing(plain).await;
     assert!(!out.contains("bake-test") && out.contains("sock=none"), "{out}");
 }
+
+/// OpenSSH's client as a SOCKS5 proxy (`ssh -D`) through `through`; killed
+/// when dropped.
+struct SocksProxy {
+    port: u16,
+    child: Child,
+}
+
+impl SocksProxy {
+    fn start(through: &Sshd) -> SocksProxy {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("ssh")
+            .args(["-N", "-D", &format!("127.0.0.1:{port}"), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+            .arg("-i")
+            .arg(&through.client_key)
+            .args(["-p", &through.port.to_string(), &format!("{}@127.0.0.1", through.user)])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run ssh -D (install openssh-client)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "ssh -D did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SocksProxy { port, child }
+    }
+}
+
+impl Drop for SocksProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socks_proxy_carries_the_connection() {
+    let relay = debug_server();
+    let proxy = SocksProxy::start(&relay);
+    let target = Sshd::start();
+    let cfg = SshConfig { proxy: Some(("127.0.0.1".into(), proxy.port)), ..config(&target, key(&target.client_key)) };
+    let comm = connect(cfg, &target).await;
+    assert_eq!(output(&comm, "echo proxied").await, "proxied");
+    comm.close().await;
+    // The proxy's SSH server opened the connection to the machine.
+    let log = relay.log();
+    assert!(log.contains("server_request_direct_tcpip") && log.contains(&format!("target 127.0.0.1 port {}", target.port)), "relay log:\n{log}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = SshConfig { port: closed, timeout: Duration::from_secs(2), proxy: Some(("127.0.0.1".into(), proxy.port)), ..config(&target, key(&target.client_key)) };
+    let msg = refused(nowhere).await;
+    assert!(msg.contains("ssh_timeout (2.0s) ran out"), "{msg}");
+}

@@ -334,6 +334,7 @@ impl<'a> Checker<'a> {
             }
         }
         let bastion = self.bastion(raw, &auth);
+        let proxy = self.proxy(raw, bastion.is_some());
         self.unsupported_options(raw);
         SshConfig {
             host: raw.ssh_host.clone().unwrap_or_default(),
@@ -351,6 +352,7 @@ impl<'a> Checker<'a> {
             bastion,
             // As Packer: the running agent, if any, unless disabled.
             forward_agent: (!raw.ssh_disable_agent_forwarding).then(agent_socket).flatten(),
+            proxy,
         }
     }
 
@@ -450,13 +452,26 @@ impl<'a> Checker<'a> {
         Some(Bastion { host, port: raw.ssh_bastion_port.unwrap_or(22), username, auth })
     }
 
+    /// `ssh_proxy_host` and `ssh_proxy_port` (default 1080).
+    fn proxy(&mut self, raw: &Raw, bastion: bool) -> Option<(String, u16)> {
+        let Some(host) = raw.ssh_proxy_host.clone().filter(|h| !h.is_empty()) else {
+            if raw.ssh_proxy_port.is_some() {
+                self.error("ssh_proxy_port", "Proxy port without a proxy", "ssh_proxy_port is set, but no ssh_proxy_host.".into());
+            }
+            return None;
+        };
+        if bastion {
+            self.error("ssh_proxy_host", "Conflicting arguments", "Set either ssh_bastion_host or ssh_proxy_host, not both.".into());
+        }
+        Some((host, raw.ssh_proxy_port.unwrap_or(1080)))
+    }
+
     /// Packer's options bake does not implement: only their defaults pass.
     fn unsupported_options(&mut self, raw: &Raw) {
-        let body = self.body;
-        let set = |key: &str| body.attributes.contains_key(key);
-        if raw.ssh_proxy_host.is_some() || raw.ssh_proxy_port.is_some() || raw.ssh_proxy_username.is_some() || raw.ssh_proxy_password.is_some() {
-            let key = ["ssh_proxy_host", "ssh_proxy_port", "ssh_proxy_username", "ssh_proxy_password"].into_iter().find(|k| set(k)).unwrap_or("ssh_proxy_host");
-            self.unsupported(key, "connect through an SSH jump host with ssh_bastion_host instead of a SOCKS proxy");
+        for (key, value) in [("ssh_proxy_username", &raw.ssh_proxy_username), ("ssh_proxy_password", &raw.ssh_proxy_password)] {
+            if value.is_some() {
+                self.unsupported(key, "bake speaks to SOCKS proxies without authentication: remove the proxy's user name and password, or use ssh_bastion_host");
+            }
         }
         if !raw.ssh_local_tunnels.is_empty() {
             self.unsupported("ssh_local_tunnels", "remove ssh_local_tunnels; a provisioner can open its own tunnel with ssh -L");
@@ -651,7 +666,7 @@ mod tests {
         let defaults = "ssh_username = \"u\"\nssh_clear_authorized_keys = false\nssh_file_transfer_method = \"sftp\"\nssh_local_tunnels = []\nssh_disable_agent_forwarding = true\ntemporary_key_pair_type = \"ed25519\"\ntemporary_key_pair_bits = 256\n";
         decode(defaults, &VM_LIKE).unwrap();
         for (line, col) in [
-            ("ssh_proxy_host = \"proxy\"", 18),
+            ("ssh_proxy_username = \"someone\"\nssh_proxy_host = \"proxy\"", 22),
             ("ssh_local_tunnels = [\"8080:localhost:80\"]", 21),
             ("ssh_remote_tunnels = [\"8080:localhost:80\"]", 22),
             ("ssh_clear_authorized_keys = true", 29),
@@ -668,6 +683,16 @@ mod tests {
         }
         let e = error("ssh_username = \"u\"\nssh_file_transfer_method = \"ftp\"\n", &VM_LIKE);
         assert!(e.contains("must be \"sftp\" or \"scp\", not \"ftp\""), "{e}");
+    }
+
+    #[test]
+    fn proxy_options() {
+        assert_eq!(ssh("ssh_username = \"u\"\nssh_proxy_host = \"socks\"\n").proxy, Some(("socks".to_string(), 1080)));
+        assert_eq!(ssh("ssh_username = \"u\"\nssh_proxy_host = \"socks\"\nssh_proxy_port = 1081\n").proxy, Some(("socks".to_string(), 1081)));
+        let e = error("ssh_username = \"u\"\nssh_proxy_host = \"socks\"\nssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"\nssh_bastion_password = \"p\"\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:18") && e.contains("either ssh_bastion_host or ssh_proxy_host, not both"), "{e}");
+        let e = error("ssh_username = \"u\"\nssh_proxy_port = 1081\n", &VM_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:18") && e.contains("no ssh_proxy_host"), "{e}");
     }
 
     #[test]

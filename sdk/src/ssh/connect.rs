@@ -313,6 +313,27 @@ impl Failed {
 }
 
 async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client::Config>, deadline: Instant) -> Result<Session, Failed> {
+    if let Some((proxy_host, proxy_port)) = &cfg.proxy {
+        let proxy = super::host_port(proxy_host, *proxy_port);
+        let mut stream = tcp(proxy_host, *proxy_port, deadline).await.map_err(|f| match f {
+            Failed::Tcp { kind, message } => Failed::Tcp { kind, message: format!("the SOCKS proxy {proxy}: {message}") },
+            other => other,
+        })?;
+        let host = cfg.host.trim_start_matches('[').trim_end_matches(']');
+        let asked = tokio::time::timeout(TCP_CONNECT_TIMEOUT, super::socks::connect(&mut stream, host, cfg.port)).await;
+        match asked {
+            Ok(Ok(())) => {}
+            // A refusal behind the proxy is a machine not up yet; anything
+            // else is the proxy's fault, and no better on the next attempt
+            // either, but the deadline decides.
+            Ok(Err((message, refused))) => {
+                let kind = if refused { TcpFailure::Refused } else { TcpFailure::Other };
+                return Err(Failed::Tcp { kind, message: format!("the SOCKS proxy {proxy}: {message}") });
+            }
+            Err(_) => return Err(Failed::Tcp { kind: TcpFailure::TimedOut, message: format!("the SOCKS proxy {proxy} did not answer") }),
+        }
+        return handshake(stream, creds, russh_config, deadline, None, cfg.forward_agent.clone()).await;
+    }
     let Some(jump) = &creds.bastion else {
         let stream = tcp(&cfg.host, cfg.port, deadline).await?;
         return handshake(stream, creds, russh_config, deadline, None, cfg.forward_agent.clone()).await;

@@ -12,6 +12,7 @@
 //! - `keys.rs` reads private keys and certificates, and makes throwaway
 //!   ed25519 key pairs; `agent.rs` signs with the keys of a running
 //!   `ssh-agent` (`ssh_agent_auth`).
+//! - `socks.rs` asks a SOCKS5 proxy (`ssh_proxy_host`) for the connection.
 //! - A bastion (`ssh_bastion_host`) is a jump host: bake logs in to it and
 //!   reaches the machine through a `direct-tcpip` channel of that
 //!   connection, as `ssh -J` does.
@@ -27,6 +28,7 @@ mod error;
 mod exec;
 mod keys;
 mod sftp;
+mod socks;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -82,6 +84,9 @@ pub struct SshConfig {
     pub key_exchange_algorithms: Vec<String>,
     /// `ssh_bastion_*`: the jump host to connect through.
     pub bastion: Option<Bastion>,
+    /// `ssh_proxy_host` and `ssh_proxy_port`: a SOCKS5 proxy to connect
+    /// through (`host`, `port`).
+    pub proxy: Option<(String, u16)>,
     /// The local agent socket forwarded to remote commands: Packer forwards
     /// `SSH_AUTH_SOCK` unless `ssh_disable_agent_forwarding` is set.
     pub forward_agent: Option<PathBuf>,
@@ -119,6 +124,7 @@ impl Default for SshConfig {
             key_exchange_algorithms: Vec::new(),
             bastion: None,
             forward_agent: None,
+            proxy: None,
         }
     }
 }
@@ -131,7 +137,7 @@ impl SshConfig {
 }
 
 /// `host:port`, with IPv6 literals bracketed.
-fn host_port(host: &str, port: u16) -> String {
+pub(crate) fn host_port(host: &str, port: u16) -> String {
     if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
     } else {
