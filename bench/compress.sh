@@ -4,7 +4,7 @@
 # Goal: .gz faster than `gzip -6` by at least the number of cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q -p bake-post-processor-compress --example compress
+cargo build --release --locked -q -p bake-archive --example compress
 bin=./target/release/examples/compress
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bake-bench-compress.XXXXXX")
 trap 'rm -rf "$dir"' EXIT

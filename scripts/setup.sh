@@ -31,8 +31,12 @@ declare -A packages=(
   [bc]=bc
   [python3]=python3
   [hyperfine]=hyperfine
+  [vagrant]=vagrant
+  [tmux]=tmux
+  [swtpm]=swtpm
+  [debugfs]=e2fsprogs
 )
-order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine)
+order=(qemu-system-x86_64 qemu-img mmdebstrap xorriso mkfs.vfat mcopy sfdisk sshd ssh-keygen busybox cpio tar gzip zstd xz lz4 unzip bc python3 hyperfine vagrant tmux swtpm debugfs)
 
 missing=()
 for cmd in "${order[@]}"; do
@@ -41,6 +45,9 @@ done
 [[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ]] || missing+=(ovmf)
 # The kernel the boot_command test boots with its own initramfs.
 compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
+# `vagrant validate` of a libvirt box needs the provider plugin (no libvirt
+# daemon: nothing is booted).
+[[ -f /usr/share/vagrant-plugins/plugins.d/vagrant-libvirt.json ]] || missing+=(vagrant-libvirt)
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2

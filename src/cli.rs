@@ -19,6 +19,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Show a template's variables, sources and builds.
     Inspect(InspectArgs),
+    /// Evaluate expressions against a template's variables and locals (from stdin, or interactively).
+    Console(ConsoleArgs),
     /// Rewrite templates in the canonical format.
     Fmt(FmtArgs),
     /// Write a starter template.
@@ -122,6 +124,22 @@ pub struct InspectArgs {
     pub json: bool,
     #[arg(long = "machine-readable")]
     pub machine_readable: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConsoleArgs {
+    /// A template file or directory whose variables and locals expressions can use (none: functions only).
+    pub template: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Packer's choice of language without a template; bake reads only HCL2.
+    #[arg(long = "config-type", value_enum, default_value_t = ConfigType::Hcl2)]
+    pub config_type: ConfigType,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq)]
+pub enum ConfigType {
+    Hcl2,
 }
 
 #[derive(clap::Args, Debug)]

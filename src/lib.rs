@@ -27,5 +27,5 @@ pub fn validate(path: &std::path::Path) -> Result<usize, bake_lang::Diagnostics>
         commands::resolve_data(decl, body, commands::DataMode::Placeholder)
     };
     let loaded = load::load(&opts, &sources, &resolve).map_err(|failure| failure.diags)?;
-    Ok(plan::plan(&loaded, &plan::Selection::default())?.len())
+    Ok(plan::plan(&loaded, &plan::Selection::default())?.builds.len())
 }

@@ -27,12 +27,9 @@ pub struct PlannedBuild {
     pub evaluator: Evaluator,
     pub provisioners: Vec<ProvisionerDecl>,
     pub error_cleanup: Option<ProvisionerDecl>,
-    pub chains: Vec<Vec<PlannedPostProcessor>>,
-}
-
-pub struct PlannedPostProcessor {
-    pub decl: PostProcessorDecl,
-    pub plugin: Arc<dyn PostProcessor>,
+    /// Checked at plan time; prepared again after the build, with its
+    /// generated values.
+    pub chains: Vec<Vec<PostProcessorDecl>>,
 }
 
 /// Which builds to run: `-only` / `-except` globs over build names.
@@ -44,8 +41,11 @@ pub struct Selection {
 
 impl Selection {
     fn selects(&self, name: &str) -> bool {
-        let matches = |pats: &[String]| pats.iter().any(|p| glob_match(p, name));
-        (self.only.is_empty() || matches(&self.only)) && !matches(&self.except)
+        (self.only.is_empty() || self.only.iter().any(|p| glob_match(p, name))) && !self.excludes(name)
+    }
+
+    fn excludes(&self, name: &str) -> bool {
+        self.except.iter().any(|p| glob_match(p, name))
     }
 }
 
@@ -55,20 +55,35 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     globset::GlobBuilder::new(pattern).literal_separator(false).build().map(|g| g.compile_matcher().is_match(name)).unwrap_or(pattern == name)
 }
 
-pub fn plan(loaded: &Loaded, selection: &Selection) -> Result<Vec<PlannedBuild>, Diagnostics> {
+/// The builds to run, and what is worth saying about the rest.
+pub struct Plan {
+    pub builds: Vec<PlannedBuild>,
+    pub warnings: Diagnostics,
+}
+
+pub fn plan(loaded: &Loaded, selection: &Selection) -> Result<Plan, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut builds = Vec::new();
     if loaded.template.builds.is_empty() {
         diags.push(Diagnostic::error("No build block", "The template declares no build block, so there is nothing to build.").with_help("add build { sources = [\"source.TYPE.NAME\"] }"));
     }
+    let mut used_kinds: Vec<&str> = Vec::new();
     for build in &loaded.template.builds {
+        if build.sources.is_empty() && build.dynamic_sources.is_empty() {
+            diags.push(
+                Diagnostic::error("Build without sources", "This build block names no source, so it would build nothing.")
+                    .at(build.span)
+                    .with_help("add sources = [\"source.TYPE.NAME\"], or a source \"TYPE.NAME\" { } block inside the build"),
+            );
+        }
         for sref in &build.sources {
             let Some(source) = find_source(loaded, sref, &mut diags) else { continue };
             let name = full_name(build, sref);
             if !selection.selects(&name) {
                 continue;
             }
-            if let Some(p) = plan_one(loaded, build, sref, source, name, &mut diags) {
+            used_kinds.push(&source.kind);
+            if let Some(p) = plan_one(loaded, build, sref, source, name, selection, &mut diags) {
                 builds.push(p);
             }
         }
@@ -76,7 +91,27 @@ pub fn plan(loaded: &Loaded, selection: &Selection) -> Result<Vec<PlannedBuild>,
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok(builds)
+    Ok(Plan { builds, warnings: unused_unknown_builders(loaded, &used_kinds) })
+}
+
+/// Multi-hypervisor templates are the common case: a source of a type bake
+/// does not have is an error only in a build that runs. Otherwise one
+/// warning per type says it was passed over.
+fn unused_unknown_builders(loaded: &Loaded, used_kinds: &[&str]) -> Diagnostics {
+    let mut warnings = Diagnostics::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for s in &loaded.template.sources {
+        if plugins::builder(&s.kind).is_some() || used_kinds.contains(&s.kind.as_str()) || seen.contains(&s.kind.as_str()) {
+            continue;
+        }
+        seen.push(&s.kind);
+        warnings.push(
+            Diagnostic::warning("Builder not available", format!("bake has no builder \"{}\"; its sources are not in any selected build, so they are skipped.", s.kind))
+                .at(s.kind_span)
+                .with_help(format!("bake's builders: {}", plugins::builder_names().join(", "))),
+        );
+    }
+    warnings
 }
 
 fn full_name(build: &BuildDecl, sref: &SourceRef) -> String {
@@ -102,7 +137,7 @@ fn find_source<'a>(loaded: &'a Loaded, sref: &SourceRef, diags: &mut Diagnostics
     found
 }
 
-fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &SourceDecl, name: String, diags: &mut Diagnostics) -> Option<PlannedBuild> {
+fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &SourceDecl, name: String, selection: &Selection, diags: &mut Diagnostics) -> Option<PlannedBuild> {
     let source_name = sref.rename.clone().unwrap_or_else(|| sref.name.clone());
     let mut evaluator = loaded.evaluator.clone();
     evaluator.root.insert(
@@ -141,9 +176,9 @@ fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &Sourc
         (only.is_empty() || only.iter().any(is_me)) && !except.iter().any(is_me)
     };
     let provisioners: Vec<ProvisionerDecl> = build.provisioners.iter().filter(|p| applies(&p.only, &p.except)).cloned().collect();
-    // Provisioners are evaluated again at run time, when build.* values
-    // exist; here placeholders stand in so that their configuration is
-    // checked now.
+    // Provisioners and post-processors are evaluated again at run time, when
+    // build.* values exist; here placeholders stand in so that their
+    // configuration is checked now.
     let placeholder_eval = with_generated(&evaluator, build, &placeholder_generated());
     for p in provisioners.iter().chain(&build.error_cleanup) {
         if let Err(d) = prepare_provisioner(&placeholder_eval, p, &source_name, &source.kind) {
@@ -154,8 +189,13 @@ fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &Sourc
     for chain in &build.post_processor_chains {
         let mut planned = Vec::new();
         for pp in chain.iter().filter(|p| applies(&p.only, &p.except)) {
-            match prepare_post_processor(&evaluator, pp) {
-                Ok(plugin) => planned.push(PlannedPostProcessor { decl: pp.clone(), plugin }),
+            // As in Packer, `-except` naming a post-processor drops it and
+            // the rest of its chain.
+            if selection.excludes(pp.display_name()) {
+                break;
+            }
+            match prepare_post_processor(&placeholder_eval, pp) {
+                Ok(_) => planned.push(pp.clone()),
                 Err(d) => diags.extend(d),
             }
         }
@@ -250,7 +290,9 @@ fn apply_override(ev: &Evaluator, expr: &bake_lang::ast::Expr, config: &mut Eval
     Ok(())
 }
 
-fn prepare_post_processor(ev: &Evaluator, p: &PostProcessorDecl) -> Result<Arc<dyn PostProcessor>, Diagnostics> {
+/// Evaluates a post-processor's configuration (at run time with the
+/// build's generated values, as provisioners are) and prepares the plugin.
+pub fn prepare_post_processor(ev: &Evaluator, p: &PostProcessorDecl) -> Result<Arc<dyn PostProcessor>, Diagnostics> {
     let Some(factory) = plugins::post_processor(&p.kind) else {
         return Err(unknown_plugin("post-processor", &p.kind, p.kind_span, plugins::post_processor_names()).into());
     };

@@ -9,7 +9,7 @@ pub type ProvisionerFactory = fn(&EvalBody, &str) -> Result<Box<dyn Provisioner>
 pub type DataSourceFactory = fn(&EvalBody, &str) -> Result<Box<dyn DataSource>, Diagnostics>;
 pub type PostProcessorFactory = fn(&EvalBody, &str) -> Result<Box<dyn PostProcessor>, Diagnostics>;
 
-const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare), ("qemu", bake_builder_qemu::prepare)];
+const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare), ("qemu", bake_builder_qemu::prepare), ("file", bake_builder_file::prepare)];
 
 const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
     ("shell", bake_provisioner_shell::prepare),
@@ -25,9 +25,10 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("shell-local", bake_shell_local::prepare_post_processor),
     ("artifice", crate::postprocess::artifice::prepare),
     ("terraform", crate::postprocess::terraform::prepare),
+    ("vagrant", bake_post_processor_vagrant::prepare),
 ];
 
-const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare)];
+const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare), ("null", bake_datasource_null::prepare)];
 
 pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
     DATA_SOURCES.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)

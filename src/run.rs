@@ -75,8 +75,9 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
     if cancel.is_cancelled() {
         return BuildOutcome { name: build.name, artifacts: Vec::new(), error: Some("cancelled".into()), elapsed: Duration::ZERO };
     }
-    let hook = EngineHook { build: &build, info: &info };
+    let hook = EngineHook { build: &build, info: &info, generated: Default::default() };
     let result = build.builder.run(&info, &hook).await;
+    let generated = hook.generated.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut outcome = BuildOutcome { name: build.name.clone(), artifacts: Vec::new(), error: None, elapsed: Duration::ZERO };
     match result {
         Err(e) => {
@@ -86,7 +87,7 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
         Ok(None) => ui.say(format!("Build '{}' finished after {} and produced no artifact.", build.name, crate::ui::human_duration(started.elapsed()))),
         Ok(Some(artifact)) => {
             ui.say(format!("Build '{}' finished after {}.", build.name, crate::ui::human_duration(started.elapsed())));
-            let (artifacts, errors) = post_process(&build, &info, artifact).await;
+            let (artifacts, errors) = post_process(&build, &info, &generated, artifact).await;
             outcome.artifacts = artifacts;
             if !errors.is_empty() {
                 outcome.error = Some(errors.join("; "));
@@ -101,6 +102,9 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
 struct EngineHook<'a> {
     build: &'a PlannedBuild,
     info: &'a BuildInfo,
+    /// What the builder generated (`build.Host`, `build.ID`, …), kept for the
+    /// post-processors, which see them as provisioners do.
+    generated: std::sync::Mutex<GeneratedData>,
 }
 
 #[async_trait]
@@ -113,6 +117,7 @@ impl ProvisionHook for EngineHook<'_> {
                 self.info.ui.add_secret(secret);
             }
         }
+        *self.generated.lock().unwrap_or_else(|e| e.into_inner()) = generated.clone();
         let build_decl_eval = generated_evaluator(&build.evaluator, generated);
         for p in &build.provisioners {
             if let Err(e) = self.run_provisioner(&build_decl_eval, p, comm, generated).await {
@@ -202,10 +207,11 @@ async fn pause_for_debug(ui: &Ui) {
 /// post-processor does not keep is removed; the builder's own artifact is
 /// kept only when a chain's first post-processor keeps it (or there are no
 /// chains). A failing chain fails the build but not the other chains.
-async fn post_process(build: &PlannedBuild, info: &BuildInfo, original: Artifact) -> (Vec<Artifact>, Vec<String>) {
+async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &GeneratedData, original: Artifact) -> (Vec<Artifact>, Vec<String>) {
     if build.chains.is_empty() {
         return (vec![original], Vec::new());
     }
+    let ev = generated_evaluator(&build.evaluator, generated);
     let mut results = Vec::new();
     let mut errors = Vec::new();
     let mut keep_original = false;
@@ -213,12 +219,23 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, original: Artifact
         let mut current = original.clone();
         let mut failed = false;
         for (i, pp) in chain.iter().enumerate() {
-            let label = pp.decl.name.clone().unwrap_or_else(|| pp.decl.kind.clone());
+            let label = pp.display_name().to_string();
             let step = info.ui.step(format!("Running post-processor {label}"));
-            match pp.plugin.post_process(info, current.clone()).await {
+            let plugin = match plan::prepare_post_processor(&ev, pp) {
+                Ok(plugin) => plugin,
+                Err(d) => {
+                    step.finish(false);
+                    let message = d.render(&ev.sources);
+                    info.ui.error(format!("Post-processor {label} failed: {message}"));
+                    errors.push(format!("post-processor {label}: {message}"));
+                    failed = true;
+                    break;
+                }
+            };
+            match plugin.post_process(info, current.clone()).await {
                 Ok(out) => {
                     step.finish(true);
-                    let keep = out.keep_input.or(pp.decl.keep_input_artifact).unwrap_or_else(|| pp.plugin.keeps_input_by_default());
+                    let keep = out.keep_input.or(pp.keep_input_artifact).unwrap_or_else(|| plugin.keeps_input_by_default());
                     if i == 0 {
                         keep_original |= keep;
                     } else if out.artifact == current {

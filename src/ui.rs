@@ -2,13 +2,18 @@
 //! name (coloured per build), per-step timings, or Packer's machine-readable
 //! `timestamp,target,type,data` records. Every line passes through the secret
 //! filter first.
+//!
+//! The streams are Packer's: progress and the closing summary go to stdout
+//! (`bake build t.pkr.hcl > build.log` keeps the log, `| tee` shows it), errors
+//! to stderr, as Packer's `BasicUi` writes `Error` to its error writer. With
+//! `-machine-readable` every record, errors included, is on stdout.
 
 use bake_sdk::ui::{Event, Stream, UiSink};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct UiOptions {
     pub machine_readable: bool,
     pub color: bool,
@@ -90,11 +95,21 @@ impl TerminalUi {
         let _ = std::io::stdout().lock().write_all(line.as_bytes());
     }
 
-    /// A line for the user, on stderr (stdout is kept for results).
+    /// A line of progress for the user, on stdout.
     pub fn line(&self, text: &str) {
+        self.write_line(&mut std::io::stdout().lock(), text);
+    }
+
+    /// An error for the user, on stderr.
+    pub fn error_line(&self, text: &str) {
+        self.write_line(&mut std::io::stderr().lock(), text);
+    }
+
+    fn write_line(&self, out: &mut dyn Write, text: &str) {
         let text = self.masker.mask(text);
         let stamp = if self.opts.timestamps { format!("{} ", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")) } else { String::new() };
-        let _ = writeln!(std::io::stderr().lock(), "{stamp}{text}");
+        // A closed stream (`bake build | head`) is not worth a panic.
+        let _ = writeln!(out, "{stamp}{text}");
     }
 
     fn paint(&self, color: &str, text: &str) -> String {
@@ -129,7 +144,8 @@ impl UiSink for TerminalUi {
                 Event::Say(m) => self.machine(build, "ui", &["say", &format!("==> {build}: {m}")]),
                 Event::Message(m) => self.machine(build, "ui", &["message", &format!("    {build}: {m}")]),
                 Event::Error(m) => self.machine(build, "ui", &["error", &format!("==> {build}: {m}")]),
-                Event::Output { line, .. } => self.machine(build, "ui", &["message", &format!("    {build}: {line}")]),
+                Event::Output { stream: Stream::Stdout, line } => self.machine(build, "ui", &["message", &format!("    {build}: {line}")]),
+                Event::Output { stream: Stream::Stderr, line } => self.machine(build, "ui", &["error", &format!("    {build}: {line}")]),
                 Event::StepStarted { name } => self.machine(build, "step-started", &[name]),
                 Event::StepFinished { name, elapsed, ok } => {
                     self.machine(build, "step-finished", &[name, &format!("{:.3}", elapsed.as_secs_f64()), if *ok { "ok" } else { "failed" }])
@@ -138,6 +154,7 @@ impl UiSink for TerminalUi {
             return;
         }
         let color = self.color_of(build);
+        let is_error = matches!(event, Event::Error(_) | Event::Output { stream: Stream::Stderr, .. } | Event::StepFinished { ok: false, .. });
         let text = match event {
             Event::Say(m) => self.paint(color, &format!("==> {build}: {m}")),
             Event::Message(m) => self.paint(color, &format!("    {build}: {m}")),
@@ -150,7 +167,13 @@ impl UiSink for TerminalUi {
                 self.paint(if ok { color } else { RED }, &format!("==> {build}: {name} {mark} in {}", human_duration(elapsed)))
             }
         };
-        self.line(&text);
+        // A remote command's stderr is an error line too, as Packer's
+        // `RunWithUi` sends it through `ui.Error`.
+        if is_error {
+            self.error_line(&text);
+        } else {
+            self.line(&text);
+        }
     }
 }
 

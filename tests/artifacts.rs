@@ -109,7 +109,7 @@ fn artifice_chains_keep_remove_and_fail_alone() {
     assert_eq!(entries(&after, "app.null.b")[0]["files"][0]["name"], "b-5.txt");
     assert_eq!(entries(&after, "app.null.a")[0]["builder_type"], "null");
     // The summary lists each artifact once.
-    let summary = &run.stderr[run.stderr.find("Builds finished").expect("summary")..];
+    let summary = &run.stdout[run.stdout.find("Builds finished").expect("summary")..];
     assert_eq!(summary.matches("Created artifact from files: a-2.txt").count(), 1, "{summary}");
 }
 

@@ -80,12 +80,10 @@ fn builds_run_provisioners_and_write_the_manifest() {
     assert_ne!(again["last_run_uuid"], manifest["last_run_uuid"]);
 }
 
-#[test]
-fn a_failing_provisioner_fails_its_build_but_not_the_others() {
-    let dir = TestDir::new("null-fail");
-    dir.write(
-        "t.pkr.hcl",
-        r#"
+/// Two builds, `null.good` and `null.bad`, whose provisioner prints a line
+/// and then fails on bad with "boom" on stderr; `more` goes in the build.
+fn good_and_bad(more: &str) -> String {
+    r#"
 source "null" "good" { communicator = "none" }
 source "null" "bad" { communicator = "none" }
 build {
@@ -93,12 +91,16 @@ build {
   provisioner "shell-local" {
     inline = ["echo running on ${source.name}", "test ${source.name} = good || { echo boom >&2; exit 7; }"]
   }
-  error-cleanup-provisioner "shell-local" {
-    inline = ["echo cleaning up after ${source.name}"]
-  }
+  MORE
 }
-"#,
-    );
+"#
+    .replace("MORE", more)
+}
+
+#[test]
+fn a_failing_provisioner_fails_its_build_but_not_the_others() {
+    let dir = TestDir::new("null-fail");
+    dir.write("t.pkr.hcl", &good_and_bad(r#"error-cleanup-provisioner "shell-local" { inline = ["echo cleaning up after ${source.name}"] }"#));
     let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
     run.failure()
         .contains("null.bad: boom")
@@ -106,6 +108,42 @@ build {
         .contains("cleaning up after bad")
         .lacks("cleaning up after good")
         .contains("--> null.good");
+}
+
+/// As Packer's: progress and the summary on stdout, errors on stderr, so
+/// that `bake build t.pkr.hcl > build.log` keeps the log and still shows
+/// what went wrong; with `-machine-readable`, only records on stdout.
+#[test]
+fn progress_goes_to_stdout_and_errors_to_stderr() {
+    let dir = TestDir::new("null-streams");
+    dir.write("t.pkr.hcl", &good_and_bad(""));
+    // `> build.log 2> errors.log`: each stream into its own file.
+    let redirected = |args: &[&str]| {
+        let log = std::fs::File::create(dir.path.join("build.log")).unwrap();
+        let errors = std::fs::File::create(dir.path.join("errors.log")).unwrap();
+        let status = dir.command(args, &[]).stdout(log).stderr(errors).status().unwrap();
+        (status.code(), dir.read("build.log"), dir.read("errors.log"))
+    };
+    let (code, log, errors) = redirected(&["build", "-color=false", "t.pkr.hcl"]);
+    assert_eq!(code, Some(1), "--- build.log\n{log}--- errors.log\n{errors}");
+    for progress in ["==> null.good: ", "null.good: running on good", "null.bad: running on bad", "==> Builds finished. The artifacts of successful builds are:", "--> null.good: "] {
+        assert!(log.contains(progress), "build.log lacks {progress:?}:\n{log}");
+        assert!(!errors.contains(progress), "errors.log has {progress:?}:\n{errors}");
+    }
+    for error in ["null.bad: boom", "Build 'null.bad' errored after", "Some builds didn't complete successfully and had errors:", "--> null.bad: "] {
+        assert!(errors.contains(error), "errors.log lacks {error:?}:\n{errors}");
+        assert!(!log.contains(error), "build.log has {error:?}:\n{log}");
+    }
+
+    let (code, log, errors) = redirected(&["build", "-machine-readable", "t.pkr.hcl"]);
+    assert_eq!(code, Some(1), "--- build.log\n{log}--- errors.log\n{errors}");
+    assert_eq!(errors, "", "with -machine-readable everything is a record on stdout");
+    for line in log.lines() {
+        let fields: Vec<&str> = line.splitn(4, ',').collect();
+        assert!(fields.len() >= 3 && fields[0].parse::<u64>().is_ok(), "not a machine-readable record: {line:?}\n{log}");
+    }
+    assert!(log.lines().any(|l| l.ends_with(",null.bad,ui,error,    null.bad: boom")), "a command's stderr is an error record:\n{log}");
+    assert!(log.lines().any(|l| l.contains(",null.bad,error,")), "{log}");
 }
 
 #[test]

@@ -214,12 +214,12 @@ build {
 "#,
     );
     let mut child = dir.command(&["build", "-color=false", "t.pkr.hcl"], &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let stdout = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    let mut stderr = String::new();
+    let stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut stdout = String::new();
     let mut signalled = None;
-    // Progress goes to stderr; read it to the end, which is when bake exits.
-    for line in BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok) {
+    // Progress goes to stdout; read it to the end, which is when bake exits.
+    for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
         if signalled.is_none() && line.contains("Compressing big.img into out/big.img.xz") {
             // Let the temp file grow first; it is there when the signal lands.
             std::thread::sleep(Duration::from_secs(2));
@@ -228,11 +228,11 @@ build {
             signal(child.id(), 2);
             signalled = Some(Instant::now());
         }
-        stderr.push_str(&line);
-        stderr.push('\n');
+        stdout.push_str(&line);
+        stdout.push('\n');
     }
     let status = child.wait().unwrap();
-    let output = format!("{}{stderr}", stdout.join().unwrap());
+    let output = format!("{stdout}{}", stderr.join().unwrap());
     let signalled = signalled.unwrap_or_else(|| panic!("the compression never started:\n{output}"));
     assert_eq!(status.code(), Some(1), "{output}");
     assert!(signalled.elapsed() < Duration::from_secs(30), "bake took {:?} to stop after Ctrl-C", signalled.elapsed());

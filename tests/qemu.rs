@@ -105,23 +105,23 @@ fn assert_nothing_left(dir: &TestDir, name: &str) {
     assert!(!open.all().contains("qemu"), "the journal still holds resources: {}", open.all());
 }
 
-/// Reads a child's stderr on a thread, collecting it and signalling when a
-/// line contains `marker`.
+/// Reads a child's progress (stdout) on a thread, collecting it with its
+/// stderr and signalling when a line contains `marker`.
 fn watch(child: &mut Child, marker: &'static str) -> (std::sync::mpsc::Receiver<()>, std::thread::JoinHandle<String>) {
-    let stderr = child.stderr.take().unwrap();
     let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let out_thread = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err_thread = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let handle = std::thread::spawn(move || {
         let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains(marker) {
                 let _ = tx.send(());
             }
             all.push_str(&line);
             all.push('\n');
         }
-        all + &out_thread.join().unwrap_or_default()
+        all + &err_thread.join().unwrap_or_default()
     });
     (rx, handle)
 }
@@ -377,4 +377,51 @@ impl Drop for Vm {
         let _ = self.qemu.kill();
         let _ = self.qemu.wait();
     }
+}
+
+#[test]
+fn the_templates_own_cloud_init_seed_authorizes_the_generated_key() {
+    let dir = test_dir("qemu-own-seed");
+    // No ssh_password, no ssh_private_key_file: bake generates a key, and
+    // this cidata CD (not a seed of bake's) must hand it to cloud-init.
+    let seed = r#"
+  cd_label   = "cidata"
+  cd_content = {
+    "meta-data" = "instance-id: own-seed-test\nlocal-hostname: ownseed\n"
+    "user-data" = <<-EOT
+      #cloud-config
+      users:
+        - name: debian
+          sudo: ALL=(ALL) NOPASSWD:ALL
+          shell: /bin/bash
+          lock_passwd: true
+          ssh_authorized_keys:
+            - {{ .SSHPublicKey }}
+      write_files:
+        - path: /etc/own-seed
+          content: "from the template's own seed\n"
+      EOT
+  }
+"#;
+    let provisioners = r#"
+  provisioner "shell" {
+    inline = [
+      "cat /etc/own-seed",
+      "echo host=$(hostname)",
+      "echo cidata-volumes=$(sudo blkid -o device -t LABEL=cidata | wc -l)",
+      "echo key=$(cut -d' ' -f1,2 ~/.ssh/authorized_keys)",
+    ]
+  }
+"#;
+    dir.write("seed.pkr.hcl", &template("seed", seed, provisioners));
+    let run = bake(&dir, &["build", "seed.pkr.hcl"]);
+    let out = run.success().all();
+    assert!(out.contains("from the template's own seed"), "{out}");
+    assert!(out.contains("host=ownseed"), "{out}");
+    // Only the template's seed reached the guest.
+    assert!(out.contains("cidata-volumes=1"), "{out}");
+    assert!(out.contains("key=ssh-ed25519 AAAA"), "{out}");
+    assert_eq!(out.matches("so bake adds none").count(), 1, "the warning once:\n{out}");
+    let procs = processes_mentioning(&dir.path);
+    assert!(procs.is_empty(), "processes left behind: {procs:#?}");
 }

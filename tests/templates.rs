@@ -16,7 +16,7 @@ fn template(name: &str) -> TestDir {
 
 /// The builds a run finished, from its closing summary (`--> NAME: …`).
 fn finished(run: &Run) -> BTreeSet<String> {
-    run.stderr
+    run.stdout
         .lines()
         .skip_while(|l| !l.contains("Builds finished"))
         .filter_map(|l| l.strip_prefix("--> ").and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string()))
@@ -26,7 +26,7 @@ fn finished(run: &Run) -> BTreeSet<String> {
 /// The lines a build printed, without its prefix.
 fn lines_of<'a>(run: &'a Run, build: &str) -> Vec<&'a str> {
     let prefix = format!("    {build}: ");
-    run.stderr.lines().filter_map(|l| l.strip_prefix(&prefix)).collect()
+    run.stdout.lines().filter_map(|l| l.strip_prefix(&prefix)).collect()
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
@@ -236,7 +236,7 @@ build {
             format!("env-run={uuid}"),
             "root=tpl".into(),
             "cwd-is-here=true".into(),
-            "packer=1.11.2".into(),
+            "packer=1.14.3".into(),
         ]
     );
 }
@@ -293,9 +293,9 @@ build {
         report,
         json!({
             "variables": {
-                "size": { "value": 21, "type": "number", "sensitive": false, "description": "Disk size in GB.", "origin": "-var size" }
+                "size": { "value": 21, "type": "number", "sensitive": false, "unknown": false, "description": "Disk size in GB.", "origin": "-var size" }
             },
-            "locals": { "doubled": { "value": 42, "sensitive": false } },
+            "locals": { "doubled": { "value": 42, "sensitive": false, "unknown": false } },
             "sources": [{ "type": "null", "name": "a" }],
             "builds": [{
                 "name": "b",
@@ -331,6 +331,6 @@ fn concurrent_shell_local_builds_never_hit_text_file_busy() {
     for _ in 0..3 {
         let run = dir.bake(&["build", "-color=false", "-parallel-builds=0", "t.pkr.hcl"]);
         run.success().lacks("Text file busy");
-        assert_eq!(run.stderr.matches(": step-").count(), 16 * 8);
+        assert_eq!(run.stdout.matches(": step-").count(), 16 * 8);
     }
 }

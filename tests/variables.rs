@@ -331,9 +331,9 @@ fn sensitive_values_are_masked_in_inspect() {
         .contains("local.public: \"nothing to hide\"");
     let report = inspect_json(&dir.bake(&["inspect", "--json", "-var", &format!("token={SECRET}"), "t.pkr.hcl"]));
     assert!(!report.to_string().contains(SECRET), "{report}");
-    assert_eq!(report["variables"]["token"], json!({ "value": "<sensitive>", "type": "string", "sensitive": true, "description": null, "origin": "-var token" }));
+    assert_eq!(report["variables"]["token"], json!({ "value": "<sensitive>", "type": "string", "sensitive": true, "unknown": false, "description": null, "origin": "-var token" }));
     assert_eq!(report["locals"]["url"]["sensitive"], json!(true));
-    assert_eq!(report["locals"]["public"], json!({ "value": "nothing to hide", "sensitive": false }));
+    assert_eq!(report["locals"]["public"], json!({ "value": "nothing to hide", "sensitive": false, "unknown": false }));
 }
 
 #[test]

@@ -103,6 +103,9 @@ impl Evaluator {
         let mut out = EvalBody { span: body.span, ..EvalBody::default() };
         for attr in &body.attributes {
             match self.eval_in(&attr.expr, scope) {
+                // As in HCL's decoder: an argument whose value is null is
+                // not set (`cd_files = var.cd_files` with no files given).
+                Ok(Value::Null) => {}
                 Ok(value) => {
                     out.attributes.insert(
                         attr.name.clone(),

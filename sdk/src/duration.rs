@@ -3,16 +3,18 @@
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
 
-/// Parses a Go duration string. A bare number is seconds.
+/// Parses a Go duration string. As Go's `time.ParseDuration`, which Packer
+/// uses, a number needs a unit (`"5"` is an error), except `"0"`.
 pub fn parse(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("an empty string is not a duration; write e.g. \"30s\" or \"5m\"".to_string());
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
+    if let Ok(n) = s.parse::<f64>() {
+        if n == 0.0 {
+            return Ok(Duration::ZERO);
         }
+        return Err(format!("\"{s}\" has no unit; write \"{s}s\" for seconds (or ms, m, h)"));
     }
     let mut total = 0f64;
     let mut rest = s;
@@ -39,6 +41,15 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// A wait as boot commands write it (`<wait5>`): a bare number is seconds,
+/// anything else a Go duration.
+pub fn parse_wait(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if secs >= 0.0 && secs.is_finite() => Ok(Duration::from_secs_f64(secs)),
+        _ => parse(s),
+    }
+}
+
 /// For config structs: `#[serde(deserialize_with = "bake_sdk::duration::deserialize")]`.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let s = String::deserialize(d)?;
@@ -60,7 +71,10 @@ mod tests {
         assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse("0").unwrap(), Duration::ZERO);
+        assert!(parse("10").unwrap_err().contains("has no unit"));
+        assert_eq!(parse_wait("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_wait("1m30s").unwrap(), Duration::from_secs(90));
         assert!(parse("5 minutes").unwrap_err().contains("unknown unit"));
         assert!(parse("").is_err());
     }

@@ -11,6 +11,7 @@ pub mod placeholders;
 pub mod shell;
 pub mod plugin;
 pub mod process;
+pub mod qemu_img;
 pub mod ssh;
 pub mod steps;
 pub mod testing;

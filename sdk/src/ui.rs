@@ -127,3 +127,19 @@ impl UiSink for RecordingSink {
         self.events.lock().expect("events lock").push((build.to_string(), event));
     }
 }
+
+/// A byte count for people: `512 B`, `1.5 KiB`, `3.2 GiB`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -145,7 +145,7 @@ fn plain(b: &Json) -> String {
     }
     for f in s["files"].as_array().into_iter().flatten() {
         let hash = f["sha256"].as_str().map(|h| format!("  sha256:{h}")).unwrap_or_default();
-        out.push_str(&format!("  file    {}  {}{hash}\n", text(&f["path"]), human_size(f["size"].as_u64().unwrap_or(0))));
+        out.push_str(&format!("  file    {}  {}{hash}\n", text(&f["path"]), bake_sdk::ui::human_size(f["size"].as_u64().unwrap_or(0))));
     }
     for (region, id) in s["region_images"].as_object().into_iter().flatten() {
         out.push_str(&format!("  region  {region}  {}\n", text(id)));
@@ -154,15 +154,4 @@ fn plain(b: &Json) -> String {
         out.push_str(&format!("  commit  {c}\n"));
     }
     out
-}
-
-fn human_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }

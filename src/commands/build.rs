@@ -10,12 +10,18 @@ use bake_sdk::{CancellationToken, OnError};
 use std::io::IsTerminal;
 
 pub fn run(args: BuildArgs) -> i32 {
+    // Progress is on stdout: colour when that is a terminal.
+    let color = args.color && !args.machine_readable && std::io::stdout().is_terminal();
+    let ui_options = UiOptions { machine_readable: args.machine_readable, color, timestamps: args.timestamp_ui };
     let opts = load_options(&args.template, &args.vars, false);
-    let Some(loaded) = load_or_report(&opts, DataMode::Execute) else { return 1 };
+    let Some(loaded) = load_or_report(&opts, DataMode::Execute(ui_options)) else { return 1 };
     let masker = Masker::new(loaded.secrets.clone());
     let selection = Selection { only: args.filter.only.clone(), except: args.filter.except.clone() };
     let builds = match plan::plan(&loaded, &selection) {
-        Ok(b) => b,
+        Ok(planned) => {
+            print_diagnostics(&planned.warnings, &loaded.sources, &masker);
+            planned.builds
+        }
         Err(diags) => {
             print_diagnostics(&diags, &loaded.sources, &masker);
             return 1;
@@ -25,8 +31,7 @@ pub fn run(args: BuildArgs) -> i32 {
         eprintln!("Error: no build matches -only / -except; nothing to do.");
         return 1;
     }
-    let color = args.color && !args.machine_readable && std::io::stderr().is_terminal();
-    let ui = TerminalUi::new(UiOptions { machine_readable: args.machine_readable, color, timestamps: args.timestamp_ui }, masker);
+    let ui = TerminalUi::new(ui_options, masker);
     let run_uuid = uuid::Uuid::new_v4().to_string();
     let journal = match bake_sdk::journal::Journal::create(&bake_sdk::journal::state_dir(), &run_uuid) {
         Ok(j) => std::sync::Arc::new(j),
@@ -64,7 +69,7 @@ pub fn run(args: BuildArgs) -> i32 {
         let signal_ui = ui.clone();
         tokio::spawn(async move {
             wait_for_interrupt().await;
-            signal_ui.line("Interrupted: cancelling every build and cleaning up…");
+            signal_ui.error_line("Interrupted: cancelling every build and cleaning up…");
             interrupted.cancel();
         });
         run::run_all(builds, &run_opts, ui.clone(), cancel.clone()).await
@@ -111,11 +116,11 @@ fn summarise(ui: &TerminalUi, outcomes: &[run::BuildOutcome]) {
     }
     let failed: Vec<_> = outcomes.iter().filter(|o| o.error.is_some()).collect();
     if !failed.is_empty() {
-        ui.line(&ui.red("Some builds didn't complete successfully and had errors:"));
+        ui.error_line(&ui.red("Some builds didn't complete successfully and had errors:"));
         for o in &failed {
-            ui.line(&ui.red(&format!("--> {}: {}", o.name, o.error.as_deref().unwrap_or(""))));
+            ui.error_line(&ui.red(&format!("--> {}: {}", o.name, o.error.as_deref().unwrap_or(""))));
         }
-        ui.line("");
+        ui.error_line("");
     }
     let succeeded: Vec<_> = outcomes.iter().filter(|o| o.error.is_none()).collect();
     if succeeded.is_empty() {

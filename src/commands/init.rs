@@ -4,11 +4,10 @@
 use crate::cli::InitArgs;
 
 /// The starter templates, from `templates/`.
-const TEMPLATES: &[(&str, &str, &str)] = &[(
-    "null",
-    "a build without a machine: shell-local provisioning and a manifest",
-    include_str!("../../templates/null.pkr.hcl"),
-)];
+const TEMPLATES: &[(&str, &str, &str)] = &[
+    ("null", "a build without a machine: shell-local provisioning and a manifest", include_str!("../../templates/null.pkr.hcl")),
+    ("file", "an artifact from one file (the file builder, a null data source) and its checksum", include_str!("../../templates/file.pkr.hcl")),
+];
 
 pub fn run(args: InitArgs) -> i32 {
     if args.list {

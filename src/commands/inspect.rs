@@ -4,11 +4,12 @@
 use super::{load_options, load_or_report, DataMode};
 use crate::cli::InspectArgs;
 use crate::load::template::BuildDecl;
-use crate::load::Loaded;
+use crate::load::{LoadOptions, Loaded};
 use serde_json::{json, Value as Json};
 
 pub fn run(args: InspectArgs) -> i32 {
-    let opts = load_options(&args.template, &args.vars, false);
+    // As `packer inspect`: a variable without a value is shown as unknown.
+    let opts = LoadOptions { unset_is_unknown: true, ..load_options(&args.template, &args.vars, false) };
     let Some(loaded) = load_or_report(&opts, DataMode::Placeholder) else { return 1 };
     let report = report(&loaded);
     if args.json {
@@ -19,8 +20,16 @@ pub fn run(args: InspectArgs) -> i32 {
     0
 }
 
-fn shown(value: &bake_lang::Value, sensitive: bool) -> String {
-    if sensitive { "<sensitive>".to_string() } else { value.to_string() }
+fn shown(value: &bake_lang::Value, sensitive: bool, unknown: bool) -> String {
+    match (sensitive, unknown) {
+        (_, true) => "<unknown>".to_string(),
+        (true, false) => "<sensitive>".to_string(),
+        (false, false) => value.to_string(),
+    }
+}
+
+fn json_value(value: &bake_lang::Value, sensitive: bool, unknown: bool) -> Json {
+    if sensitive || unknown { json!(shown(value, sensitive, unknown)) } else { value.to_json() }
 }
 
 fn report(loaded: &Loaded) -> Json {
@@ -28,14 +37,14 @@ fn report(loaded: &Loaded) -> Json {
         .variables
         .iter()
         .map(|(name, v)| {
-            let value = if v.sensitive { json!("<sensitive>") } else { v.value.to_json() };
-            (name.clone(), json!({ "value": value, "type": v.type_name, "sensitive": v.sensitive, "description": v.description, "origin": v.origin }))
+            let value = json_value(&v.value, v.sensitive, v.unknown);
+            (name.clone(), json!({ "value": value, "type": v.type_name, "sensitive": v.sensitive, "unknown": v.unknown, "description": v.description, "origin": v.origin }))
         })
         .collect();
     let locals: serde_json::Map<String, Json> = loaded
         .locals
         .iter()
-        .map(|(name, l)| (name.clone(), json!({ "value": if l.sensitive { json!("<sensitive>") } else { l.value.to_json() }, "sensitive": l.sensitive })))
+        .map(|(name, l)| (name.clone(), json!({ "value": json_value(&l.value, l.sensitive, l.unknown), "sensitive": l.sensitive, "unknown": l.unknown })))
         .collect();
     let sources: Vec<Json> = loaded.template.sources.iter().map(|s| json!({ "type": s.kind, "name": s.name })).collect();
     let builds: Vec<Json> = loaded.template.builds.iter().map(build_json).collect();
@@ -56,11 +65,11 @@ fn build_json(b: &BuildDecl) -> Json {
 fn text(loaded: &Loaded) -> String {
     let mut out = String::from("bake inspect: HCL2 mode\n\n> input-variables:\n\n");
     for (name, v) in &loaded.variables {
-        out.push_str(&format!("var.{name}: {}\n", shown(&v.value, v.sensitive)));
+        out.push_str(&format!("var.{name}: {}\n", shown(&v.value, v.sensitive, v.unknown)));
     }
     out.push_str("\n> local-variables:\n\n");
     for (name, l) in &loaded.locals {
-        out.push_str(&format!("local.{name}: {}\n", shown(&l.value, l.sensitive)));
+        out.push_str(&format!("local.{name}: {}\n", shown(&l.value, l.sensitive, l.unknown)));
     }
     out.push_str("\n> builds:\n");
     for (i, b) in loaded.template.builds.iter().enumerate() {

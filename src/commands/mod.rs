@@ -20,6 +20,7 @@ macro_rules! outln {
 mod artifacts;
 mod build;
 mod cleanup;
+mod console;
 mod fmt;
 mod init;
 mod inspect;
@@ -27,7 +28,7 @@ mod validate;
 
 use crate::cli::{Command, VarArgs};
 use crate::load::{self, LoadOptions, Loaded};
-use crate::ui::Masker;
+use crate::ui::{Masker, UiOptions};
 use bake_lang::diag::Diagnostics;
 use bake_lang::diag::Diagnostic;
 use bake_lang::eval::EvalBody;
@@ -40,6 +41,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Build(a) => build::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Console(a) => console::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Init(a) => init::run(a),
         Command::Cleanup(a) => cleanup::run(a),
@@ -63,15 +65,17 @@ pub fn load_options(template: &Path, vars: &VarArgs, syntax_only: bool) -> LoadO
         vars: vars.vars.clone(),
         env: std::env::vars().collect(),
         syntax_only,
+        unset_is_unknown: false,
     }
 }
 
-/// Whether data sources run while loading (`build`) or stand in with
-/// placeholders (`validate`, `inspect`).
-#[derive(Clone, Copy, PartialEq)]
+/// Whether data sources run while loading (`build`, showing their progress
+/// as the build's is shown) or stand in with placeholders (`validate`,
+/// `inspect`, `console`).
+#[derive(Clone, Copy)]
 pub enum DataMode {
     Placeholder,
-    Execute,
+    Execute(UiOptions),
 }
 
 /// Loads a template, printing its warnings; on error prints the diagnostics
@@ -109,10 +113,10 @@ pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> 
         return Err(d.into());
     };
     let source = factory(body, &format!("data \"{}.{}\"", decl.kind, decl.name))?;
-    if mode == DataMode::Placeholder {
+    let DataMode::Execute(ui_options) = mode else {
         return Ok(source.placeholder());
-    }
-    let sink = crate::ui::TerminalUi::new(crate::ui::UiOptions::default(), Masker::default());
+    };
+    let sink = crate::ui::TerminalUi::new(ui_options, Masker::default());
     let ui = bake_sdk::Ui::new(&format!("data.{}.{}", decl.kind, decl.name), sink);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Diagnostic::error("Cannot start the runtime", e.to_string()))?;
     runtime

@@ -14,7 +14,8 @@ pub fn run(args: ValidateArgs) -> i32 {
     }
     let selection = Selection { only: args.filter.only.clone(), except: args.filter.except.clone() };
     match plan::plan(&loaded, &selection) {
-        Ok(_) => {
+        Ok(planned) => {
+            print_diagnostics(&planned.warnings, &loaded.sources, &Masker::new(loaded.secrets.clone()));
             report_ok(args.machine_readable);
             0
         }

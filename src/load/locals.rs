@@ -10,7 +10,7 @@ use bake_lang::diag::{suggest, Diagnostic, Diagnostics};
 use bake_lang::eval::{references, EvalBody, Evaluator};
 use bake_lang::{Span, Value};
 use indexmap::IndexMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Turns a data block's evaluated configuration into its value: the
 /// outputs at build time, placeholders of the same shape for `validate`.
@@ -43,12 +43,23 @@ impl<'a> Graph<'a> {
     }
 }
 
-pub fn evaluate(template: &Template, ev: &mut Evaluator, resolve: &DataResolver, diags: &mut Diagnostics) -> IndexMap<String, LocalValue> {
+/// Evaluates every local and data source. One that refers to a name in
+/// `unknown` (an unset variable, for `inspect`) is not evaluated: it becomes
+/// unknown too, and its name joins the set.
+pub fn evaluate(template: &Template, ev: &mut Evaluator, resolve: &DataResolver, unknown: &mut BTreeSet<String>, diags: &mut Diagnostics) -> IndexMap<String, LocalValue> {
     let Some(order) = order(template, diags) else { return IndexMap::new() };
     let mut locals: BTreeMap<String, Value> = BTreeMap::new();
     let mut data: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
     let mut out: BTreeMap<usize, LocalValue> = BTreeMap::new();
+    let graph = Graph { template, deps: BTreeMap::new() };
     for node in order {
+        if node_exprs(template, node).into_iter().flat_map(references).any(|r| unknown.contains(&reference_name(&r))) {
+            unknown.insert(graph.name(node));
+            if let Node::Local(i) = node {
+                out.insert(i, LocalValue { value: Value::Null, sensitive: false, unknown: true });
+            }
+            continue;
+        }
         ev.root.insert("local".into(), Value::Object(locals.clone()));
         ev.root.insert("data".into(), Value::Object(data.iter().map(|(k, v)| (k.clone(), Value::Object(v.clone()))).collect()));
         match node {
@@ -58,7 +69,7 @@ pub fn evaluate(template: &Template, ev: &mut Evaluator, resolve: &DataResolver,
                     Ok(value) => {
                         let sensitive = decl.sensitive.as_ref().is_some_and(|e| matches!(ev.eval(e), Ok(Value::Bool(true))));
                         locals.insert(decl.name.clone(), value.clone());
-                        out.insert(i, LocalValue { value, sensitive });
+                        out.insert(i, LocalValue { value, sensitive, unknown: false });
                     }
                     Err(d) => diags.push(d),
                 }
@@ -80,6 +91,13 @@ pub fn evaluate(template: &Template, ev: &mut Evaluator, resolve: &DataResolver,
     out.into_iter().map(|(i, v)| (template.locals[i].name.clone(), v)).collect()
 }
 
+/// The name a reference reads, as [`Graph::name`] and the variables name
+/// them: `var.x`, `local.y`, `data.TYPE.NAME`.
+pub(super) fn reference_name(r: &bake_lang::eval::Reference) -> String {
+    let parts = if r.root == "data" { 2 } else { 1 };
+    std::iter::once(r.root.as_str()).chain(r.path.iter().take(parts).map(String::as_str)).collect::<Vec<_>>().join(".")
+}
+
 /// What a local's or data block's expressions refer to.
 fn node_exprs(template: &Template, n: Node) -> Vec<&Expr> {
     match n {
@@ -88,7 +106,8 @@ fn node_exprs(template: &Template, n: Node) -> Vec<&Expr> {
     }
 }
 
-fn body_exprs(body: &bake_lang::ast::Body) -> Vec<&Expr> {
+/// Every expression of a body, its nested blocks' included.
+pub(super) fn body_exprs(body: &bake_lang::ast::Body) -> Vec<&Expr> {
     let mut out: Vec<&Expr> = body.attributes.iter().map(|a| &a.expr).collect();
     for b in &body.blocks {
         out.extend(body_exprs(&b.body));

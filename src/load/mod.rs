@@ -3,6 +3,7 @@
 //! dependency order, with every value's origin kept for diagnostics.
 
 mod locals;
+mod meta;
 pub mod template;
 mod values;
 mod version;
@@ -12,6 +13,7 @@ use bake_lang::eval::Evaluator;
 use bake_lang::source::display_path;
 use bake_lang::{SourceMap, Value};
 use indexmap::IndexMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 pub use locals::DataResolver;
@@ -19,7 +21,7 @@ pub use template::Template;
 
 /// The Packer version whose language bake speaks (`packer.version`, and what
 /// `required_version` is checked against).
-pub const PACKER_COMPAT_VERSION: &str = "1.11.2";
+pub const PACKER_COMPAT_VERSION: &str = "1.14.3";
 
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
@@ -33,6 +35,9 @@ pub struct LoadOptions {
     pub env: Vec<(String, String)>,
     /// Only parse and check structure (`validate -syntax-only`).
     pub syntax_only: bool,
+    /// A variable with no value is unknown instead of an error, and so is
+    /// everything computed from it (`inspect`, as in Packer).
+    pub unset_is_unknown: bool,
 }
 
 /// A variable's final value and where it came from.
@@ -44,12 +49,16 @@ pub struct VariableValue {
     pub type_name: Option<String>,
     /// `default`, `env PKR_VAR_x`, `file.pkrvars.hcl`, `-var`.
     pub origin: String,
+    /// Unset, with [`LoadOptions::unset_is_unknown`]: `value` is null.
+    pub unknown: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct LocalValue {
     pub value: Value,
     pub sensitive: bool,
+    /// Computed from an unknown variable: `value` is null.
+    pub unknown: bool,
 }
 
 pub struct Loaded {
@@ -108,7 +117,6 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     let mut warnings = Diagnostics::new();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut evaluator = Evaluator::new(sources.clone(), cwd.clone(), SystemTime::now());
-    let abs_root = if root_dir.is_absolute() { root_dir.clone() } else { cwd.join(&root_dir) };
     evaluator.root.insert(
         "path".to_string(),
         Value::Object([
@@ -120,7 +128,6 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     let version = Value::from(PACKER_COMPAT_VERSION);
     evaluator.root.insert("packer".to_string(), Value::Object([("version".to_string(), version)].into()));
     evaluator.root.insert("bake".to_string(), Value::Object([("version".to_string(), Value::from(env!("CARGO_PKG_VERSION")))].into()));
-    let _ = abs_root;
 
     let mut diags = Diagnostics::new();
     for p in &template.packer {
@@ -164,7 +171,8 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     if diags.has_errors() {
         return Err(fail(diags, secrets, warnings));
     }
-    let mut locals = locals::evaluate(&template, &mut evaluator, resolve_data, &mut diags);
+    let mut unknown: BTreeSet<String> = variables.iter().filter(|(_, v)| v.unknown).map(|(name, _)| format!("var.{name}")).collect();
+    let mut locals = locals::evaluate(&template, &mut evaluator, resolve_data, &mut unknown, &mut diags);
     for l in locals.values().filter(|l| l.sensitive) {
         collect_secrets(&l.value, &mut secrets);
     }
@@ -172,6 +180,18 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
         return Err(fail(diags, secrets, warnings));
     }
     mark_derived_sensitive(&template, &variables, &mut locals, &secrets);
+    let mut template = template;
+    meta::resolve(&mut template, &evaluator, &unknown, &mut diags);
+    if diags.has_errors() {
+        return Err(fail(diags, secrets, warnings));
+    }
+    if let Some(first) = template.hcp_registry_blocks.first() {
+        warnings.push(
+            Diagnostic::warning("HCP Packer is not used", "bake publishes nothing to HCP Packer: the hcp_packer_registry block is accepted and ignored.")
+                .at(*first)
+                .with_help("bake's manifest and `bake artifacts` record what each build made"),
+        );
+    }
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
     Ok(Loaded {

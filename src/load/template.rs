@@ -1,10 +1,11 @@
 //! The template's blocks, read from parsed files into typed structures. No
-//! expression is evaluated here except the static meta-arguments (`only`,
-//! `except`, `name`, …) that Packer also reads statically.
+//! expression is evaluated here: the meta-arguments (`name`, `sources`,
+//! `only`, `except`, …) are kept as expressions and resolved by
+//! [`super::meta`] once variables and locals are known, as in Packer.
 
-use bake_lang::ast::{Attribute, Block, Body, Expr, ExprKind};
+use bake_lang::ast::{Attribute, Block, Body, Expr};
 use bake_lang::diag::{suggest, Diagnostic, Diagnostics};
-use bake_lang::{Span, Value};
+use bake_lang::Span;
 
 #[derive(Debug, Default)]
 pub struct Template {
@@ -14,12 +15,17 @@ pub struct Template {
     pub sources: Vec<SourceDecl>,
     pub data: Vec<DataDecl>,
     pub builds: Vec<BuildDecl>,
+    /// Every `hcp_packer_registry` block (top level or in a build): accepted
+    /// as Packer accepts them; bake publishes nothing to HCP Packer.
+    pub hcp_registry_blocks: Vec<Span>,
 }
 
 #[derive(Debug)]
 pub struct PackerBlock {
     pub required_version: Option<Attribute>,
     pub has_required_plugins: bool,
+    /// Each `NAME = { source = "…", version = "…" }` of `required_plugins`.
+    pub required_plugins: Vec<Attribute>,
     pub span: Span,
 }
 
@@ -69,14 +75,23 @@ pub struct DataDecl {
 
 #[derive(Debug, Clone)]
 pub struct BuildDecl {
+    /// Resolved from `name_expr` by [`super::meta::resolve`].
     pub name: Option<String>,
     pub description: Option<String>,
+    /// The nested `source` blocks at first; [`super::meta::resolve`] adds
+    /// those of `sources = [...]` and of `dynamic "source"` blocks.
     pub sources: Vec<SourceRef>,
     pub provisioners: Vec<ProvisionerDecl>,
     pub error_cleanup: Option<ProvisionerDecl>,
     /// Each top-level `post-processor` is a chain of one; each
     /// `post-processors {}` block is one chain.
     pub post_processor_chains: Vec<Vec<PostProcessorDecl>>,
+    /// The meta-arguments `name`, `description` and `sources`, unevaluated.
+    pub meta: Vec<Attribute>,
+    /// `dynamic "source" { … }` blocks, expanded when variables are known.
+    pub dynamic_sources: Vec<Block>,
+    /// The block header, where "no sources" points.
+    pub span: Span,
 }
 
 /// `sources = ["source.qemu.web"]` or `source "qemu.web" { name = "x", … }`.
@@ -84,8 +99,10 @@ pub struct BuildDecl {
 pub struct SourceRef {
     pub kind: String,
     pub name: String,
-    /// `name = "…"` inside a nested source block: the build's own name for it.
+    /// `name = "…"` inside a nested source block: the build's own name for
+    /// it, resolved from `rename_expr`.
     pub rename: Option<String>,
+    pub rename_expr: Option<Expr>,
     /// Attributes a nested source block adds to the source's configuration.
     pub extra: Option<Body>,
     pub span: Span,
@@ -109,6 +126,9 @@ pub struct ProvisionerDecl {
     pub pause_before: Option<std::time::Duration>,
     pub max_retries: u32,
     pub timeout: Option<std::time::Duration>,
+    /// The meta-arguments above, unevaluated; [`super::meta::resolve`]
+    /// fills the fields from them.
+    pub meta: Vec<Attribute>,
     /// The configuration, meta-arguments removed.
     pub body: Body,
     pub span: Span,
@@ -122,12 +142,30 @@ pub struct PostProcessorDecl {
     pub only: Vec<String>,
     pub except: Vec<String>,
     pub keep_input_artifact: Option<bool>,
+    /// The meta-arguments above, unevaluated.
+    pub meta: Vec<Attribute>,
     pub body: Body,
     pub span: Span,
 }
 
-const TOP_LEVEL: &[(&str, usize)] =
-    &[("packer", 0), ("variable", 1), ("variables", 0), ("locals", 0), ("local", 1), ("source", 2), ("data", 2), ("build", 0)];
+impl PostProcessorDecl {
+    /// What `-except` matches: the post-processor's name, else its type.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.kind)
+    }
+}
+
+const TOP_LEVEL: &[(&str, usize)] = &[
+    ("packer", 0),
+    ("variable", 1),
+    ("variables", 0),
+    ("locals", 0),
+    ("local", 1),
+    ("source", 2),
+    ("data", 2),
+    ("build", 0),
+    ("hcp_packer_registry", 0),
+];
 
 impl Template {
     /// Adds one file's blocks.
@@ -215,10 +253,11 @@ impl Template {
                     self.data.push(DataDecl { kind, kind_span: block.labels[0].span, name, body: block.body.clone(), span: block.header_span() });
                 }
                 "build" => {
-                    if let Some(b) = read_build(block, diags) {
-                        self.builds.push(b);
-                    }
+                    let build = read_build(block, diags);
+                    self.hcp_registry_blocks.extend(block.body.blocks_of("hcp_packer_registry").map(Block::header_span));
+                    self.builds.push(build);
                 }
+                "hcp_packer_registry" => self.hcp_registry_blocks.push(block.header_span()),
                 _ => unreachable!("checked against TOP_LEVEL"),
             }
         }
@@ -299,6 +338,7 @@ fn read_packer(block: &Block, diags: &mut Diagnostics) -> PackerBlock {
     PackerBlock {
         required_version: block.body.attribute("required_version").cloned(),
         has_required_plugins: block.body.blocks_of("required_plugins").next().is_some(),
+        required_plugins: block.body.blocks_of("required_plugins").flat_map(|b| b.body.attributes.iter().cloned()).collect(),
         span: block.header_span(),
     }
 }
@@ -336,46 +376,49 @@ fn is_identifier(s: &str) -> bool {
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-const BUILD_ATTRS: &[&str] = &["name", "description", "sources"];
-const BUILD_BLOCKS: &[&str] = &["source", "provisioner", "error-cleanup-provisioner", "post-processor", "post-processors", "hcp_packer_registry"];
+const BUILD_META: &[&str] = &["name", "description", "sources"];
+const BUILD_BLOCKS: &[&str] = &["source", "dynamic", "provisioner", "error-cleanup-provisioner", "post-processor", "post-processors", "hcp_packer_registry"];
 
-fn read_build(block: &Block, diags: &mut Diagnostics) -> Option<BuildDecl> {
+fn read_build(block: &Block, diags: &mut Diagnostics) -> BuildDecl {
     let body = &block.body;
-    check_body(body, BUILD_ATTRS, BUILD_BLOCKS, "a build block", diags);
+    check_body(body, BUILD_META, BUILD_BLOCKS, "a build block", diags);
     let mut build = BuildDecl {
-        name: body.attribute("name").and_then(|a| static_string(&a.expr, "name", diags)),
-        description: body.attribute("description").and_then(|a| static_string(&a.expr, "description", diags)),
+        name: None,
+        description: None,
         sources: Vec::new(),
         provisioners: Vec::new(),
         error_cleanup: None,
         post_processor_chains: Vec::new(),
+        meta: body.attributes.iter().filter(|a| BUILD_META.contains(&a.name.as_str())).cloned().collect(),
+        dynamic_sources: Vec::new(),
+        span: block.header_span(),
     };
-    if let Some(attr) = body.attribute("sources") {
-        for (s, span) in static_strings(&attr.expr, "sources", diags) {
-            if let Some(r) = parse_source_ref(&s, span, true, diags) {
-                build.sources.push(r);
-            }
-        }
-    }
     for b in &body.blocks {
         match b.kind.as_str() {
             "source" => {
                 if !check_labels(b, 1, diags) {
                     continue;
                 }
-                let Some(mut r) = parse_source_ref(&b.labels[0].value, b.labels[0].span, false, diags) else { continue };
+                let Some(mut r) = parse_source_ref(&b.labels[0].value, b.labels[0].span, diags) else { continue };
                 let mut extra = b.body.clone();
                 if let Some(pos) = extra.attributes.iter().position(|a| a.name == "name") {
-                    let attr = extra.attributes.remove(pos);
-                    r.rename = static_string(&attr.expr, "name", diags);
+                    r.rename_expr = Some(extra.attributes.remove(pos).expr);
                 }
                 r.extra = Some(extra);
                 r.span = b.header_span();
                 build.sources.push(r);
             }
+            "dynamic" => match b.labels.first().map(|l| l.value.as_str()) {
+                Some("source") => build.dynamic_sources.push(b.clone()),
+                _ => diags.push(
+                    Diagnostic::error("Unsupported dynamic block", "Only \"source\" blocks can be generated with dynamic in a build block.")
+                        .at(b.header_span())
+                        .with_help("write dynamic \"source\" { for_each = …, labels = [\"TYPE.NAME\"], content { … } }"),
+                ),
+            },
             "provisioner" => {
                 if check_labels(b, 1, diags) {
-                    build.provisioners.extend(read_provisioner(b, diags));
+                    build.provisioners.push(read_provisioner(b));
                 }
             }
             "error-cleanup-provisioner" => {
@@ -383,12 +426,12 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> Option<BuildDecl> {
                     if build.error_cleanup.is_some() {
                         diags.push(Diagnostic::error("Duplicate error-cleanup-provisioner", "A build can have only one error-cleanup-provisioner.").at(b.header_span()));
                     }
-                    build.error_cleanup = read_provisioner(b, diags);
+                    build.error_cleanup = Some(read_provisioner(b));
                 }
             }
             "post-processor" => {
                 if check_labels(b, 1, diags) {
-                    build.post_processor_chains.extend(read_post_processor(b, diags).map(|p| vec![p]));
+                    build.post_processor_chains.push(vec![read_post_processor(b)]);
                 }
             }
             "post-processors" => {
@@ -396,12 +439,8 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> Option<BuildDecl> {
                     continue;
                 }
                 check_body(&b.body, &[], &["post-processor"], "a post-processors block", diags);
-                let mut chain = Vec::new();
-                for p in b.body.blocks_of("post-processor") {
-                    if check_labels(p, 1, diags) {
-                        chain.extend(read_post_processor(p, diags));
-                    }
-                }
+                let chain: Vec<PostProcessorDecl> =
+                    b.body.blocks_of("post-processor").filter(|p| check_labels(p, 1, diags)).map(|p| read_post_processor(p)).collect();
                 if !chain.is_empty() {
                     build.post_processor_chains.push(chain);
                 }
@@ -409,85 +448,66 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> Option<BuildDecl> {
             _ => {}
         }
     }
-    let mut seen: Vec<(String, Span)> = Vec::new();
-    for s in &build.sources {
-        let full = s.local_name();
-        if seen.iter().any(|(n, _)| *n == full) {
-            diags.push(
-                Diagnostic::error("Duplicate source in build", format!("The source \"{full}\" appears twice in this build."))
-                    .at(s.span)
-                    .with_help("give the second one its own name: source \"TYPE.NAME\" { name = \"other\" }"),
-            );
-        }
-        seen.push((full, s.span));
-    }
-    Some(build)
+    build
 }
 
-/// `source.TYPE.NAME` (in `sources = [...]`) or `TYPE.NAME` (a nested block label).
-fn parse_source_ref(s: &str, span: Span, prefixed: bool, diags: &mut Diagnostics) -> Option<SourceRef> {
-    let rest = if prefixed { s.strip_prefix("source.") } else { Some(s.strip_prefix("source.").unwrap_or(s)) };
-    match rest.and_then(|r| r.split_once('.')) {
-        Some((kind, name)) if !kind.is_empty() && !name.is_empty() && !name.contains('.') => {
-            Some(SourceRef { kind: kind.to_string(), name: name.to_string(), rename: None, extra: None, span })
+/// A source reference, as Packer reads one: split on dots, the last two
+/// parts are TYPE and NAME, and whatever comes before them (`source.`,
+/// `sources.`) is ignored. Used for `sources = [...]` items and nested
+/// `source "TYPE.NAME"` labels alike.
+pub fn parse_source_ref(s: &str, span: Span, diags: &mut Diagnostics) -> Option<SourceRef> {
+    let parts: Vec<&str> = s.split('.').collect();
+    match parts.as_slice() {
+        [.., kind, name] if !kind.is_empty() && !name.is_empty() => {
+            Some(SourceRef { kind: kind.to_string(), name: name.to_string(), rename: None, rename_expr: None, extra: None, span })
         }
         _ => {
-            let form = if prefixed { "source.TYPE.NAME" } else { "TYPE.NAME" };
-            diags.push(Diagnostic::error("Invalid source reference", format!("\"{s}\" is not a source reference; expected {form}.")).at(span));
+            diags.push(
+                Diagnostic::error("Invalid source reference", format!("\"{s}\" is not a source reference; expected TYPE.NAME or source.TYPE.NAME."))
+                    .at(span)
+                    .with_help("name a declared source, such as \"source.qemu.web\""),
+            );
             None
         }
     }
 }
 
-const PROVISIONER_META: &[&str] = &["name", "only", "except", "override", "pause_before", "max_retries", "timeout"];
+pub const PROVISIONER_META: &[&str] = &["name", "only", "except", "pause_before", "max_retries", "timeout"];
 
-fn read_provisioner(block: &Block, diags: &mut Diagnostics) -> Option<ProvisionerDecl> {
-    let (body, meta) = split_meta(&block.body, PROVISIONER_META);
-    let get = |n: &str| meta.iter().find(|a| a.name == n);
-    let only = get("only").map(|a| static_strings(&a.expr, "only", diags).into_iter().map(|(s, _)| s).collect()).unwrap_or_default();
-    let except: Vec<String> = get("except").map(|a| static_strings(&a.expr, "except", diags).into_iter().map(|(s, _)| s).collect()).unwrap_or_default();
-    if let (Some(_), Some(e)) = (get("only"), get("except")) {
-        diags.push(Diagnostic::error("Conflicting arguments", "\"only\" and \"except\" cannot both be set on one provisioner.").at(e.name_span));
-    }
-    Some(ProvisionerDecl {
+fn read_provisioner(block: &Block) -> ProvisionerDecl {
+    let (mut body, meta) = split_meta(&block.body, PROVISIONER_META);
+    let override_expr = body.attributes.iter().position(|a| a.name == "override").map(|i| body.attributes.remove(i).expr);
+    ProvisionerDecl {
         kind: block.labels[0].value.clone(),
         kind_span: block.labels[0].span,
-        name: get("name").and_then(|a| static_string(&a.expr, "name", diags)),
-        only,
-        except,
-        override_expr: get("override").map(|a| a.expr.clone()),
-        pause_before: get("pause_before").and_then(|a| static_duration(&a.expr, "pause_before", diags)),
-        max_retries: get("max_retries").and_then(|a| static_number(&a.expr, "max_retries", diags)).unwrap_or(0),
-        timeout: get("timeout").and_then(|a| static_duration(&a.expr, "timeout", diags)),
+        name: None,
+        only: Vec::new(),
+        except: Vec::new(),
+        override_expr,
+        pause_before: None,
+        max_retries: 0,
+        timeout: None,
+        meta,
         body,
         span: block.header_span(),
-    })
+    }
 }
 
-const POST_PROCESSOR_META: &[&str] = &["name", "only", "except", "keep_input_artifact"];
+pub const POST_PROCESSOR_META: &[&str] = &["name", "only", "except", "keep_input_artifact"];
 
-fn read_post_processor(block: &Block, diags: &mut Diagnostics) -> Option<PostProcessorDecl> {
+fn read_post_processor(block: &Block) -> PostProcessorDecl {
     let (body, meta) = split_meta(&block.body, POST_PROCESSOR_META);
-    let get = |n: &str| meta.iter().find(|a| a.name == n);
-    if let (Some(_), Some(e)) = (get("only"), get("except")) {
-        diags.push(Diagnostic::error("Conflicting arguments", "\"only\" and \"except\" cannot both be set on one post-processor.").at(e.name_span));
-    }
-    Some(PostProcessorDecl {
+    PostProcessorDecl {
         kind: block.labels[0].value.clone(),
         kind_span: block.labels[0].span,
-        name: get("name").and_then(|a| static_string(&a.expr, "name", diags)),
-        only: get("only").map(|a| static_strings(&a.expr, "only", diags).into_iter().map(|(s, _)| s).collect()).unwrap_or_default(),
-        except: get("except").map(|a| static_strings(&a.expr, "except", diags).into_iter().map(|(s, _)| s).collect()).unwrap_or_default(),
-        keep_input_artifact: get("keep_input_artifact").and_then(|a| match &a.expr.kind {
-            ExprKind::Literal(Value::Bool(b)) => Some(*b),
-            _ => {
-                diags.push(Diagnostic::error("Invalid keep_input_artifact", "keep_input_artifact must be true or false.").at(a.expr.span));
-                None
-            }
-        }),
+        name: None,
+        only: Vec::new(),
+        except: Vec::new(),
+        keep_input_artifact: None,
+        meta,
         body,
         span: block.header_span(),
-    })
+    }
 }
 
 fn split_meta(body: &Body, meta: &[&str]) -> (Body, Vec<Attribute>) {
@@ -495,64 +515,4 @@ fn split_meta(body: &Body, meta: &[&str]) -> (Body, Vec<Attribute>) {
     let (m, others): (Vec<_>, Vec<_>) = rest.attributes.drain(..).partition(|a| meta.contains(&a.name.as_str()));
     rest.attributes = others;
     (rest, m)
-}
-
-/// Meta-arguments are read before any variable exists, as in Packer: they
-/// must be literal.
-fn static_string(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Option<String> {
-    match literal(expr) {
-        Some(Value::String(s)) => Some(s),
-        _ => {
-            diags.push(Diagnostic::error("Invalid value", format!("\"{what}\" must be a literal string here.")).at(expr.span));
-            None
-        }
-    }
-}
-
-fn static_strings(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Vec<(String, Span)> {
-    if let ExprKind::Tuple(items) = &expr.kind {
-        let mut out = Vec::new();
-        for item in items {
-            if let Some(s) = static_string(item, what, diags) {
-                out.push((s, item.span));
-            }
-        }
-        return out;
-    }
-    diags.push(Diagnostic::error("Invalid value", format!("\"{what}\" must be a list of literal strings.")).at(expr.span));
-    Vec::new()
-}
-
-fn static_number(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Option<u32> {
-    match literal(expr) {
-        Some(Value::Number(n)) if n >= 0.0 && n.fract() == 0.0 => Some(n as u32),
-        Some(Value::String(s)) if s.parse::<u32>().is_ok() => s.parse().ok(),
-        _ => {
-            diags.push(Diagnostic::error("Invalid value", format!("\"{what}\" must be a whole number.")).at(expr.span));
-            None
-        }
-    }
-}
-
-fn static_duration(expr: &Expr, what: &str, diags: &mut Diagnostics) -> Option<std::time::Duration> {
-    let s = static_string(expr, what, diags)?;
-    match bake_sdk::duration::parse(&s) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            diags.push(Diagnostic::error("Invalid duration", format!("\"{what}\": {e}")).at(expr.span));
-            None
-        }
-    }
-}
-
-fn literal(expr: &Expr) -> Option<Value> {
-    match &expr.kind {
-        ExprKind::Literal(v) => Some(v.clone()),
-        ExprKind::Template(parts) => match parts.as_slice() {
-            [bake_lang::ast::TemplatePart::Literal(s)] => Some(Value::String(s.clone())),
-            [] => Some(Value::String(String::new())),
-            _ => None,
-        },
-        _ => None,
-    }
 }

@@ -84,6 +84,15 @@ pub fn evaluate_variables(
         }
     }
 
+    // An untyped variable takes the type of its default, as in Packer: when
+    // that is a list or an object, a value given as text is HCL.
+    let hcl_text: BTreeSet<&str> = template
+        .variables
+        .iter()
+        .filter(|v| v.type_expr.is_none() && candidates.latest.get(&v.name).is_some_and(|c| matches!(c.value, Value::List(_) | Value::Object(_))))
+        .map(|v| v.name.as_str())
+        .collect();
+
     // Environment: PKR_VAR_name, then BAKE_VAR_name (ours wins when both are set).
     for prefix in ["PKR_VAR_", "BAKE_VAR_"] {
         for (key, raw) in &opts.env {
@@ -91,7 +100,7 @@ pub fn evaluate_variables(
             let Some(decl) = decls.get(name) else { continue };
             let origin = format!("environment variable {key}");
             candidates.given.push((name.to_string(), Value::from(raw.as_str())));
-            match raw_value(raw, decl, &types, &origin, base, diags) {
+            match raw_value(raw, decl, &types, &hcl_text, &origin, base, diags) {
                 Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
                 None => candidates.fail(name),
             }
@@ -124,7 +133,7 @@ pub fn evaluate_variables(
         };
         let origin = format!("-var {name}");
         candidates.given.push((name.to_string(), Value::from(raw)));
-        match raw_value(raw, decl, &types, &origin, base, diags) {
+        match raw_value(raw, decl, &types, &hcl_text, &origin, base, diags) {
             Some(value) => candidates.insert(name, Candidate { value, origin, span: None }),
             None => candidates.fail(name),
         }
@@ -138,6 +147,11 @@ pub fn evaluate_variables(
         }
         let Some(c) = candidates.latest.remove(&v.name) else {
             if candidates.failed.contains(&v.name) || candidates.unreadable_file {
+                continue;
+            }
+            if opts.unset_is_unknown {
+                let ty = types.get(v.name.as_str()).map(|t| t.to_string());
+                out.insert(v.name.clone(), VariableValue { value: Value::Null, sensitive, description: None, type_name: ty, origin: "unset".into(), unknown: true });
                 continue;
             }
             diags.push(
@@ -171,7 +185,7 @@ pub fn evaluate_variables(
         }
         if validate(v, &value, base, diags) {
             let description = v.description.as_ref().and_then(|e| default_eval.eval(e).ok()).and_then(|d| d.as_str().map(str::to_string));
-            out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| t.to_string()), origin: c.origin });
+            out.insert(v.name.clone(), VariableValue { value, sensitive, description, type_name: ty.map(|t| t.to_string()), origin: c.origin, unknown: false });
         }
     }
     out
@@ -179,12 +193,16 @@ pub fn evaluate_variables(
 
 /// A value given as text (`-var`, environment): a string for string-typed or
 /// untyped variables, an HCL expression otherwise (as Packer does).
-fn raw_value(raw: &str, decl: &VariableDecl, types: &BTreeMap<&str, Type>, origin: &str, base: &Evaluator, diags: &mut Diagnostics) -> Option<Value> {
+fn raw_value(raw: &str, decl: &VariableDecl, types: &BTreeMap<&str, Type>, hcl_text: &BTreeSet<&str>, origin: &str, base: &Evaluator, diags: &mut Diagnostics) -> Option<Value> {
     // As in Packer: the text itself for these types (a number converts
     // from it), an HCL expression for the others.
-    match types.get(decl.name.as_str()) {
-        None | Some(Type::String) | Some(Type::Number) | Some(Type::Any) => Some(Value::from(raw)),
-        Some(_) => {
+    let as_text = match types.get(decl.name.as_str()) {
+        None => !hcl_text.contains(decl.name.as_str()),
+        Some(ty) => matches!(ty, Type::String | Type::Number | Type::Any),
+    };
+    match as_text {
+        true => Some(Value::from(raw)),
+        false => {
             let file = base.sources.add(format!("<value for var.{} from {origin}>", decl.name), raw);
             let literal_eval = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
             match bake_lang::parse::parse_expression(&base.sources, file).and_then(|e| literal_eval.eval(&e)) {

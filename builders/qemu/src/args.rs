@@ -15,6 +15,10 @@ pub struct Machine {
     pub cdroms: Vec<PathBuf>,
     /// The firmware code and this VM's copy of the variable store.
     pub efi: Option<(PathBuf, PathBuf)>,
+    /// The floppy image (`floppy_*`), attached as the first floppy drive.
+    pub floppy: Option<PathBuf>,
+    /// The control socket of this VM's swtpm (`vtpm`).
+    pub tpm_socket: Option<PathBuf>,
     pub qmp_socket: PathBuf,
     pub serial_log: PathBuf,
     pub pidfile: PathBuf,
@@ -56,20 +60,33 @@ pub fn command_line(p: &Prepared, vm_name: &str, m: &Machine) -> Result<Vec<Stri
     if let Some(vnc) = m.vnc_port {
         add("-vnc", format!("{}:{}", c.vnc_bind_address, vnc - 5900));
     }
-    if let Some(d) = display(c.headless, c.display.as_deref(), c.use_default_display) {
+    if let Some(d) = display(c.headless, c.display.as_deref(), c.use_default_display, std::env::var_os("DISPLAY").is_some()) {
         add("-display", d);
     }
-    if let Some(fw) = &c.firmware {
+    if let Some(fw) = c.firmware.as_ref().filter(|_| !c.use_pflash) {
         add("-bios", fw.clone());
     }
     let scsi = c.disk_interface == "virtio-scsi";
-    if scsi {
+    let scsi_cdroms = c.cdrom_interface.as_deref() == Some("virtio-scsi") && !m.cdroms.is_empty();
+    if scsi || scsi_cdroms {
         add("-device", "virtio-scsi-pci,id=scsi0".into());
+    }
+    if scsi {
         for i in 0..m.disks.len() {
             add("-device", format!("scsi-hd,bus=scsi0.0,drive=drive{i}"));
         }
     }
+    if scsi_cdroms {
+        for i in 0..m.cdroms.len() {
+            add("-device", format!("scsi-cd,bus=scsi0.0,drive=cdrom{i}"));
+        }
+    }
     add("-device", format!("{},netdev=user.0", c.net_device));
+    if let Some(socket) = &m.tpm_socket {
+        add("-chardev", format!("socket,id=chrtpm,path={}", socket.display()));
+        add("-tpmdev", "emulator,id=tpm0,chardev=chrtpm".into());
+        add("-device", format!("{},tpmdev=tpm0", c.tpm_device_type));
+    }
     for (i, disk) in m.disks.iter().enumerate() {
         let mut d = if scsi {
             format!("if=none,file={},id=drive{i},cache={},discard={},format={}", disk.display(), c.disk_cache, c.disk_discard, c.format)
@@ -81,8 +98,21 @@ pub fn command_line(p: &Prepared, vm_name: &str, m: &Machine) -> Result<Vec<Stri
         }
         add("-drive", d);
     }
-    for cd in &m.cdroms {
-        add("-drive", format!("file={},media=cdrom,readonly=on", cd.display()));
+    for (i, cd) in m.cdroms.iter().enumerate() {
+        add(
+            "-drive",
+            match c.cdrom_interface.as_deref() {
+                None => format!("file={},media=cdrom,readonly=on", cd.display()),
+                Some("virtio-scsi") => format!("file={},if=none,id=cdrom{i},media=cdrom,readonly=on", cd.display()),
+                Some(interface) => format!("file={},if={interface},id=cdrom{i},media=cdrom,readonly=on", cd.display()),
+            },
+        );
+    }
+    if let Some(fw) = c.firmware.as_ref().filter(|_| c.use_pflash) {
+        add("-drive", format!("file={fw},if=pflash,format=raw,readonly=on"));
+    }
+    if let Some(floppy) = &m.floppy {
+        add("-fda", floppy.display().to_string());
     }
     if let Some((code, vars)) = &m.efi {
         add("-drive", format!("file={},if=pflash,unit=0,format=raw,readonly=on", code.display()));
@@ -182,9 +212,11 @@ pub fn smp(cpus: Option<u32>, sockets: Option<u32>, cores: Option<u32>, threads:
     s
 }
 
-/// No window unless one is wanted and possible: headless, or no X display.
-fn display(headless: bool, display: Option<&str>, use_default: bool) -> Option<String> {
-    if headless || use_default || std::env::var_os("DISPLAY").is_none() {
+/// `-display`: none when headless, when `use_default_display` leaves the
+/// choice to qemu, or when no window can open (no X display); else
+/// `display`, or gtk as Packer picks.
+fn display(headless: bool, display: Option<&str>, use_default: bool, x_display: bool) -> Option<String> {
+    if headless || use_default || !x_display {
         return None;
     }
     match display {
@@ -197,6 +229,89 @@ fn display(headless: bool, display: Option<&str>, use_default: bool) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The command line for a disk-image source with `extra` options, two
+    /// CD-ROMs, and what `machine` changes.
+    fn argv_with(extra: &str, machine: impl FnOnce(&mut Machine)) -> Vec<String> {
+        let src = format!("iso_url = \"d.qcow2\"\niso_checksum = \"none\"\ndisk_image = true\ncommunicator = \"none\"\n{extra}\n");
+        let (_, body) = bake_sdk::testing::eval_body(&src);
+        let p = crate::config::prepare(&body, "source").unwrap_or_else(|d| panic!("{d:?}"));
+        let mut m = Machine {
+            accelerator: "tcg".into(),
+            disks: vec!["/o/d.qcow2".into()],
+            cdroms: vec!["/r/cd.iso".into(), "/r/cidata.iso".into()],
+            efi: None,
+            floppy: None,
+            tpm_socket: None,
+            qmp_socket: "/r/qmp.sock".into(),
+            serial_log: "/r/serial.log".into(),
+            pidfile: "/r/qemu.pid".into(),
+            restart_on_reset: false,
+            ssh_host_port: None,
+            vnc_port: None,
+            template_values: BTreeMap::new(),
+        };
+        machine(&mut m);
+        command_line(&p, "vm", &m).unwrap()
+    }
+
+    fn argv(extra: &str) -> Vec<String> {
+        argv_with(extra, |_| {})
+    }
+
+    /// The values of every `flag` in `argv`, in order.
+    fn values<'a>(argv: &'a [String], flag: &str) -> Vec<&'a str> {
+        argv.windows(2).filter(|w| w[0] == flag).map(|w| w[1].as_str()).collect()
+    }
+
+    #[test]
+    fn cdrom_interface_places_the_cdroms() {
+        let default = argv("");
+        assert_eq!(values(&default, "-drive")[1..], ["file=/r/cd.iso,media=cdrom,readonly=on", "file=/r/cidata.iso,media=cdrom,readonly=on"]);
+        let ide = argv("cdrom_interface = \"ide\"");
+        assert_eq!(values(&ide, "-drive")[1..], ["file=/r/cd.iso,if=ide,id=cdrom0,media=cdrom,readonly=on", "file=/r/cidata.iso,if=ide,id=cdrom1,media=cdrom,readonly=on"]);
+        let scsi = argv("cdrom_interface = \"virtio-scsi\"");
+        assert_eq!(values(&scsi, "-device")[..3], ["virtio-scsi-pci,id=scsi0", "scsi-cd,bus=scsi0.0,drive=cdrom0", "scsi-cd,bus=scsi0.0,drive=cdrom1"]);
+        assert_eq!(values(&scsi, "-drive")[1], "file=/r/cd.iso,if=none,id=cdrom0,media=cdrom,readonly=on");
+        // One controller for disks and CD-ROMs alike.
+        let both = argv("cdrom_interface = \"virtio-scsi\"\ndisk_interface = \"virtio-scsi\"");
+        assert_eq!(values(&both, "-device").iter().filter(|d| d.starts_with("virtio-scsi-pci")).count(), 1);
+        assert!(values(&both, "-device").contains(&"scsi-hd,bus=scsi0.0,drive=drive0"));
+    }
+
+    #[test]
+    fn firmware_is_bios_or_pflash() {
+        let bios = argv("firmware = \"bios-256k.bin\"");
+        assert_eq!(values(&bios, "-bios"), ["bios-256k.bin"]);
+        assert!(!values(&bios, "-drive").iter().any(|d| d.contains("pflash")));
+        let pflash = argv("firmware = \"bios-256k.bin\"\nuse_pflash = true");
+        assert!(values(&pflash, "-bios").is_empty());
+        assert!(values(&pflash, "-drive").contains(&"file=bios-256k.bin,if=pflash,format=raw,readonly=on"));
+    }
+
+    #[test]
+    fn floppy_and_tpm_are_attached() {
+        let argv = argv_with("tpm_device_type = \"tpm-crb\"", |m| {
+            m.floppy = Some("/r/floppy.img".into());
+            m.tpm_socket = Some("/r/tpm/swtpm.sock".into());
+        });
+        assert_eq!(values(&argv, "-fda"), ["/r/floppy.img"]);
+        assert_eq!(values(&argv, "-chardev"), ["socket,id=chrtpm,path=/r/tpm/swtpm.sock"]);
+        assert_eq!(values(&argv, "-tpmdev"), ["emulator,id=tpm0,chardev=chrtpm"]);
+        assert!(values(&argv, "-device").contains(&"tpm-crb,tpmdev=tpm0"));
+        let none = self::argv("");
+        assert!(values(&none, "-fda").is_empty() && values(&none, "-tpmdev").is_empty());
+    }
+
+    #[test]
+    fn use_default_display_passes_no_display() {
+        assert_eq!(display(false, Some("sdl"), false, true).as_deref(), Some("sdl"));
+        assert_eq!(display(false, None, false, true).as_deref(), Some("gtk"));
+        assert_eq!(display(false, Some("none"), false, true), None);
+        assert_eq!(display(false, Some("sdl"), true, true), None);
+        assert_eq!(display(true, None, false, true), None);
+        assert_eq!(display(false, Some("sdl"), false, false), None);
+    }
 
     #[test]
     fn smp_follows_packer() {

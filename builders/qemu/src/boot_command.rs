@@ -236,7 +236,7 @@ fn parse_tag(chars: &[char], start: usize) -> Result<Option<(Action, usize)>, St
         } else if rest.starts_with('-') {
             return Err(format!("<{name}> ({}) waits a negative time; a wait must be positive", at()));
         } else {
-            bake_sdk::duration::parse(rest).map_err(|e| format!("<{name}> ({}) is not a valid wait: {e}; write <wait>, <wait5>, <wait500ms> or <wait1m30s>", at()))?
+            bake_sdk::duration::parse_wait(rest).map_err(|e| format!("<{name}> ({}) is not a valid wait: {e}; write <wait>, <wait5>, <wait500ms> or <wait1m30s>", at()))?
         };
         if d.is_zero() {
             return Err(format!("<{name}> ({}) waits no time; a wait must be positive", at()));

@@ -116,6 +116,27 @@ pub struct Config {
     #[serde(default)]
     pub cd_content: BTreeMap<String, String>,
     pub cd_label: Option<String>,
+    pub cdrom_interface: Option<String>,
+    #[serde(default)]
+    pub floppy_files: Vec<String>,
+    #[serde(default)]
+    pub floppy_dirs: Vec<String>,
+    #[serde(default)]
+    pub floppy_content: BTreeMap<String, String>,
+    pub floppy_label: Option<String>,
+    /// `[keys, description]` pairs: boot_command in named steps.
+    #[serde(default)]
+    pub boot_steps: Vec<Vec<String>>,
+
+    // Firmware and TPM.
+    #[serde(default)]
+    pub use_pflash: bool,
+    #[serde(default)]
+    pub vtpm: bool,
+    #[serde(default)]
+    pub use_tpm1: bool,
+    #[serde(default = "default_tpm_device_type")]
+    pub tpm_device_type: String,
 
     // Shutdown.
     pub shutdown_command: Option<String>,
@@ -182,6 +203,9 @@ fn default_http_max() -> u16 {
 fn default_http_bind() -> String {
     "0.0.0.0".into()
 }
+fn default_tpm_device_type() -> String {
+    "tpm-tis".into()
+}
 fn default_shutdown_timeout() -> Duration {
     Duration::from_secs(300)
 }
@@ -216,6 +240,20 @@ impl Prepared {
 const DISK_INTERFACES: &[&str] = &["ide", "sata", "scsi", "sd", "virtio", "virtio-scsi"];
 const DISK_CACHES: &[&str] = &["writethrough", "writeback", "none", "unsafe", "directsync"];
 const ACCELERATORS: &[&str] = &["none", "kvm", "tcg", "xen", "hax", "hvf", "whpx"];
+const CDROM_INTERFACES: &[&str] = &["ide", "scsi", "virtio", "virtio-scsi"];
+/// QEMU's TPM front ends: tpm-tis for x86 (the default), tpm-crb, and the
+/// ARM and POWER ones.
+const TPM_DEVICE_TYPES: &[&str] = &["tpm-tis", "tpm-crb", "tpm-tis-device", "tpm-spapr"];
+
+/// The error for a value outside `allowed`, with a suggestion when one is
+/// close; `None` when the value is allowed.
+fn not_one_of(key: &str, value: &str, allowed: &[&str]) -> Option<String> {
+    if allowed.contains(&value) {
+        return None;
+    }
+    let hint = bake_sdk::lang::diag::suggest(value, allowed.iter().copied()).map_or(String::new(), |s| format!(" Did you mean \"{s}\"?"));
+    Some(format!("{key} must be one of {}, not \"{value}\".{hint}", allowed.join(", ")))
+}
 
 /// The VM is reached through a forwarded port, and a cloud-init image gets a
 /// key made for the build when no credential is given.
@@ -295,6 +333,55 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
             err("boot_command", "Invalid boot_command", e);
         }
     }
+    if !config.boot_command.is_empty() && !config.boot_steps.is_empty() {
+        err("boot_steps", "Conflicting arguments", "boot_command and boot_steps cannot both be set; boot_steps is boot_command in named steps.".into());
+    }
+    for (i, step) in config.boot_steps.iter().enumerate() {
+        match step.as_slice() {
+            [keys] | [keys, _] => {
+                if let Err(e) = crate::boot_command::parse(keys) {
+                    err("boot_steps", "Invalid boot_steps", format!("step {}: {e}", i + 1));
+                }
+            }
+            _ => err("boot_steps", "Invalid boot_steps", format!("step {} has {} entries; each step is [\"keys\"] or [\"keys\", \"description\"].", i + 1, step.len())),
+        }
+    }
+    if let Some(i) = &config.cdrom_interface {
+        if let Some(e) = not_one_of("cdrom_interface", i, CDROM_INTERFACES) {
+            err("cdrom_interface", "Invalid cdrom_interface", e);
+        }
+    }
+    if let Some(e) = not_one_of("tpm_device_type", &config.tpm_device_type, TPM_DEVICE_TYPES) {
+        err("tpm_device_type", "Invalid tpm_device_type", e);
+    }
+    if let Some(fw) = &config.firmware {
+        if config.efi_boot {
+            err("firmware", "Conflicting arguments", "firmware and efi_boot cannot both be set; for UEFI use efi_boot with efi_firmware_code / efi_firmware_vars.".into());
+        } else if fw.contains('/') && !std::path::Path::new(fw).is_file() {
+            err("firmware", "Firmware not found", format!("firmware \"{fw}\" does not exist."));
+        }
+    }
+    if config.use_pflash && config.firmware.is_none() {
+        err("use_pflash", "Invalid use_pflash", "use_pflash says how to load firmware, so it needs firmware to be set (for UEFI use efi_boot).".into());
+    }
+    if let Some(label) = &config.floppy_label {
+        if let Err(e) = crate::floppy::check_label(label) {
+            err("floppy_label", "Invalid floppy_label", e);
+        }
+    }
+    for (key, dirs_only) in [("floppy_files", false), ("floppy_dirs", true)] {
+        let paths = if dirs_only { &config.floppy_dirs } else { &config.floppy_files };
+        for path in paths {
+            if let Err(e) = crate::floppy::check_source(path, dirs_only) {
+                err(key, &format!("Invalid {key}"), e);
+            }
+        }
+    }
+    for key in config.floppy_content.keys() {
+        if let Err(e) = crate::floppy::check_content_path(key) {
+            err("floppy_content", "Invalid floppy_content", e);
+        }
+    }
     let (disk_size, disk_size_bytes) = match normalise_disk_size(config.disk_size.as_deref()) {
         Ok(v) => v,
         Err(e) => {
@@ -334,7 +421,42 @@ pub fn normalise_disk_size(s: Option<&str>) -> Result<(String, u64), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalise_disk_size;
+    use super::{normalise_disk_size, prepare};
+
+    /// The rendered errors for a disk-image source with `extra` options.
+    fn errors(extra: &str) -> String {
+        let src = format!("iso_url = \"d.qcow2\"\niso_checksum = \"none\"\ndisk_image = true\ncommunicator = \"none\"\n{extra}\n");
+        let (sources, body) = bake_sdk::testing::eval_body(&src);
+        match prepare(&body, "source \"qemu.t\"") {
+            Ok(_) => String::new(),
+            Err(d) => d.0.iter().map(|d| d.render(&sources)).collect(),
+        }
+    }
+
+    #[test]
+    fn new_options_are_checked_at_their_attribute() {
+        let e = errors("cdrom_interface = \"virtio-scsci\"");
+        assert!(e.contains("t.pkr.hcl:5:") && e.contains("Did you mean \"virtio-scsi\"?"), "{e}");
+        let e = errors("vtpm = true\ntpm_device_type = \"tpm-crv\"");
+        assert!(e.contains("t.pkr.hcl:6:") && e.contains("Did you mean \"tpm-crb\"?"), "{e}");
+        let e = errors("boot_command = [\"a\"]\nboot_steps = [[\"b\", \"B\"]]");
+        assert!(e.contains("t.pkr.hcl:6:") && e.contains("cannot both be set"), "{e}");
+        let e = errors("boot_steps = [[\"<enter>\", \"go\"], [\"a\", \"b\", \"c\"], [\"<nokey>\"]]");
+        assert!(e.contains("step 2 has 3 entries") && e.contains("step 3:"), "{e}");
+        let e = errors("use_pflash = true");
+        assert!(e.contains("t.pkr.hcl:5:") && e.contains("needs firmware"), "{e}");
+        let e = errors("firmware = \"/no/such/OVMF.fd\"");
+        assert!(e.contains("does not exist"), "{e}");
+        let e = errors("firmware = \"bios-256k.bin\"\nefi_boot = true");
+        assert!(e.contains("cannot both be set"), "{e}");
+        let e = errors("floppy_files = [\"/no/such/Autounattend.xml\"]\nfloppy_dirs = [\"Cargo.toml\"]\nfloppy_label = \"much-too-long\"");
+        assert!(e.contains("t.pkr.hcl:5:") && e.contains("/no/such/Autounattend.xml"), "{e}");
+        assert!(e.contains("t.pkr.hcl:6:") && e.contains("is not a directory"), "{e}");
+        assert!(e.contains("t.pkr.hcl:7:") && e.contains("1 to 11 characters"), "{e}");
+        let e = errors("floppy_content = { \"../x\" = \"y\" }");
+        assert!(e.contains("without \"..\""), "{e}");
+        assert_eq!(errors("cdrom_interface = \"ide\"\nvtpm = true\nfloppy_files = [\"src/*.rs\"]\nfloppy_label = \"cidata\"\nboot_steps = [[\"<enter>\"]]"), "");
+    }
 
     #[test]
     fn disk_sizes() {

@@ -10,17 +10,18 @@ mod accel;
 mod args;
 pub mod boot_command;
 mod config;
-mod disk;
+mod floppy;
 pub mod download;
 pub mod http;
 mod process;
 pub mod qmp;
 mod seed;
 mod steps;
+mod tpm;
 mod vm;
 
 use bake_sdk::communicator::config::Kind;
-use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
+use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::steps::{run_steps, Step};
 use bake_sdk::{async_trait, Artifact, BuildInfo, Builder, ProvisionHook};
@@ -34,18 +35,14 @@ pub struct QemuBuilder {
 
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn Builder>, Diagnostics> {
     let p = config::prepare(body, what)?;
-    let c = &p.config;
-    if p.comm.needs_generated_key() && c.cd_label.as_deref() == Some("cidata") {
-        let at = body.attributes.get("cd_label").map_or(body.span, |a| a.span);
-        return Err(Diagnostic::error(
-            "Two cloud-init seeds",
-            "With neither ssh_password nor ssh_private_key_file, bake generates a key and hands it to the guest in its own cloud-init seed, which would clash with this cidata CD.",
-        )
-        .at(at)
-        .with_help("set ssh_private_key_file (and put its public key in your user-data), or ssh_password")
-        .into());
-    }
     Ok(Box::new(QemuBuilder { p: Arc::new(p) }))
+}
+
+/// With SSH and no credentials given, bake makes a key for the build (as
+/// Packer does); it reaches the guest through bake's own cloud-init seed,
+/// or through the template's when it has one (`seed::own_seed`).
+fn generates_key(p: &config::Prepared) -> bool {
+    p.comm.needs_generated_key()
 }
 
 #[async_trait]
@@ -54,8 +51,6 @@ impl Builder for QemuBuilder {
         let p = &self.p;
         let c = &p.config;
         let ssh = p.comm.kind == Kind::Ssh;
-        // With SSH and no credentials given, bake makes a key for the build.
-        let generates_key = p.comm.needs_generated_key();
         let mut list: Vec<Box<dyn Step<State> + '_>> = vec![
             Box::new(PrepareDirs { p: p.clone() }),
             Box::new(FetchSource { p: p.clone() }),
@@ -64,14 +59,24 @@ impl Builder for QemuBuilder {
         if c.efi_boot || c.efi_firmware_code.is_some() || c.efi_firmware_vars.is_some() {
             list.push(Box::new(PrepareFirmware { p: p.clone() }));
         }
-        if !c.cd_files.is_empty() || !c.cd_content.is_empty() || generates_key {
-            list.push(Box::new(CreateCdroms { p: p.clone(), generate_key: generates_key }));
+        let seed_key = generates_key(p) && seed::own_seed(c).is_none();
+        if generates_key(p) {
+            list.push(Box::new(GenerateKey { p: p.clone() }));
+        }
+        if !c.cd_files.is_empty() || !c.cd_content.is_empty() || seed_key {
+            list.push(Box::new(CreateCdroms { p: p.clone(), seed_key }));
+        }
+        if !c.floppy_files.is_empty() || !c.floppy_dirs.is_empty() || !c.floppy_content.is_empty() {
+            list.push(Box::new(CreateFloppy { p: p.clone() }));
         }
         if c.http_directory.is_some() || !c.http_content.is_empty() {
             list.push(Box::new(StartHttp { p: p.clone() }));
         }
+        if c.vtpm {
+            list.push(Box::new(StartTpm { p: p.clone() }));
+        }
         list.push(Box::new(RunQemu { p: p.clone(), ssh }));
-        if !c.boot_command.is_empty() {
+        if !c.boot_command.is_empty() || !c.boot_steps.is_empty() {
             list.push(Box::new(TypeBootCommand { p: p.clone() }));
         }
         if ssh {
@@ -82,7 +87,7 @@ impl Builder for QemuBuilder {
         if !(c.skip_compaction || c.use_backing_file) || c.disk_compression {
             list.push(Box::new(Compact { p: p.clone() }));
         }
-        list.push(Box::new(Finalize { p: p.clone() }));
+        list.push(Box::new(Finalize));
 
         let mut state = State::default();
         run_steps(&list, &mut state, build).await?;

@@ -1,6 +1,6 @@
-//! The qemu process: started with a pid file recorded in the journal first,
-//! so that `bake cleanup` can stop it after a crash; stopped politely (QMP
-//! `quit`), then firmly.
+//! The qemu process (and swtpm beside it): started with a pid file recorded
+//! in the journal first, so that `bake cleanup` can stop it after a crash;
+//! stopped politely (QMP `quit` for qemu), then firmly.
 
 use bake_sdk::journal::{EntryId, Journal, Resource};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,14 @@ pub struct QemuProcess {
 impl QemuProcess {
     /// Starts qemu with `args`; its stdout and stderr are appended to `log`.
     pub async fn start(binary: &str, args: &[String], log: &Path, pidfile: &Path, journal: &Journal, build: &str) -> anyhow::Result<QemuProcess> {
-        let journal_id = journal.record(build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: None, what: "qemu".into() })?;
+        Self::start_program("qemu", "qemu-system-x86", binary, args, log, pidfile, journal, build).await
+    }
+
+    /// Starts `binary` (`what` in the journal, installed by Debian's
+    /// `package`) as qemu is started.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_program(what: &str, package: &str, binary: &str, args: &[String], log: &Path, pidfile: &Path, journal: &Journal, build: &str) -> anyhow::Result<QemuProcess> {
+        let journal_id = journal.record(build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: None, what: what.into() })?;
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let child = bake_sdk::process::spawn(
             tokio::process::Command::new(binary)
@@ -26,21 +33,21 @@ impl QemuProcess {
                 .stderr(log_file)
                 .kill_on_drop(true)
                 // Its own process group: a Ctrl-C at the terminal reaches
-                // bake, which then shuts qemu down in order, instead of
-                // killing it under our feet.
+                // bake, which then shuts qemu (and then swtpm) down in
+                // order, instead of killing it under our feet.
                 .process_group(0),
         )
         .map_err(|e| {
                 let _ = journal.release(journal_id);
-                anyhow::anyhow!("cannot start {binary} ({e}); install it with: apt-get install qemu-system-x86")
+                anyhow::anyhow!("cannot start {binary} ({e}); install it with: apt-get install {package}")
             })?;
         if let Some(pid) = child.id() {
-            journal.update(journal_id, build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: Some(pid), what: "qemu".into() })?;
+            journal.update(journal_id, build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: Some(pid), what: what.into() })?;
         }
         Ok(QemuProcess { child, journal_id, pidfile: pidfile.to_path_buf() })
     }
 
-    /// Waits for qemu to exit by itself, up to `timeout`.
+    /// Waits for the process to exit by itself, up to `timeout`.
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
         tokio::time::timeout(timeout, self.child.wait()).await.ok().and_then(Result::ok)
     }
@@ -49,7 +56,7 @@ impl QemuProcess {
         self.child.try_wait().ok().flatten()
     }
 
-    /// Stops qemu: SIGTERM, then SIGKILL after a grace period.
+    /// Stops the process: SIGTERM, then SIGKILL after a grace period.
     pub async fn stop(&mut self, journal: &Journal) {
         if self.has_exited().is_none() {
             if let Some(pid) = self.child.id() {

@@ -4,7 +4,7 @@
 
 use crate::args::{self, Machine};
 use crate::config::Prepared;
-use crate::disk;
+use bake_sdk::qemu_img;
 use crate::seed;
 use crate::vm::{Launch, Vm, VmHandle};
 use bake_sdk::journal::{EntryId, Resource};
@@ -32,7 +32,9 @@ pub struct State {
     pub source_image: Option<PathBuf>,
     pub disks: Vec<PathBuf>,
     pub cdroms: Vec<PathBuf>,
+    pub floppy: Option<PathBuf>,
     pub efi: Option<(PathBuf, PathBuf)>,
+    pub swtpm: Option<crate::tpm::Swtpm>,
     pub http: Option<crate::http::HttpServer>,
     pub ssh_host_port: Option<u16>,
     pub vnc_port: Option<u16>,
@@ -188,30 +190,30 @@ impl Step<State> for CreateDisks {
         let main = s.partial_dir.join(&s.vm_name);
         let source = s.source_image.clone().expect("fetched before");
         if c.disk_image {
-            let (src_format, src_size) = disk::info(&source).await?;
+            let (src_format, src_size) = qemu_img::info(&source).await?;
             if c.use_backing_file {
                 b.ui.message(format!("Creating an overlay on {}", source.display()));
                 let size = if self.p.disk_size_bytes > src_size { self.p.disk_size.clone() } else { src_size.to_string() };
-                disk::create(&main, "qcow2", &size, Some((&source, &src_format))).await?;
+                qemu_img::create(&main, "qcow2", &size, Some((&source, &src_format))).await?;
             } else {
                 b.ui.message(format!("Copying {} ({src_format}) to a new {} disk", source.display(), c.format));
-                disk::convert(&source, &main, &c.format, false).await?;
+                qemu_img::convert(&source, &main, &c.format, false).await?;
                 if !c.skip_resize_disk {
                     if self.p.disk_size_bytes > src_size {
-                        disk::resize(&main, &c.format, &self.p.disk_size).await?;
+                        qemu_img::resize(&main, &c.format, &self.p.disk_size).await?;
                     } else if self.p.disk_size_bytes < src_size {
                         b.ui.message(format!("disk_size {} is smaller than the image ({} bytes); keeping the image's size", self.p.disk_size, src_size));
                     }
                 }
             }
         } else {
-            disk::create(&main, &c.format, &self.p.disk_size, None).await?;
+            qemu_img::create(&main, &c.format, &self.p.disk_size, None).await?;
             s.cdroms.push(source);
         }
         s.disks.push(main);
         for (i, size) in c.disk_additional_size.iter().enumerate() {
             let extra = s.partial_dir.join(format!("{}-{}", s.vm_name, i + 1));
-            disk::create(&extra, &c.format, size, None).await?;
+            qemu_img::create(&extra, &c.format, size, None).await?;
             s.disks.push(extra);
         }
         Ok(())
@@ -237,7 +239,10 @@ impl Step<State> for PrepareFirmware {
                 anyhow::bail!("UEFI firmware {} not found; install it with: apt-get install ovmf (or set efi_firmware_code / efi_firmware_vars)", f.display());
             }
         }
-        let copy = s.partial_dir.join("efivars.fd");
+        // efi_drop_efivars: the VM's variables live with the runtime files,
+        // so they never reach the output directory.
+        let dir = if c.efi_drop_efivars { &s.runtime_dir } else { &s.partial_dir };
+        let copy = dir.join("efivars.fd");
         std::fs::copy(&vars, &copy)?;
         s.efi = Some((code, copy));
         Ok(())
@@ -254,10 +259,41 @@ pub fn default_firmware() -> (String, String) {
     ("/usr/share/OVMF/OVMF_CODE.fd".into(), "/usr/share/OVMF/OVMF_VARS.fd".into())
 }
 
+pub struct GenerateKey {
+    pub p: Arc<Prepared>,
+}
+
+#[async_trait]
+impl Step<State> for GenerateKey {
+    fn name(&self) -> String {
+        "Generating an SSH key".into()
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let c = &self.p.config;
+        let user = &self.p.comm.ssh.username;
+        s.generated_key = Some(bake_sdk::ssh::generate_ed25519()?);
+        match seed::own_seed(c) {
+            Some(seed) => b.ui.message(format!(
+                "Generated an SSH key for this build; {seed} is the template's own cloud-init seed, so bake adds none: it must authorize the key for user \"{user}\" ({{{{ .SSHPublicKey }}}} in cd_content, floppy_content or http_content)"
+            )),
+            None => b.ui.message(format!("Generated an SSH key for this build; cloud-init gives it to user \"{user}\"")),
+        }
+        Ok(())
+    }
+}
+
+/// The template's contents with `{{ .SSHPublicKey }}` filled in (empty
+/// without a generated key, as in boot_command).
+fn with_public_key(content: &BTreeMap<String, String>, s: &State) -> BTreeMap<String, String> {
+    seed::with_public_key(content, s.generated_key.as_ref().map_or("", |k| k.1.as_str()))
+}
+
 pub struct CreateCdroms {
     pub p: Arc<Prepared>,
-    /// Hand a generated key to the guest through a cloud-init seed.
-    pub generate_key: bool,
+    /// Hand the generated key to the guest through bake's own cloud-init
+    /// seed (the template has none).
+    pub seed_key: bool,
 }
 
 #[async_trait]
@@ -271,21 +307,66 @@ impl Step<State> for CreateCdroms {
         if !c.cd_files.is_empty() || !c.cd_content.is_empty() {
             let iso = s.runtime_dir.join("cd.iso");
             let label = c.cd_label.clone().unwrap_or_else(|| "packer".into());
-            seed::make_iso(&iso, &label, &c.cd_files, &c.cd_content, &s.runtime_dir.join("cd")).await?;
+            seed::make_iso(&iso, &label, &c.cd_files, &with_public_key(&c.cd_content, s), &s.runtime_dir.join("cd")).await?;
             s.cdroms.push(iso);
         }
-        if self.generate_key {
-            let (private, public) = bake_sdk::ssh::generate_ed25519()?;
+        if let (true, Some((_, public))) = (self.seed_key, &s.generated_key) {
             let user = self.p.comm.ssh.username.clone();
             let content = BTreeMap::from([
-                ("user-data".to_string(), seed::cloud_init_user_data(&user, &public)),
+                ("user-data".to_string(), seed::cloud_init_user_data(&user, public)),
                 ("meta-data".to_string(), seed::cloud_init_meta_data(&format!("bake-{}", b.run_uuid), &sanitize(&b.source_name))),
             ]);
             let iso = s.runtime_dir.join("cidata.iso");
             seed::make_iso(&iso, "cidata", &[], &content, &s.runtime_dir.join("cidata")).await?;
-            b.ui.message(format!("Generated an SSH key for this build; cloud-init gives it to user \"{user}\""));
-            s.generated_key = Some((private, public));
             s.cdroms.push(iso);
+        }
+        Ok(())
+    }
+}
+
+pub struct CreateFloppy {
+    pub p: Arc<Prepared>,
+}
+
+#[async_trait]
+impl Step<State> for CreateFloppy {
+    fn name(&self) -> String {
+        "Creating the floppy image".into()
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let c = &self.p.config;
+        let image = s.runtime_dir.join("floppy.img");
+        let label = c.floppy_label.as_deref().unwrap_or(crate::floppy::DEFAULT_LABEL);
+        crate::floppy::make(&image, label, &c.floppy_files, &c.floppy_dirs, &with_public_key(&c.floppy_content, s), &s.runtime_dir.join("floppy")).await?;
+        b.ui.message(format!("Floppy \"{label}\": {}", image.display()));
+        s.floppy = Some(image);
+        Ok(())
+    }
+}
+
+pub struct StartTpm {
+    pub p: Arc<Prepared>,
+}
+
+#[async_trait]
+impl Step<State> for StartTpm {
+    fn name(&self) -> String {
+        "Starting the software TPM".into()
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let tpm1 = self.p.config.use_tpm1;
+        let swtpm = crate::tpm::Swtpm::start(&s.runtime_dir.join("tpm"), tpm1, &b.journal, &b.name).await?;
+        b.ui.message(format!("swtpm (TPM {}) on {}", if tpm1 { "1.2" } else { "2.0" }, swtpm.socket.display()));
+        s.swtpm = Some(swtpm);
+        Ok(())
+    }
+
+    async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        // After RunQemu's cleanup: qemu is gone before its TPM is.
+        if let Some(swtpm) = s.swtpm.take() {
+            swtpm.stop(&b.journal).await;
         }
         Ok(())
     }
@@ -303,7 +384,7 @@ impl Step<State> for StartHttp {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        let server = crate::http::start(c.http_directory.as_ref().map(PathBuf::from), c.http_content.clone(), &c.http_bind_address, c.http_port_min, c.http_port_max).await?;
+        let server = crate::http::start(c.http_directory.as_ref().map(PathBuf::from), with_public_key(&c.http_content, s), &c.http_bind_address, c.http_port_min, c.http_port_max).await?;
         b.ui.message(format!("Serving HTTP on port {} (the guest sees http://{HTTP_IP}:{})", server.port(), server.port()));
         s.http = Some(server);
         Ok(())
@@ -366,13 +447,18 @@ impl RunQemu {
     async fn start(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         // A fresh qemu for each boot under TCG: see vm.rs. Not when the
-        // user's qemuargs decide what a reset does.
-        let restart_on_reset = matches!(s.accelerator.as_str(), "tcg" | "none") && !c.qemuargs.iter().any(|row| matches!(row.first().map(String::as_str), Some("-no-reboot" | "-action")));
+        // user's qemuargs decide what a reset does, nor with a TPM (swtpm
+        // ends with the qemu that used it).
+        let restart_on_reset = matches!(s.accelerator.as_str(), "tcg" | "none")
+            && s.swtpm.is_none()
+            && !c.qemuargs.iter().any(|row| matches!(row.first().map(String::as_str), Some("-no-reboot" | "-action")));
         let machine = Machine {
             accelerator: s.accelerator.clone(),
             disks: s.disks.clone(),
             cdroms: s.cdroms.clone(),
             efi: s.efi.clone(),
+            floppy: s.floppy.clone(),
+            tpm_socket: s.swtpm.as_ref().map(|t| t.socket.clone()),
             qmp_socket: s.runtime_dir.join("qmp.sock"),
             serial_log: s.serial_log(),
             pidfile: s.runtime_dir.join("qemu.pid"),
@@ -436,14 +522,27 @@ impl Step<State> for TypeBootCommand {
         let c = &self.p.config;
         b.ui.message(format!("Waiting {:?} (boot_wait)", c.boot_wait));
         tokio::time::sleep(c.boot_wait).await;
-        let command = bake_sdk::placeholders::render(&c.boot_command.concat(), &template_values(s)).map_err(anyhow::Error::msg)?;
-        let actions = crate::boot_command::parse(&command).map_err(anyhow::Error::msg)?;
         let interval = c
             .boot_key_interval
             .or_else(|| std::env::var("PACKER_KEY_INTERVAL").ok().and_then(|v| bake_sdk::duration::parse(&v).ok()))
             .unwrap_or(Duration::from_millis(100));
+        // boot_command is one unnamed step; boot_steps names each.
+        let steps: Vec<(String, Option<&String>)> = if c.boot_steps.is_empty() {
+            vec![(c.boot_command.concat(), None)]
+        } else {
+            c.boot_steps.iter().map(|step| (step[0].clone(), step.get(1).filter(|d| !d.is_empty()))).collect()
+        };
+        let values = template_values(s);
         let mut vm = s.vm.as_ref().expect("qemu started before").lock().await;
-        crate::boot_command::type_command(vm.qmp(), &actions, interval, &b.cancel).await
+        for (keys, description) in steps {
+            if let Some(d) = description {
+                b.ui.message(format!("Boot step: {d}"));
+            }
+            let command = bake_sdk::placeholders::render(&keys, &values).map_err(anyhow::Error::msg)?;
+            let actions = crate::boot_command::parse(&command).map_err(anyhow::Error::msg)?;
+            crate::boot_command::type_command(vm.qmp(), &actions, interval, &b.cancel).await?;
+        }
+        Ok(())
     }
 }
 
@@ -576,15 +675,13 @@ impl Step<State> for Compact {
         let main = s.disks[0].clone();
         let converted = main.with_file_name(format!("{}.convert", s.vm_name));
         b.ui.message(format!("qemu-img convert{} -O {}", if c.disk_compression { " -c" } else { "" }, c.format));
-        disk::convert(&main, &converted, &c.format, c.disk_compression).await?;
+        qemu_img::convert(&main, &converted, &c.format, c.disk_compression).await?;
         std::fs::rename(&converted, &main)?;
         Ok(())
     }
 }
 
-pub struct Finalize {
-    pub p: Arc<Prepared>,
-}
+pub struct Finalize;
 
 #[async_trait]
 impl Step<State> for Finalize {
@@ -600,11 +697,7 @@ impl Step<State> for Finalize {
         std::fs::rename(&s.partial_dir, &s.output_dir)?;
         let mut names: Vec<PathBuf> = std::fs::read_dir(&s.output_dir)?.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
         names.sort();
-        let drop_vars = self.p.config.efi_drop_efivars;
-        let files = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ArtifactFile>> {
-            names.into_iter().filter(|p| !(drop_vars && p.file_name().is_some_and(|n| n == "efivars.fd"))).map(ArtifactFile::from_path).collect()
-        })
-        .await??;
+        let files = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ArtifactFile>> { names.into_iter().map(ArtifactFile::from_path).collect() }).await??;
         for f in &files {
             b.ui.message(format!("{} ({} bytes, sha256 {})", f.path.display(), f.size, f.sha256.as_deref().unwrap_or("?")));
         }

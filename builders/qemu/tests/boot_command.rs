@@ -9,10 +9,13 @@
 //! Needs qemu-system-x86, linux-image-amd64 and busybox-static. Runs under
 //! TCG (nested KVM does not work on the project's machines).
 
+mod common;
+
 use bake_builder_qemu::boot_command::{self, parse, type_command};
+use common::{initramfs, kernel, TempDir};
 use bake_builder_qemu::qmp::Qmp;
 use bake_sdk::CancellationToken;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,15 +33,6 @@ echo READY >/dev/ttyS1
 exec $B cat >/dev/ttyS1
 "#;
 
-/// A directory removed at the end of the test.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The qemu process, killed when the test ends however it ends.
 struct Vm(Child);
 
@@ -47,63 +41,6 @@ impl Drop for Vm {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// One entry of a `newc` cpio archive.
-fn cpio_entry(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]) {
-    let header = format!(
-        "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-        0,
-        0,
-        1,
-        0,
-        data.len(),
-        0,
-        0,
-        rdev.0,
-        rdev.1,
-        name.len() + 1,
-        0
-    );
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(name.as_bytes());
-    out.push(0);
-    out.resize(out.len().next_multiple_of(4), 0);
-    out.extend_from_slice(data);
-    out.resize(out.len().next_multiple_of(4), 0);
-}
-
-fn initramfs(busybox: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let dir = 0o040755;
-    for (i, d) in ["bin", "dev", "proc", "sys"].iter().enumerate() {
-        cpio_entry(&mut out, i as u32 + 1, d, dir, (0, 0), &[]);
-    }
-    cpio_entry(&mut out, 10, "dev/console", 0o020600, (5, 1), &[]);
-    cpio_entry(&mut out, 11, "init", 0o100755, (0, 0), INIT.as_bytes());
-    cpio_entry(&mut out, 12, "bin/busybox", 0o100755, (0, 0), busybox);
-    cpio_entry(&mut out, 0, "TRAILER!!!", 0, (0, 0), &[]);
-    out
-}
-
-fn kernel() -> PathBuf {
-    let mut kernels: Vec<PathBuf> = std::fs::read_dir("/boot")
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-")))
-                .collect()
-        })
-        .unwrap_or_default();
-    kernels.sort();
-    kernels.pop().expect("no /boot/vmlinuz-*: apt-get install --no-install-recommends linux-image-amd64")
-}
-
-fn busybox() -> Vec<u8> {
-    let data = std::fs::read("/bin/busybox").expect("no /bin/busybox: apt-get install --no-install-recommends busybox-static");
-    let dynamic = data.windows(b"/lib64/ld-linux".len()).any(|w| w == b"/lib64/ld-linux");
-    assert!(!dynamic, "/bin/busybox is linked dynamically; install busybox-static instead of busybox");
-    data
 }
 
 fn wait_for(path: &Path, what: &[u8], timeout: Duration, vm: &mut Vm, console: &Path) -> Vec<u8> {
@@ -131,11 +68,9 @@ fn wait_for(path: &Path, what: &[u8], timeout: Duration, vm: &mut Vm, console: &
 #[tokio::test]
 async fn typed_keys_arrive_in_the_guest() {
     let started = Instant::now();
-    let dir = TempDir(std::env::temp_dir().join(format!("bake-boot-command-test-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = TempDir::new("boot-command-test");
     let initrd = dir.0.join("initrd.cpio");
-    std::fs::write(&initrd, initramfs(&busybox())).unwrap();
+    std::fs::write(&initrd, initramfs(INIT, &[])).unwrap();
     let (console, keys, qmp_socket) = (dir.0.join("console.log"), dir.0.join("keys.log"), dir.0.join("qmp.sock"));
 
     let mut vm = Vm(Command::new("qemu-system-x86_64")
@@ -215,8 +150,7 @@ async fn cancelling_stops_typing() {
     // No VM needed: the token is checked before the first key.
     let cancel = CancellationToken::new();
     cancel.cancel();
-    let dir = TempDir(std::env::temp_dir().join(format!("bake-boot-command-cancel-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = TempDir::new("boot-command-cancel");
     // A fake QMP peer: greets, accepts capabilities, then records commands.
     let socket = dir.0.join("qmp.sock");
     let listener = tokio::net::UnixListener::bind(&socket).unwrap();
@@ -256,8 +190,7 @@ async fn cancelling_stops_typing() {
 
 #[tokio::test]
 async fn held_keys_are_released_at_the_end_and_shift_is_not_doubled() {
-    let dir = TempDir(std::env::temp_dir().join(format!("bake-boot-command-held-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = TempDir::new("boot-command-held");
     let socket = dir.0.join("qmp.sock");
     let listener = tokio::net::UnixListener::bind(&socket).unwrap();
     let server = tokio::spawn(async move {

@@ -18,6 +18,10 @@ mod string;
 mod time;
 mod typeconv;
 
+// Go's text forms, for output that must read as Packer's (`bake console`).
+pub use numeric::go_shortest;
+pub use string::go_quote;
+
 /// What functions may know about the run they are called in.
 pub struct FuncContext<'a> {
     /// Relative paths given to file functions are resolved against this

@@ -324,7 +324,7 @@ pub(crate) fn go_format_float(n: f64, spec: &NumSpec) -> String {
 
 /// The default text of a number, as `%v` prints it: Go's `%g` with the
 /// shortest precision.
-pub(crate) fn go_shortest(n: f64) -> String {
+pub fn go_shortest(n: f64) -> String {
     shortest_g(n, 'g')
 }
 

@@ -162,7 +162,7 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
 
 /// Quotes a string the way Go's `%q` does, for error messages that name a
 /// user's input.
-pub(crate) fn go_quote(s: &str) -> String {
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

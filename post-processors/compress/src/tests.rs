@@ -1,5 +1,6 @@
 use super::*;
 use bake_sdk::testing;
+use bake_sdk::ArtifactFile;
 use std::path::Path;
 use std::process::Command;
 

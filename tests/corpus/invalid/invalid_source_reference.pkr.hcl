@@ -1,8 +1,8 @@
-# expect: invalid_source_reference.pkr.hcl:7:14: "null.web" is not a source reference; expected source.TYPE.NAME
+# expect: invalid_source_reference.pkr.hcl:7:14: "web" is not a source reference; expected TYPE.NAME or source.TYPE.NAME
 source "null" "web" {
   communicator = "none"
 }
 
 build {
-  sources = ["null.web"]
+  sources = ["web"]
 }

@@ -1,7 +1,7 @@
-//! `compress OUTPUT INPUT...`: runs the compress post-processor's job
+//! `compress OUTPUT INPUT...`: runs the archive job the compress post-processor runs
 //! directly, as `bake build` would, for `bench/compress.sh`.
 
-use bake_post_processor_compress::{detect, Job};
+use bake_archive::{detect, Job};
 use bake_sdk::ui::{Event, UiSink};
 use bake_sdk::{CancellationToken, Ui};
 use std::path::PathBuf;

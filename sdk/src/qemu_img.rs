@@ -1,11 +1,12 @@
-//! Disk images through `qemu-img`.
+//! Disk images through `qemu-img`: the one place plugins (the qemu builder,
+//! the vagrant post-processor) run it.
 
 use std::path::Path;
 use std::process::Stdio;
 
 /// Runs `qemu-img` and returns its stdout; the error carries its stderr.
 pub async fn qemu_img(args: &[String]) -> anyhow::Result<String> {
-    let out = bake_sdk::process::output(tokio::process::Command::new("qemu-img").args(args).stdin(Stdio::null()).kill_on_drop(true))
+    let out = crate::process::output(tokio::process::Command::new("qemu-img").args(args).stdin(Stdio::null()).kill_on_drop(true))
         .await
         .map_err(|e| anyhow::anyhow!("cannot run qemu-img ({e}); install it with: apt-get install qemu-utils"))?;
     if !out.status.success() {
