@@ -162,3 +162,34 @@ fn shell_and_file_provisioners_run_over_ssh_and_survive_an_expected_disconnect()
         .contains("back again");
     assert_eq!(dir.read("downloaded.txt"), "from content");
 }
+
+#[test]
+fn a_build_reaches_its_host_through_a_bastion_with_the_packer_options() {
+    let bastion = sshd::Sshd::with(sshd::Options { extra: "LogLevel DEBUG1".into(), ..sshd::Options::default() });
+    let server = Sshd::start();
+    // One key for both, as the bastion uses ssh_private_key_file too.
+    bastion.authorize(&std::fs::read_to_string(server.client_key.with_extension("pub")).unwrap());
+    let dir = TestDir::new("null-ssh-bastion");
+    // Packer templates carry winrm_* options even when they use SSH.
+    let extra = format!(
+        r#"ssh_timeout             = "20s"
+  ssh_bastion_host        = "127.0.0.1"
+  ssh_bastion_port        = {port}
+  ssh_bastion_username    = "{user}"
+  ssh_keep_alive_interval = "1s"
+  ssh_read_write_timeout  = "30s"
+  ssh_pty                 = true
+  winrm_username          = "Administrator"
+  winrm_use_ssl           = true"#,
+        port = bastion.port,
+        user = bastion.user,
+    );
+    let provisioner = r#"provisioner "shell" { inline = ["echo terminal=$(tty)"] }"#;
+    dir.write("t.pkr.hcl", &template(&server, &server.client_key, &extra, provisioner));
+    dir.bake(&["validate", "t.pkr.hcl"]).success();
+    dir.bake(&["build", "-color=false", "t.pkr.hcl"]).success().contains("terminal=/dev/pts/");
+    // The bastion (which falls back to ssh_private_key_file, as in Packer)
+    // opened the connection to the host.
+    let log = bastion.log();
+    assert!(log.contains(&format!("server_request_direct_tcpip: originator 127.0.0.1 port 0, target 127.0.0.1 port {}", server.port)), "bastion log:\n{log}");
+}

@@ -17,7 +17,45 @@ use std::fmt;
 /// Decodes `body` into `T`. `what` names the thing being configured, such as
 /// `source "qemu.web"`, for messages about missing arguments.
 pub fn decode<T: DeserializeOwned>(body: &EvalBody, what: &str) -> Result<T, Diagnostics> {
-    T::deserialize(BodyDe { body }).map_err(|e| Diagnostics::from(e.into_diagnostic(body.span, what)))
+    decode_part(body, what, &[])
+}
+
+/// Decodes `body`, the part of a larger body that `T` is for (see
+/// [`crate::communicator::config`], which takes its keys out first). An
+/// unknown key is compared with `T`'s fields and with `also_known`, the keys
+/// of the other parts, so that "did you mean" still finds the closest key of
+/// the whole.
+pub fn decode_part<T: DeserializeOwned>(body: &EvalBody, what: &str, also_known: &[&'static str]) -> Result<T, Diagnostics> {
+    T::deserialize(BodyDe { body }).map_err(|mut e| {
+        if let Some((_, known)) = &mut e.unknown {
+            known.extend_from_slice(also_known);
+        }
+        Diagnostics::from(e.into_diagnostic(body.span, what))
+    })
+}
+
+/// The field names of a `#[derive(Deserialize)]` struct, as serde spells
+/// them, so that a list of keys is never written twice.
+pub fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Fields(Option<&'static [&'static str]>);
+    impl<'de> de::Deserializer<'de> for &mut Fields {
+        type Error = Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> Result<V::Value, Error> {
+            self.0 = Some(fields);
+            Err(de::Error::custom("fields recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields = Fields(None);
+    let _ = T::deserialize(&mut fields);
+    fields.0.unwrap_or(&[])
 }
 
 /// A decoding error, with the span it is about once known.

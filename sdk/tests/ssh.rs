@@ -21,7 +21,7 @@ fn config(server: &Sshd, auth: SshAuth) -> SshConfig {
 }
 
 fn key_auth(path: &Path) -> SshAuth {
-    SshAuth { private_key: Some(PrivateKeySource::File(path.to_path_buf())), password: None }
+    SshAuth { private_key: Some(PrivateKeySource::File(path.to_path_buf())), password: None, ..SshAuth::default() }
 }
 
 async fn connect(server: &Sshd) -> SshCommunicator {
@@ -232,7 +232,7 @@ async fn wrong_key_says_authentication_was_refused_and_what_the_server_accepts()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_against_a_key_only_server_names_the_method_it_wants() {
     let server = Sshd::with(sshd::Options { password_auth: false, ..Default::default() });
-    let mut cfg = config(&server, SshAuth { password: Some("whatever".into()), private_key: None });
+    let mut cfg = config(&server, SshAuth { password: Some("whatever".into()), private_key: None, ..SshAuth::default() });
     cfg.handshake_attempts = 1;
     let msg = connect_error(ssh::connect(cfg, &CancellationToken::new(), Vec::new).await).to_string();
     eprintln!("{msg}");
@@ -248,7 +248,7 @@ async fn password_authentication() {
         return;
     };
     let user = server.user.clone();
-    let mut cfg = config(&server, SshAuth { password: Some(password.clone()), private_key: None });
+    let mut cfg = config(&server, SshAuth { password: Some(password.clone()), private_key: None, ..SshAuth::default() });
     cfg.username = user.clone();
     let comm = ssh::connect(cfg.clone(), &CancellationToken::new(), Vec::new)
         .await
@@ -269,7 +269,7 @@ async fn nothing_listening_says_connection_refused_and_shows_the_hint() {
         host: "127.0.0.1".into(),
         port,
         username: "root".into(),
-        auth: SshAuth { password: Some("x".into()), private_key: None },
+        auth: SshAuth { password: Some("x".into()), private_key: None, ..SshAuth::default() },
         timeout: Duration::from_millis(1500),
         ..SshConfig::default()
     };
@@ -303,7 +303,7 @@ async fn a_port_that_answers_but_is_not_ssh_is_told_apart() {
         host: "127.0.0.1".into(),
         port,
         username: "root".into(),
-        auth: SshAuth { password: Some("x".into()), private_key: None },
+        auth: SshAuth { password: Some("x".into()), private_key: None, ..SshAuth::default() },
         timeout: Duration::from_secs(1),
         ..SshConfig::default()
     };
@@ -366,7 +366,7 @@ async fn cancel_stops_a_connect_loop_promptly() {
         host: "127.0.0.1".into(),
         port,
         username: "root".into(),
-        auth: SshAuth { password: Some("x".into()), private_key: None },
+        auth: SshAuth { password: Some("x".into()), private_key: None, ..SshAuth::default() },
         timeout: Duration::from_secs(60),
         ..SshConfig::default()
     };
@@ -415,7 +415,7 @@ async fn generated_ed25519_key_is_accepted_by_sshd() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1), public.split_whitespace().nth(1));
 
-    let auth = SshAuth { private_key: Some(PrivateKeySource::Text(private)), password: None };
+    let auth = SshAuth { private_key: Some(PrivateKeySource::Text(private)), password: None, ..SshAuth::default() };
     let comm = ssh::connect(config(&server, auth), &CancellationToken::new(), Vec::new).await.unwrap();
     assert_eq!(run(&comm, "echo in").await.1, ["in"]);
 }
@@ -494,7 +494,7 @@ async fn an_unknown_host_name_says_it_did_not_resolve() {
         host: "no-such-host.invalid".into(),
         port: 22,
         username: "root".into(),
-        auth: SshAuth { password: Some("x".into()), private_key: None },
+        auth: SshAuth { password: Some("x".into()), private_key: None, ..SshAuth::default() },
         // Room for a slow resolver to answer at least once.
         timeout: Duration::from_secs(2),
         ..SshConfig::default()

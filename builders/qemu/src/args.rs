@@ -53,7 +53,7 @@ pub fn command_line(p: &Prepared, vm_name: &str, m: &Machine) -> Result<Vec<Stri
     add(
         "-netdev",
         match m.ssh_host_port {
-            Some(hp) => format!("user,id=user.0,hostfwd=tcp:127.0.0.1:{hp}-:{}", c.ssh_port),
+            Some(hp) => format!("user,id=user.0,hostfwd=tcp:127.0.0.1:{hp}-:{}", p.comm.ssh.port),
             None => "user,id=user.0".into(),
         },
     );

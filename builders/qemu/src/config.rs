@@ -1,6 +1,7 @@
 //! The qemu builder's configuration: Packer's option names, defaults and
 //! checks (see packer-plugin-qemu), decoded from the template.
 
+use bake_sdk::communicator::config::{decode_with_communicator, CommunicatorConfig, Kind, Support};
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use serde::Deserialize;
@@ -142,21 +143,7 @@ pub struct Config {
     #[serde(default = "default_shutdown_timeout", deserialize_with = "bake_sdk::duration::deserialize")]
     pub shutdown_timeout: Duration,
 
-    // Communicator.
-    #[serde(default = "default_communicator")]
-    pub communicator: String,
-    pub ssh_username: Option<String>,
-    pub ssh_password: Option<String>,
-    pub ssh_private_key_file: Option<String>,
-    #[serde(default = "default_ssh_timeout", deserialize_with = "bake_sdk::duration::deserialize")]
-    pub ssh_timeout: Duration,
-    #[serde(default = "default_handshake_attempts")]
-    pub ssh_handshake_attempts: u32,
-    #[serde(default, deserialize_with = "bake_sdk::duration::deserialize")]
-    pub pause_before_connecting: Duration,
-    pub ssh_host: Option<String>,
-    #[serde(default = "default_ssh_port")]
-    pub ssh_port: u16,
+    // The communicator options are decoded by the sdk (see `prepare`).
 }
 
 fn default_iso_extension() -> String {
@@ -222,24 +209,16 @@ fn default_tpm_device_type() -> String {
 fn default_shutdown_timeout() -> Duration {
     Duration::from_secs(300)
 }
-fn default_communicator() -> String {
-    "ssh".into()
-}
-fn default_ssh_timeout() -> Duration {
-    Duration::from_secs(300)
-}
-fn default_handshake_attempts() -> u32 {
-    10
-}
-fn default_ssh_port() -> u16 {
-    22
-}
 
 /// The configuration after defaults that depend on the build are applied
 /// and every option is checked.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub config: Config,
+    /// `communicator`, `ssh_*`: `ssh.host` is empty unless `ssh_host` is
+    /// set, and `ssh.port` is the guest's port (the host port forwarded to
+    /// it is chosen at boot).
+    pub comm: CommunicatorConfig,
     pub iso_urls: Vec<String>,
     /// `disk_size` in MiB-normalised qemu-img syntax (`40960M`, `4G`).
     pub disk_size: String,
@@ -276,8 +255,12 @@ fn not_one_of(key: &str, value: &str, allowed: &[&str]) -> Option<String> {
     Some(format!("{key} must be one of {}, not \"{value}\".{hint}", allowed.join(", ")))
 }
 
+/// The VM is reached through a forwarded port, and a cloud-init image gets a
+/// key made for the build when no credential is given.
+const COMMUNICATORS: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::Ssh, host_from_builder: true, generates_key: true };
+
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
-    let config: Config = bake_sdk::config::decode(body, what)?;
+    let (config, comm) = decode_with_communicator::<Config>(body, what, &COMMUNICATORS)?;
     let at = |k: &str| body.attributes.get(k).map_or(body.span, |a| a.span);
     let mut diags = Diagnostics::new();
     let mut err = |key: &str, summary: &str, detail: String| diags.push(Diagnostic::error(summary, detail).at(at(key)));
@@ -338,17 +321,6 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
     for key in config.http_content.keys() {
         if !key.starts_with('/') {
             err("http_content", "Invalid http_content", format!("the path \"{key}\" must start with \"/\"."));
-        }
-    }
-    if !["ssh", "none"].contains(&config.communicator.as_str()) {
-        err("communicator", "Unsupported communicator", format!("communicator must be \"ssh\" or \"none\", not \"{}\".", config.communicator));
-    }
-    if config.communicator == "ssh" && config.ssh_username.is_none() {
-        err("ssh_username", "Missing ssh_username", format!("{what} uses SSH, so ssh_username is required."));
-    }
-    if let Some(f) = &config.ssh_private_key_file {
-        if !std::path::Path::new(f).is_file() {
-            err("ssh_private_key_file", "Key file not found", format!("ssh_private_key_file \"{f}\" does not exist."));
         }
     }
     for row in &config.qemuargs {
@@ -421,6 +393,7 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
         return Err(diags);
     }
     Ok(Prepared {
+        comm,
         iso_urls,
         disk_size,
         disk_size_bytes,

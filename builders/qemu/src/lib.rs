@@ -20,6 +20,7 @@ mod steps;
 mod tpm;
 mod vm;
 
+use bake_sdk::communicator::config::Kind;
 use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::steps::{run_steps, Step};
@@ -40,8 +41,8 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn Builder>, Diagnost
 /// With SSH and no credentials given, bake makes a key for the build (as
 /// Packer does); it reaches the guest through bake's own cloud-init seed,
 /// or through the template's when it has one (`seed::own_seed`).
-fn generates_key(c: &config::Config) -> bool {
-    c.communicator == "ssh" && c.ssh_password.is_none() && c.ssh_private_key_file.is_none()
+fn generates_key(p: &config::Prepared) -> bool {
+    p.comm.needs_generated_key()
 }
 
 #[async_trait]
@@ -49,7 +50,7 @@ impl Builder for QemuBuilder {
     async fn run(&self, build: &BuildInfo, hook: &dyn ProvisionHook) -> anyhow::Result<Option<Artifact>> {
         let p = &self.p;
         let c = &p.config;
-        let ssh = c.communicator == "ssh";
+        let ssh = p.comm.kind == Kind::Ssh;
         let mut list: Vec<Box<dyn Step<State> + '_>> = vec![
             Box::new(PrepareDirs { p: p.clone() }),
             Box::new(FetchSource { p: p.clone() }),
@@ -58,8 +59,8 @@ impl Builder for QemuBuilder {
         if c.efi_boot || c.efi_firmware_code.is_some() || c.efi_firmware_vars.is_some() {
             list.push(Box::new(PrepareFirmware { p: p.clone() }));
         }
-        let seed_key = generates_key(c) && seed::own_seed(c).is_none();
-        if generates_key(c) {
+        let seed_key = generates_key(p) && seed::own_seed(c).is_none();
+        if generates_key(p) {
             list.push(Box::new(GenerateKey { p: p.clone() }));
         }
         if !c.cd_files.is_empty() || !c.cd_content.is_empty() || seed_key {

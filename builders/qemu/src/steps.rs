@@ -8,7 +8,8 @@ use bake_sdk::qemu_img;
 use crate::seed;
 use crate::vm::{Launch, Vm, VmHandle};
 use bake_sdk::journal::{EntryId, Resource};
-use bake_sdk::ssh::{PrivateKeySource, SshAuth, SshCommunicator, SshConfig};
+use bake_sdk::communicator::config::Kind;
+use bake_sdk::ssh::{PrivateKeySource, SshCommunicator, SshConfig};
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, ArtifactFile, Communicator, BuildInfo, GeneratedData, ProvisionHook};
 use std::collections::BTreeMap;
@@ -82,11 +83,23 @@ fn release_port(port: Option<u16>) {
 
 /// Where SSH reaches the guest: `ssh_host` as given, or the host port
 /// forwarded to the guest's SSH port.
-fn ssh_address(c: &crate::config::Config, s: &State) -> (String, u16) {
-    match (&c.ssh_host, s.ssh_host_port) {
-        (Some(h), _) => (h.clone(), c.ssh_port),
-        (None, Some(p)) => ("127.0.0.1".to_string(), p),
-        (None, None) => ("127.0.0.1".to_string(), c.ssh_port),
+fn ssh_address(p: &Prepared, s: &State) -> (String, u16) {
+    let ssh = &p.comm.ssh;
+    match (ssh.host.as_str(), s.ssh_host_port) {
+        ("", Some(port)) => ("127.0.0.1".to_string(), port),
+        ("", None) => ("127.0.0.1".to_string(), ssh.port),
+        (host, _) => (host.to_string(), ssh.port),
+    }
+}
+
+/// The private key the build logs in with: the generated one, or the
+/// `ssh_private_key_file`'s text (for `build.SSHPrivateKey`).
+fn private_key_text(p: &Prepared, s: &State) -> String {
+    match (&s.generated_key, &p.comm.ssh.auth.private_key) {
+        (Some((private, _)), _) => private.clone(),
+        (None, Some(PrivateKeySource::File(f))) => std::fs::read_to_string(f).unwrap_or_default(),
+        (None, Some(PrivateKeySource::Text(text))) => text.clone(),
+        (None, None) => String::new(),
     }
 }
 
@@ -258,7 +271,7 @@ impl Step<State> for GenerateKey {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        let user = c.ssh_username.clone().unwrap_or_default();
+        let user = &self.p.comm.ssh.username;
         s.generated_key = Some(bake_sdk::ssh::generate_ed25519()?);
         match seed::own_seed(c) {
             Some(seed) => b.ui.message(format!(
@@ -298,7 +311,7 @@ impl Step<State> for CreateCdroms {
             s.cdroms.push(iso);
         }
         if let (true, Some((_, public))) = (self.seed_key, &s.generated_key) {
-            let user = c.ssh_username.clone().unwrap_or_default();
+            let user = self.p.comm.ssh.username.clone();
             let content = BTreeMap::from([
                 ("user-data".to_string(), seed::cloud_init_user_data(&user, public)),
                 ("meta-data".to_string(), seed::cloud_init_meta_data(&format!("bake-{}", b.run_uuid), &sanitize(&b.source_name))),
@@ -544,24 +557,12 @@ impl Step<State> for ConnectSsh {
     }
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-        let c = &self.p.config;
-        let private_key = match (&s.generated_key, &c.ssh_private_key_file) {
-            (Some((private, _)), _) => Some(PrivateKeySource::Text(private.clone())),
-            (None, Some(f)) => Some(PrivateKeySource::File(PathBuf::from(f))),
-            (None, None) => None,
-        };
-        let (host, port) = ssh_address(c, s);
-        let cfg = SshConfig {
-            host,
-            port,
-            username: c.ssh_username.clone().unwrap_or_default(),
-            auth: SshAuth { password: c.ssh_password.clone(), private_key },
-            timeout: c.ssh_timeout,
-            handshake_attempts: c.ssh_handshake_attempts,
-            pause_before_connecting: c.pause_before_connecting,
-            ..SshConfig::default()
-        };
-        b.ui.message(format!("Connecting to {}@{} (timeout {:?})", cfg.username, cfg.address(), c.ssh_timeout));
+        let (host, port) = ssh_address(&self.p, s);
+        let mut cfg = SshConfig { host, port, ..self.p.comm.ssh.clone() };
+        if let Some((private, _)) = &s.generated_key {
+            cfg.auth.private_key = Some(PrivateKeySource::Text(private.clone()));
+        }
+        b.ui.message(format!("Connecting to {}@{} (timeout {:?})", cfg.username, cfg.address(), cfg.timeout));
         let serial = s.serial_log();
         let comm = bake_sdk::ssh::connect(cfg, &b.cancel, move || {
             let mut lines = vec!["last lines of the VM's serial console:".to_string()];
@@ -593,16 +594,16 @@ impl Step<State> for Provision<'_> {
     }
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-        let c = &self.p.config;
         let mut generated = GeneratedData::new();
-        let (host, port) = ssh_address(c, s);
+        let (host, port) = ssh_address(&self.p, s);
+        let ssh = &self.p.comm.ssh;
         for (k, v) in [
             ("ID", s.vm_name.clone()),
             ("Host", host),
             ("Port", port.to_string()),
-            ("User", c.ssh_username.clone().unwrap_or_default()),
-            ("Password", c.ssh_password.clone().unwrap_or_default()),
-            ("SSHPrivateKey", s.generated_key.as_ref().map(|k| k.0.clone()).or_else(|| c.ssh_private_key_file.as_ref().and_then(|f| std::fs::read_to_string(f).ok())).unwrap_or_default()),
+            ("User", ssh.username.clone()),
+            ("Password", ssh.auth.password.clone().unwrap_or_default()),
+            ("SSHPrivateKey", private_key_text(&self.p, s)),
             ("SSHPublicKey", s.generated_key.as_ref().map(|k| k.1.clone()).unwrap_or_default()),
             ("PackerRunUUID", b.run_uuid.clone()),
         ] {
@@ -634,7 +635,7 @@ impl Step<State> for Shutdown {
         let c = &self.p.config;
         match (&c.shutdown_command, s.comm.clone()) {
             // No communicator: the guest powers itself off (an installer).
-            _ if c.communicator == "none" => b.ui.message("Waiting for the VM to power itself off (communicator = \"none\")"),
+            _ if self.p.comm.kind == Kind::None => b.ui.message("Waiting for the VM to power itself off (communicator = \"none\")"),
             (Some(cmd), Some(comm)) => {
                 b.ui.message(format!("Running the shutdown command: {cmd}"));
                 let ui = b.ui.clone();

@@ -104,7 +104,7 @@ impl SshCommunicator {
             }
         };
         if let Some(s) = leftover {
-            let _ = s.handle.disconnect(russh::Disconnect::ByApplication, "", "").await;
+            s.disconnect().await;
         }
         if closed {
             return Err(SshError::Closed(self.cfg.address()));
@@ -165,7 +165,8 @@ impl SshCommunicator {
     /// command sees them.
     pub async fn run_with_env(&self, command: &str, env: &[(String, String)], output: &mut (dyn FnMut(Stream, &str) + Send)) -> anyhow::Result<i32> {
         let lease = self.open_channel().await?;
-        Ok(exec::run(lease, &self.cfg.address(), command, env, output, &self.cancel).await?)
+        let mode = exec::Mode { pty: self.cfg.pty, idle_limit: self.cfg.read_write_timeout, forward_agent: self.cfg.forward_agent.is_some() };
+        Ok(exec::run(lease, &self.cfg.address(), mode, command, env, output, &self.cancel).await?)
     }
 
     /// Says goodbye to the server. Later calls fail with [`SshError::Closed`].
@@ -177,12 +178,16 @@ impl SshCommunicator {
         };
         if let Some(s) = session {
             // Best effort, and bounded: the server may be gone already.
-            let _ = tokio::time::timeout(Duration::from_secs(2), s.handle.disconnect(russh::Disconnect::ByApplication, "", "")).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), s.disconnect()).await;
         }
     }
 
     pub(crate) fn address(&self) -> String {
         self.cfg.address()
+    }
+
+    pub(crate) fn read_write_timeout(&self) -> Option<Duration> {
+        self.cfg.read_write_timeout
     }
 }
 

@@ -2,10 +2,12 @@
 //! a [`Tally`] so that giving up can say how far the attempts got.
 
 use super::error::{ConnectFailure, GiveUpReason, Tally};
-use super::{keys, SshCommunicator, SshConfig, SshError};
+use super::{agent, keys, SshCommunicator, SshConfig, SshError};
 use russh::client::{self, AuthResult, Handle, KeyboardInteractiveAuthResponse};
-use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
+use russh::keys::{Algorithm, Certificate, HashAlg, PrivateKey, PrivateKeyWithHashAlg};
+use russh::{cipher, kex};
 use std::io;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -37,9 +39,19 @@ pub(crate) type SshHandle = Handle<ClientHandler>;
 pub(crate) struct Session {
     pub(crate) handle: SshHandle,
     disconnect_reason: Arc<Mutex<Option<String>>>,
+    /// The bastion connection this one runs through.
+    jump: Option<Box<Session>>,
 }
 
 impl Session {
+    /// Says goodbye to the server, and then to the bastion.
+    pub(crate) async fn disconnect(&self) {
+        let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "").await;
+        if let Some(jump) = &self.jump {
+            let _ = jump.handle.disconnect(russh::Disconnect::ByApplication, "", "").await;
+        }
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.handle.is_closed()
     }
@@ -70,11 +82,24 @@ pub async fn connect(
     Ok(SshCommunicator::new(cfg, creds, cancel.clone(), hint, session))
 }
 
-/// What to authenticate with, read once at connect time.
+/// What to authenticate with, read once at connect time: for the machine,
+/// and for the bastion when there is one.
 pub(crate) struct Credentials {
     username: String,
     key: Option<Arc<PrivateKey>>,
+    /// An OpenSSH certificate of `key`, offered instead of the bare key.
+    certificate: Option<Certificate>,
     password: Option<String>,
+    agent: Option<PathBuf>,
+    bastion: Option<Box<Jump>>,
+}
+
+/// A bastion: where it is, and how to log in to it.
+struct Jump {
+    host: String,
+    port: u16,
+    address: String,
+    creds: Credentials,
 }
 
 impl Credentials {
@@ -85,11 +110,36 @@ impl Credentials {
         if cfg.username.is_empty() {
             return Err(SshError::Config("no SSH user name (ssh_username is empty)".into()));
         }
-        let key = cfg.auth.private_key.as_ref().map(keys::load).transpose()?.map(Arc::new);
-        if key.is_none() && cfg.auth.password.is_none() {
-            return Err(SshError::Config("no SSH credentials: set ssh_password or ssh_private_key_file".into()));
+        let mut creds = Credentials::of(&cfg.username, &cfg.auth, "ssh_password or ssh_private_key_file")?;
+        if let Some(b) = &cfg.bastion {
+            let what = "ssh_bastion_password or ssh_bastion_private_key_file";
+            let jump = Jump { host: b.host.clone(), port: b.port, address: b.address(), creds: Credentials::of(&b.username, &b.auth, what)? };
+            creds.bastion = Some(Box::new(jump));
         }
-        Ok(Credentials { username: cfg.username.clone(), key, password: cfg.auth.password.clone() })
+        Ok(creds)
+    }
+
+    fn of(username: &str, auth: &super::SshAuth, options: &str) -> Result<Credentials, SshError> {
+        let key = auth.private_key.as_ref().map(keys::load).transpose()?;
+        let certificate = match (&auth.certificate, &key) {
+            (Some(path), Some(key)) => Some(keys::load_certificate(path, key)?),
+            (Some(path), None) => return Err(SshError::Config(format!("the certificate {} needs its private key", path.display()))),
+            (None, _) => None,
+        };
+        if key.is_none() && auth.password.is_none() && auth.agent.is_none() {
+            return Err(SshError::Config(format!("no SSH credentials: set {options}")));
+        }
+        if let Some(socket) = &auth.agent {
+            agent::check(socket)?;
+        }
+        Ok(Credentials {
+            username: username.to_string(),
+            key: key.map(Arc::new),
+            certificate,
+            password: auth.password.clone(),
+            agent: auth.agent.clone(),
+            bastion: None,
+        })
     }
 }
 
@@ -103,7 +153,7 @@ pub(crate) async fn establish(
 ) -> Result<Session, SshError> {
     let started = Instant::now();
     let deadline = started + timeout;
-    let russh_config = Arc::new(client_config(cfg));
+    let russh_config = Arc::new(client_config(cfg.keepalive_interval, &cfg.ciphers, &cfg.key_exchange_algorithms));
     let mut tally = Tally::default();
     let mut attempts = 0u32;
     let mut delay = Duration::from_millis(100);
@@ -131,9 +181,10 @@ pub(crate) async fn establish(
                 hints: hint(),
             }))
         };
-        let reached = tally.handshake_failures + tally.auth_refusals;
-        if reached >= cfg.handshake_attempts.max(1) {
-            return Err(give_up(GiveUpReason::HandshakeAttempts(cfg.handshake_attempts.max(1))));
+        // Zero attempts is no limit (ssh_timeout alone was set, as in Packer).
+        let reached = tally.handshake_failures + tally.auth_refusals + tally.bastion_refusals;
+        if cfg.handshake_attempts > 0 && reached >= cfg.handshake_attempts {
+            return Err(give_up(GiveUpReason::HandshakeAttempts(cfg.handshake_attempts)));
         }
         let now = Instant::now();
         if now >= deadline {
@@ -157,15 +208,34 @@ pub(crate) async fn establish(
 /// off without closing its connections.
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
-fn client_config(cfg: &SshConfig) -> client::Config {
-    let interval = cfg.keepalive_interval;
+/// The russh settings: keepalives, and the algorithms when chosen (empty:
+/// russh's defaults).
+fn client_config(interval: Duration, ciphers: &[String], key_exchanges: &[String]) -> client::Config {
     let keepalive_max = if interval.is_zero() { 0 } else { (SILENCE_LIMIT.as_secs_f64() / interval.as_secs_f64()).ceil().max(3.0) as usize };
+    let mut preferred = russh::Preferred::default();
+    if !ciphers.is_empty() {
+        let names: Vec<cipher::Name> = ciphers.iter().filter_map(|n| cipher::Name::try_from(n.as_str()).ok()).collect();
+        preferred.cipher = names.into();
+    }
+    if !key_exchanges.is_empty() {
+        // The extension markers (ext-info-c, strict kex) are not algorithms
+        // a user picks; they stay.
+        let chosen = key_exchanges.iter().filter_map(|n| kex::Name::try_from(n.as_str()).ok());
+        let markers = russh::Preferred::DEFAULT.kex.iter().copied().filter(|n| is_kex_extension(n.as_ref()));
+        preferred.kex = chosen.chain(markers).collect::<Vec<_>>().into();
+    }
     client::Config {
         keepalive_interval: (!interval.is_zero()).then_some(interval),
         keepalive_max,
         nodelay: true,
+        preferred,
         ..client::Config::default()
     }
+}
+
+/// The key exchange "names" that are protocol extension markers.
+pub(crate) fn is_kex_extension(name: &str) -> bool {
+    name.starts_with("ext-info-") || name.starts_with("kex-strict-")
 }
 
 /// How one attempt failed, by the stage it reached.
@@ -174,6 +244,9 @@ enum Failed {
     NoBanner(String),
     Handshake { server_id: String, message: String },
     AuthRefused { server_id: String, tried: Vec<String>, accepts: Vec<String> },
+    /// Logging in to the bastion failed; `reached` when its SSH server
+    /// answered (and so counts against `ssh_handshake_attempts`).
+    Bastion { message: String, reached: bool },
 }
 
 enum TcpFailure {
@@ -184,7 +257,28 @@ enum TcpFailure {
 }
 
 impl Failed {
+    /// The same failure, had on the way to the bastion at `address`.
+    fn at_bastion(self, address: &str) -> Failed {
+        let (reached, what) = match self {
+            Failed::Tcp { message, .. } => (false, format!("TCP: {message}")),
+            Failed::NoBanner(message) => (false, format!("no SSH server greeted: {message}")),
+            Failed::Handshake { message, .. } => (true, format!("the SSH handshake failed: {message}")),
+            Failed::AuthRefused { tried, accepts, .. } => {
+                let list = |v: Vec<String>| if v.is_empty() { "nothing".to_string() } else { v.join(", ") };
+                (true, format!("authentication was refused (tried: {}; server accepts: {})", list(tried), list(accepts)))
+            }
+            Failed::Bastion { message, reached } => (reached, message),
+        };
+        Failed::Bastion { message: format!("bastion {address}: {what}"), reached }
+    }
+
     fn record(self, t: &mut Tally) {
+        if let Failed::Bastion { message, reached } = self {
+            t.bastion_failures += 1;
+            t.bastion_refusals += u32::from(reached);
+            t.last_bastion_error = Some(message);
+            return;
+        }
         if !matches!(self, Failed::Tcp { .. }) {
             t.tcp_answered += 1;
         }
@@ -213,27 +307,92 @@ impl Failed {
                 t.tried_methods = tried;
                 t.server_accepts = accepts;
             }
+            Failed::Bastion { .. } => unreachable!("recorded above"),
         }
     }
 }
 
 async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client::Config>, deadline: Instant) -> Result<Session, Failed> {
+    if let Some((proxy_host, proxy_port)) = &cfg.proxy {
+        let proxy = super::host_port(proxy_host, *proxy_port);
+        let mut stream = tcp(proxy_host, *proxy_port, deadline).await.map_err(|f| match f {
+            Failed::Tcp { kind, message } => Failed::Tcp { kind, message: format!("the SOCKS proxy {proxy}: {message}") },
+            other => other,
+        })?;
+        let host = cfg.host.trim_start_matches('[').trim_end_matches(']');
+        let asked = tokio::time::timeout(TCP_CONNECT_TIMEOUT, super::socks::connect(&mut stream, host, cfg.port)).await;
+        match asked {
+            Ok(Ok(())) => {}
+            // A refusal behind the proxy is a machine not up yet; anything
+            // else is the proxy's fault, and no better on the next attempt
+            // either, but the deadline decides.
+            Ok(Err((message, refused))) => {
+                let kind = if refused { TcpFailure::Refused } else { TcpFailure::Other };
+                return Err(Failed::Tcp { kind, message: format!("the SOCKS proxy {proxy}: {message}") });
+            }
+            Err(_) => return Err(Failed::Tcp { kind: TcpFailure::TimedOut, message: format!("the SOCKS proxy {proxy} did not answer") }),
+        }
+        return handshake(stream, creds, russh_config, deadline, None, cfg.forward_agent.clone()).await;
+    }
+    let Some(jump) = &creds.bastion else {
+        let stream = tcp(&cfg.host, cfg.port, deadline).await?;
+        return handshake(stream, creds, russh_config, deadline, None, cfg.forward_agent.clone()).await;
+    };
+    // Through the bastion: log in there (with plain defaults: the machine's
+    // ciphers need not be the bastion's), then reach the machine over a
+    // direct-tcpip channel of that connection.
+    let at_bastion = |f: Failed| f.at_bastion(&jump.address);
+    let stream = tcp(&jump.host, jump.port, deadline).await.map_err(at_bastion)?;
+    let bastion_config = Arc::new(client_config(cfg.keepalive_interval, &[], &[]));
+    let bastion = handshake(stream, &jump.creds, bastion_config, deadline, None, None).await.map_err(at_bastion)?;
+    let host = cfg.host.trim_start_matches('[').trim_end_matches(']');
+    let channel = match bastion.handle.channel_open_direct_tcpip(host, u32::from(cfg.port), "127.0.0.1", 0).await {
+        Ok(channel) => channel,
+        // The bastion could not connect: as a refused TCP connect (a
+        // machine still booting behind it), so retried until ssh_timeout.
+        Err(e) => {
+            let _ = bastion.handle.disconnect(russh::Disconnect::ByApplication, "", "").await;
+            let message = format!("the bastion {} could not connect to {}: {e}", jump.address, cfg.address());
+            return Err(Failed::Tcp { kind: TcpFailure::Refused, message });
+        }
+    };
+    handshake(channel.into_stream(), creds, russh_config, deadline, Some(bastion), cfg.forward_agent.clone()).await
+}
+
+/// A TCP connection, bounded by the deadline and [`TCP_CONNECT_TIMEOUT`].
+async fn tcp(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, Failed> {
     // Each stage gets its own bound, but even a last attempt at the deadline
     // gets a second to succeed.
     let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
     // An IPv6 literal may come bracketed, as in a URL.
-    let host = cfg.host.trim_start_matches('[').trim_end_matches(']');
-    let tcp = tokio::time::timeout(remaining.min(TCP_CONNECT_TIMEOUT), TcpStream::connect((host, cfg.port))).await;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = tokio::time::timeout(remaining.min(TCP_CONNECT_TIMEOUT), TcpStream::connect((host, port))).await;
     let stream = match tcp {
         Err(_) => return Err(Failed::Tcp { kind: TcpFailure::TimedOut, message: "connection timed out".into() }),
         Ok(Err(e)) => return Err(tcp_failure(&e)),
         Ok(Ok(s)) => s,
     };
     let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// The SSH handshake and authentication over `stream`. `jump` is the
+/// bastion connection the stream runs through, kept as long as the session.
+async fn handshake<S>(
+    stream: S,
+    creds: &Credentials,
+    russh_config: Arc<client::Config>,
+    deadline: Instant,
+    jump: Option<Session>,
+    forward_agent: Option<PathBuf>,
+) -> Result<Session, Failed>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let seen = Arc::new(Mutex::new(Vec::new()));
     let stream = Recorder { inner: stream, seen: seen.clone() };
     let disconnect_reason = Arc::new(Mutex::new(None));
-    let handler = ClientHandler { disconnect_reason: disconnect_reason.clone() };
+    let handler = ClientHandler { disconnect_reason: disconnect_reason.clone(), forward_agent };
 
     let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
     let limit = remaining.min(HANDSHAKE_TIMEOUT);
@@ -264,7 +423,7 @@ async fn attempt(cfg: &SshConfig, creds: &Credentials, russh_config: Arc<client:
     };
     let waited = super::error::human(started.elapsed());
     match outcome {
-        Ok(Ok(handle)) => Ok(Session { handle, disconnect_reason }),
+        Ok(Ok(handle)) => Ok(Session { handle, disconnect_reason, jump: jump.map(Box::new) }),
         Ok(Err(Stage::Handshake(e))) => Err(match banner() {
             Banner::Ssh(server_id) => Failed::Handshake { server_id, message: e.to_string() },
             Banner::None => Failed::NoBanner(match e {
@@ -303,26 +462,37 @@ fn tcp_failure(e: &io::Error) -> Failed {
     Failed::Tcp { kind, message }
 }
 
-enum Stage {
+pub(crate) enum Stage {
     Handshake(russh::Error),
     AuthRefused { tried: Vec<String>, accepts: Vec<String> },
     /// The connection dropped during authentication.
     AuthLost(String),
 }
 
-/// Tries the key, then the password, then keyboard-interactive answered with
-/// the password (servers with `PasswordAuthentication no` and PAM often
-/// take passwords only that way).
+/// Tries, in Packer's order, the agent's keys, the private key (as its
+/// certificate when there is one), the password, then keyboard-interactive
+/// answered with the password (servers with `PasswordAuthentication no` and
+/// PAM often take passwords only that way).
 async fn authenticate(mut session: SshHandle, creds: &Credentials) -> Result<SshHandle, Stage> {
     let user = creds.username.as_str();
     let mut log = AuthLog::default();
     let lost = |e: russh::Error| Stage::AuthLost(format!("the connection dropped during authentication ({e})"));
 
+    if let Some(socket) = &creds.agent {
+        if agent::authenticate(&mut session, user, socket, &mut log).await? {
+            return Ok(session);
+        }
+    }
     if let Some(key) = &creds.key {
-        // For RSA keys, ask which signature hash the server takes (OpenSSH
-        // >= 8.8 refuses SHA-1 `ssh-rsa`).
-        let hash = if key.algorithm().is_rsa() { session.best_supported_rsa_hash().await.map_err(lost)?.flatten() } else { None };
-        let result = session.authenticate_publickey(user, PrivateKeyWithHashAlg::new(key.clone(), hash)).await.map_err(lost)?;
+        let result = match &creds.certificate {
+            Some(cert) => session.authenticate_openssh_cert(user, key.clone(), cert.clone()).await.map_err(lost)?,
+            None => {
+                // For RSA keys, ask which signature hash the server takes
+                // (OpenSSH >= 8.8 refuses SHA-1 `ssh-rsa`).
+                let hash = rsa_hash(&mut session, key.algorithm()).await?;
+                session.authenticate_publickey(user, PrivateKeyWithHashAlg::new(key.clone(), hash)).await.map_err(lost)?
+            }
+        };
         if log.note("publickey", result) {
             return Ok(session);
         }
@@ -348,16 +518,25 @@ async fn authenticate(mut session: SshHandle, creds: &Credentials) -> Result<Ssh
     Err(Stage::AuthRefused { tried: log.tried, accepts: log.accepts })
 }
 
+/// The signature hash to use with an RSA key; `None` for other keys.
+pub(crate) async fn rsa_hash(session: &mut SshHandle, algorithm: Algorithm) -> Result<Option<HashAlg>, Stage> {
+    if !algorithm.is_rsa() {
+        return Ok(None);
+    }
+    let best = session.best_supported_rsa_hash().await;
+    best.map(Option::flatten).map_err(|e| Stage::AuthLost(format!("the connection dropped during authentication ({e})")))
+}
+
 /// The methods tried, and those the server said it accepts.
 #[derive(Default)]
-struct AuthLog {
-    tried: Vec<String>,
+pub(crate) struct AuthLog {
+    pub(crate) tried: Vec<String>,
     accepts: Vec<String>,
 }
 
 impl AuthLog {
     /// Records an outcome; true on success.
-    fn note(&mut self, method: &str, result: AuthResult) -> bool {
+    pub(crate) fn note(&mut self, method: &str, result: AuthResult) -> bool {
         self.tried.push(method.to_string());
         match result {
             AuthResult::Success => true,
@@ -370,7 +549,7 @@ impl AuthLog {
 
     /// Whether `method` is worth trying: before the first refusal nothing is
     /// known, so everything is.
-    fn offers(&self, method: &str) -> bool {
+    pub(crate) fn offers(&self, method: &str) -> bool {
         self.tried.is_empty() || self.accepts.iter().any(|a| a == method)
     }
 }
@@ -402,6 +581,8 @@ async fn keyboard_interactive(session: &mut SshHandle, user: &str, password: &st
 pub(crate) struct ClientHandler {
     /// Why the connection ended; quoted in errors.
     disconnect_reason: Arc<Mutex<Option<String>>>,
+    /// The local agent that remote commands may use (agent forwarding).
+    forward_agent: Option<PathBuf>,
 }
 
 impl client::Handler for ClientHandler {
@@ -412,6 +593,28 @@ impl client::Handler for ClientHandler {
     /// (Packer does the same).
     async fn check_server_key(&mut self, _key: &russh::keys::PublicKeyOrCertificate) -> Result<bool, Self::Error> {
         Ok(true)
+    }
+
+    /// A remote program (`ssh`, `git`) asks for the forwarded agent: each
+    /// such channel is joined to a fresh connection to the local agent.
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        channel: russh::Channel<client::Msg>,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        let Some(socket) = self.forward_agent.clone() else {
+            // Dropping the reply refuses the channel.
+            return Ok(());
+        };
+        reply.accept().await;
+        tokio::spawn(async move {
+            if let Ok(mut agent) = tokio::net::UnixStream::connect(&socket).await {
+                let mut remote = channel.into_stream();
+                let _ = tokio::io::copy_bidirectional(&mut agent, &mut remote).await;
+            }
+        });
+        Ok(())
     }
 
     async fn disconnected(&mut self, reason: client::DisconnectReason<Self::Error>) -> Result<(), Self::Error> {
@@ -430,14 +633,14 @@ impl client::Handler for ClientHandler {
 /// Wraps the TCP stream to keep the first bytes the server sent: they tell
 /// "no SSH server answered" from "the SSH handshake failed", and name the
 /// server in messages.
-struct Recorder {
-    inner: TcpStream,
+struct Recorder<S> {
+    inner: S,
     seen: Arc<Mutex<Vec<u8>>>,
 }
 
 const RECORD_BYTES: usize = 512;
 
-impl AsyncRead for Recorder {
+impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -453,7 +656,7 @@ impl AsyncRead for Recorder {
     }
 }
 
-impl AsyncWrite for Recorder {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Recorder<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }

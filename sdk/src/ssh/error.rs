@@ -32,6 +32,10 @@ pub enum SshError {
     #[error("the remote command was killed by signal {signal}{}{}", if *.core_dumped { " (core dumped)" } else { "" }, detail_suffix(.message))]
     Signal { signal: String, core_dumped: bool, message: String },
 
+    /// A command's channel carried nothing for `ssh_read_write_timeout`.
+    #[error("the command on {address} sent nothing for {} (ssh_read_write_timeout), so bake stopped it", human(*.after))]
+    Idle { address: String, after: Duration },
+
     /// [`super::SshCommunicator::close`] was called.
     #[error("the SSH connection to {0} was closed by bake")]
     Closed(String),
@@ -97,6 +101,11 @@ pub struct Tally {
     pub tried_methods: Vec<String>,
     /// The methods the server said it accepts, on the last refusal.
     pub server_accepts: Vec<String>,
+    /// Attempts that failed on the way to the bastion (`ssh_bastion_host`),
+    /// and of those, the ones its SSH server answered.
+    pub bastion_failures: u32,
+    pub bastion_refusals: u32,
+    pub last_bastion_error: Option<String>,
 }
 
 impl Tally {
@@ -117,6 +126,8 @@ impl Tally {
             )
         } else if self.tcp_failures() > 0 {
             format!("the TCP port never answered: {}", self.last_tcp_error.as_deref().unwrap_or("unknown error"))
+        } else if let Some(bastion) = &self.last_bastion_error {
+            format!("the bastion failed: {bastion}")
         } else {
             "no connection attempt was made".to_string()
         }
@@ -141,7 +152,9 @@ impl Tally {
             }
         }
         let failures = failures.join(", ");
-        if self.tcp_answered == 0 {
+        if self.tcp_answered == 0 && failures.is_empty() {
+            "never reached (see the bastion)".to_string()
+        } else if self.tcp_answered == 0 {
             match self.last_tcp_error.as_deref() {
                 Some(last) if !failures.contains(last) => format!("the port never answered ({failures}); last error: {last}"),
                 _ => format!("the port never answered ({failures})"),
@@ -223,6 +236,10 @@ impl fmt::Display for ConnectFailure {
         let attempts = if self.attempts == 1 { "1 attempt".to_string() } else { format!("{} attempts", self.attempts) };
         writeln!(f, "  gave up after {attempts} in {}: {why}", human(self.elapsed))?;
         writeln!(f, "  TCP: {}", t.tcp_line(self.attempts))?;
+        if t.bastion_failures > 0 {
+            let last = t.last_bastion_error.as_deref().unwrap_or("?");
+            writeln!(f, "  bastion: failed {} (last: {last})", times(t.bastion_failures))?;
+        }
         write!(f, "  SSH handshake: {}", t.handshake_line())?;
         if t.auth_refusals > 0 {
             write!(f, "\n  authentication: refused {} as \"{}\" ({})", times(t.auth_refusals), self.username, t.auth_detail())?;

@@ -6,11 +6,23 @@ use super::connect::Session;
 use super::SshError;
 use crate::ui::Stream;
 use russh::{ChannelMsg, Sig};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// How commands run: on a pseudo-terminal or not (`ssh_pty`), and how long
+/// one may stay silent (`ssh_read_write_timeout`).
+#[derive(Clone, Copy)]
+pub(crate) struct Mode {
+    pub(crate) pty: bool,
+    pub(crate) idle_limit: Option<Duration>,
+    /// Ask the server to forward the agent to the command.
+    pub(crate) forward_agent: bool,
+}
 
 pub(crate) async fn run(
     lease: Lease,
     address: &str,
+    mode: Mode,
     command: &str,
     env: &[(String, String)],
     output: &mut (dyn FnMut(Stream, &str) + Send),
@@ -51,14 +63,33 @@ pub(crate) async fn run(
     }
     full.push_str(command);
 
+    if mode.pty {
+        // No reply wanted: a server that refuses runs the command without one.
+        channel.request_pty(false, "xterm", 80, 24, 0, 0, &[]).await.map_err(|e| lost(e.to_string()))?;
+    }
+    if mode.forward_agent {
+        // No reply wanted: a server that refuses just gives no agent.
+        channel.agent_forward(false).await.map_err(|e| lost(e.to_string()))?;
+    }
     channel.exec(true, full).await.map_err(|e| lost(e.to_string()))?;
     let mut stdout = Lines::default();
     let mut stderr = Lines::default();
     let mut status = None;
     let mut signal = None;
     loop {
+        let idle = async {
+            match mode.idle_limit {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
         let msg = tokio::select! {
             m = channel.wait() => m,
+            _ = idle => {
+                let _ = channel.signal(Sig::TERM).await;
+                let _ = channel.close().await;
+                return Err(SshError::Idle { address: address.to_string(), after: mode.idle_limit.unwrap_or_default() });
+            }
             _ = cancel.cancelled() => {
                 // Ask the remote side to stop the command, then let go.
                 let _ = channel.signal(Sig::TERM).await;

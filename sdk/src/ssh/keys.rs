@@ -1,8 +1,10 @@
-//! Private keys: reading the user's, and making throwaway ones.
+//! Private keys and certificates: reading the user's, and making throwaway
+//! keys.
 
 use super::{PrivateKeySource, SshError};
 use russh::keys::ssh_key::LineEnding;
-use russh::keys::{Algorithm, PrivateKey};
+use russh::keys::{Algorithm, Certificate, PrivateKey};
+use std::path::Path;
 
 /// Reads and decodes a private key, with an error that says what to do.
 pub(crate) fn load(source: &PrivateKeySource) -> Result<PrivateKey, SshError> {
@@ -22,6 +24,29 @@ pub(crate) fn load(source: &PrivateKeySource) -> Result<PrivateKey, SshError> {
         PrivateKeySource::Text(text) => ("(given as text)".to_string(), text.clone()),
     };
     decode(&text).map_err(|reason| SshError::PrivateKey { source_name: name, reason })
+}
+
+/// Whether the key file can be used: for checking a configuration early.
+pub fn check_private_key(path: &Path) -> Result<(), SshError> {
+    load(&PrivateKeySource::File(path.to_path_buf())).map(|_| ())
+}
+
+/// Reads an OpenSSH certificate (`ssh-keygen -s` output, `KEY-cert.pub`)
+/// and checks that it certifies `key`.
+pub(crate) fn load_certificate(path: &Path, key: &PrivateKey) -> Result<Certificate, SshError> {
+    let fail = |reason: String| SshError::PrivateKey { source_name: format!("certificate {}", path.display()), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("the file cannot be read: {e}")))?;
+    let cert = Certificate::from_openssh(text.trim()).map_err(|e| fail(format!("not an OpenSSH certificate (ssh-keygen -s makes one): {e}")))?;
+    if cert.public_key() != key.public_key().key_data() {
+        return Err(fail("it certifies another key than the private key given with it".to_string()));
+    }
+    Ok(cert)
+}
+
+/// Whether the certificate file can be used with the key file.
+pub fn check_certificate(key: &Path, certificate: &Path) -> Result<(), SshError> {
+    let key = load(&PrivateKeySource::File(key.to_path_buf()))?;
+    load_certificate(certificate, &key).map(|_| ())
 }
 
 fn decode(text: &str) -> Result<PrivateKey, String> {

@@ -41,7 +41,10 @@ impl Sftp {
                 "the SSH server at {address} did not start SFTP ({e}); bake copies files over SFTP, so the server needs a `Subsystem sftp` line (OpenSSH's default)"
             ))
         })?;
-        sftp.set_timeout(REQUEST_TIMEOUT_SECS);
+        // ssh_read_write_timeout bounds each request too: a request is
+        // answered, or the connection is silent that long.
+        let timeout = comm.read_write_timeout().map_or(REQUEST_TIMEOUT_SECS, |d| d.as_secs().max(1));
+        sftp.set_timeout(timeout);
         Ok(Sftp { sftp, _permit: permit })
     }
 

@@ -20,11 +20,18 @@ pub struct Options {
     pub password_auth: bool,
     /// `AcceptEnv` patterns: variables the server takes as SSH env requests.
     pub accept_env: String,
+    /// Whether `client_key` is in `authorized_keys` (a server that only
+    /// trusts certificates does not list it).
+    pub authorize_client_key: bool,
+    /// sshd_config lines that come first, and so win over the defaults
+    /// (sshd takes the first value of each keyword): `LogLevel DEBUG1`,
+    /// `Ciphers …`, `TrustedUserCAKeys …`.
+    pub extra: String,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { password_auth: true, accept_env: "BAKE_ACCEPTED_*".to_string() }
+        Options { password_auth: true, accept_env: "BAKE_ACCEPTED_*".to_string(), authorize_client_key: true, extra: String::new() }
     }
 }
 
@@ -64,7 +71,8 @@ impl Sshd {
         let client_key = dir.join("client_ed25519");
         keygen(&client_key, "ed25519", "");
         let public = std::fs::read_to_string(client_key.with_extension("pub")).expect("read client public key");
-        std::fs::write(dir.join("authorized_keys"), public).expect("write authorized_keys");
+        let authorized = if opts.authorize_client_key { public } else { String::new() };
+        std::fs::write(dir.join("authorized_keys"), authorized).expect("write authorized_keys");
         // sshd running as root wants its privilege separation directory.
         if is_root() {
             let _ = std::fs::create_dir_all("/run/sshd");
@@ -94,7 +102,8 @@ impl Sshd {
     fn config(&self) -> String {
         let d = self.dir.display();
         format!(
-            "Port {port}\n\
+            "{extra}\n\
+             Port {port}\n\
              ListenAddress 127.0.0.1\n\
              HostKey {d}/host_ed25519\n\
              PidFile none\n\
@@ -113,6 +122,7 @@ impl Sshd {
             port = self.port,
             pw = if self.opts.password_auth { "yes" } else { "no" },
             env = self.opts.accept_env,
+            extra = self.opts.extra,
         )
     }
 

@@ -1,4 +1,7 @@
-//! How provisioners reach the machine being built.
+//! How provisioners reach the machine being built: the [`Communicator`]
+//! trait, and the communicator options every builder takes ([`config`]).
+
+pub mod config;
 
 use crate::ui::Stream;
 use async_trait::async_trait;
