@@ -4,8 +4,7 @@
 //! `tests/corpus/invalid/` (see `tests/invalid_templates.rs`).
 
 mod util;
-use std::collections::BTreeSet;
-use util::{corpus, inspect_json, Run, TestDir};
+use util::{corpus, inspect_json, set, TestDir};
 
 fn compat(file: &str) -> TestDir {
     let dir = TestDir::new(&format!("compat-{}", file.trim_end_matches(".pkr.hcl")));
@@ -13,33 +12,14 @@ fn compat(file: &str) -> TestDir {
     dir
 }
 
-/// The lines a build printed, without its prefix.
-fn lines_of(run: &Run, build: &str) -> Vec<String> {
-    let prefix = format!("{build}: ");
-    run.all().lines().filter_map(|l| l.trim_start().strip_prefix(&prefix).map(str::to_string)).collect()
-}
-
-/// The builds a run finished, from its closing summary (`--> NAME: …`).
-fn finished(run: &Run) -> BTreeSet<String> {
-    run.all()
-        .lines()
-        .skip_while(|l| !l.contains("Builds finished"))
-        .filter_map(|l| l.strip_prefix("--> ").and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string()))
-        .collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| s.to_string()).collect()
-}
-
 #[test]
 fn source_references_take_the_last_two_parts_as_type_and_name() {
     let dir = compat("references.pkr.hcl");
     let run = dir.bake(&["build", "-color=false", "references.pkr.hcl"]);
     run.success();
-    assert_eq!(finished(&run), set(&["null.a", "null.b", "null.c", "null.a-again"]), "{}", run.all());
+    assert_eq!(run.finished_builds(), set(&["null.a", "null.b", "null.c", "null.a-again"]), "{}", run.all());
     for name in ["a", "b", "c", "a-again"] {
-        assert!(lines_of(&run, &format!("null.{name}")).iter().any(|l| l == &format!("built null.{name}")), "null.{name}:\n{}", run.all());
+        assert!(run.lines_of(&format!("null.{name}")).contains(&format!("built null.{name}").as_str()), "null.{name}:\n{}", run.all());
     }
 }
 
@@ -56,19 +36,19 @@ fn meta_arguments_are_evaluated_with_variables_and_locals() {
 
     let run = dir.bake(&["build", "-color=false", "meta.pkr.hcl"]);
     run.success();
-    assert_eq!(finished(&run), set(&["images.null.linux", "images.null.windows"]), "{}", run.all());
-    let linux = lines_of(&run, "images.null.linux");
-    let windows = lines_of(&run, "images.null.windows");
+    assert_eq!(run.finished_builds(), set(&["images.null.linux", "images.null.windows"]), "{}", run.all());
+    let linux = run.lines_of("images.null.linux");
+    let windows = run.lines_of("images.null.windows");
     // `except = var.is_windows ? [] : ["null.windows"]` with is_windows false.
-    assert!(linux.iter().any(|l| l == "greeting linux"), "{linux:?}");
+    assert!(linux.contains(&"greeting linux"), "{linux:?}");
     assert!(!windows.iter().any(|l| l.starts_with("greeting")), "{windows:?}");
     // `only = null` and `except = null` are not set: the step runs everywhere.
-    assert!(linux.iter().any(|l| l == "everywhere linux") && windows.iter().any(|l| l == "everywhere windows"));
+    assert!(linux.contains(&"everywhere linux") && windows.contains(&"everywhere windows"));
     // The provisioner's name from a local is what the step is called.
     assert!(run.all().contains("Provisioning with greet-images"), "{}", run.all());
     // A post-processor sees the builder's generated values, as provisioners
     // do, and `only` from a local keeps it to one source.
-    let reported: Vec<&String> = linux.iter().filter(|l| l.starts_with("post-processed")).collect();
+    let reported: Vec<&&str> = linux.iter().filter(|l| l.starts_with("post-processed")).collect();
     assert_eq!(reported.len(), 1, "{linux:?}");
     assert!(reported[0].starts_with("post-processed linux id=Null run="), "{reported:?}");
     assert!(!reported[0].contains("<build."), "a placeholder leaked: {reported:?}");
@@ -77,7 +57,7 @@ fn meta_arguments_are_evaluated_with_variables_and_locals() {
     // The same variables, given: is_windows turns the except off.
     let run = dir.bake(&["build", "-color=false", "-var", "is_windows=true", "-var", "build_name=win", "meta.pkr.hcl"]);
     run.success();
-    assert!(lines_of(&run, "win.null.windows").iter().any(|l| l == "greeting windows"), "{}", run.all());
+    assert!(run.lines_of("win.null.windows").contains(&"greeting windows"), "{}", run.all());
 }
 
 #[test]
@@ -85,8 +65,8 @@ fn dynamic_source_blocks_expand_to_one_build_per_element() {
     let dir = compat("dynamic.pkr.hcl");
     let run = dir.bake(&["build", "-color=false", "dynamic.pkr.hcl"]);
     run.success();
-    assert_eq!(finished(&run), set(&["null.base-large", "null.base-small"]), "{}", run.all());
-    assert!(lines_of(&run, "null.base-small").iter().any(|l| l == "flavour base-small"), "{}", run.all());
+    assert_eq!(run.finished_builds(), set(&["null.base-large", "null.base-small"]), "{}", run.all());
+    assert!(run.lines_of("null.base-small").contains(&"flavour base-small"), "{}", run.all());
 }
 
 #[test]
@@ -98,7 +78,7 @@ fn except_on_a_post_processor_drops_it_and_the_rest_of_its_chain() {
     let run = dir.bake(&["build", "-color=false", "-except", "second", "chain.pkr.hcl"]);
     run.success().contains("ran-first").lacks("ran-second").lacks("ran-third").contains("ran-alone");
     // The build itself was not excluded.
-    assert_eq!(finished(&run), set(&["null.a"]), "{}", run.all());
+    assert_eq!(run.finished_builds(), set(&["null.a"]), "{}", run.all());
 
     let run = dir.bake(&["build", "-color=false", "-except", "alone", "chain.pkr.hcl"]);
     run.success().contains("ran-third").lacks("ran-alone");
@@ -120,7 +100,7 @@ fn blocks_versions_and_unavailable_builders_that_packer_accepts() {
     // An untyped variable takes its default's type: a -var value is HCL.
     let run = dir.bake(&["build", "-color=false", "-only", "servers.*", "-var", "tags={ env = \"prod\" }", "blocks.pkr.hcl"]);
     run.success();
-    assert!(lines_of(&run, "servers.null.server").iter().any(|l| l == "env=prod packer=1.14.3"), "{}", run.all());
+    assert!(run.lines_of("servers.null.server").contains(&"env=prod packer=1.14.3"), "{}", run.all());
     dir.bake(&["validate", "-except", "desktops.*", "blocks.pkr.hcl"]).success();
 }
 

@@ -5,8 +5,7 @@
 
 mod util;
 use serde_json::{json, Value as Json};
-use std::collections::BTreeSet;
-use util::{corpus, inspect_json, Run, TestDir};
+use util::{corpus, inspect_json, set, TestDir};
 
 fn template(name: &str) -> TestDir {
     let dir = TestDir::new(&format!("templates-{name}"));
@@ -14,33 +13,14 @@ fn template(name: &str) -> TestDir {
     dir
 }
 
-/// The builds a run finished, from its closing summary (`--> NAME: …`).
-fn finished(run: &Run) -> BTreeSet<String> {
-    run.stdout
-        .lines()
-        .skip_while(|l| !l.contains("Builds finished"))
-        .filter_map(|l| l.strip_prefix("--> ").and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string()))
-        .collect()
-}
-
-/// The lines a build printed, without its prefix.
-fn lines_of<'a>(run: &'a Run, build: &str) -> Vec<&'a str> {
-    let prefix = format!("    {build}: ");
-    run.stdout.lines().filter_map(|l| l.strip_prefix(&prefix)).collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| s.to_string()).collect()
-}
-
 #[test]
 fn a_single_file_template_builds_every_source_and_runs_its_chains() {
     let dir = template("single");
     let run = dir.bake(&["build", "-color=false", "web.pkr.hcl"]);
     run.success();
-    assert_eq!(finished(&run), set(&["web.null.canary", "web.null.web"]));
+    assert_eq!(run.finished_builds(), set(&["web.null.canary", "web.null.web"]));
     for build in ["web.null.web", "web.null.canary"] {
-        let lines = lines_of(&run, build);
+        let lines = run.lines_of(build);
         let source = build.rsplit('.').next().unwrap();
         let expected = [format!("building web-1-4-2 on {source}"), "install nginx".into(), "install curl".into()];
         for e in &expected {
@@ -85,7 +65,7 @@ fn a_directory_template_merges_its_files_and_reads_auto_var_files() {
     let run = dir.bake(&["build", "-color=false", "-var-file=production.pkrvars.hcl", "."]);
     run.success();
     assert_eq!(
-        lines_of(&run, "platform.null.base"),
+        run.lines_of("platform.null.base"),
         ["production-us-east-2 large 50GB {\"environment\":\"production\",\"root\":\".\",\"size\":\"large\"}"]
     );
 
@@ -99,17 +79,17 @@ fn nested_source_blocks_rename_and_provisioners_choose_their_sources() {
     let dir = template("multi-source");
     let run = dir.bake(&["build", "-color=false", "main.pkr.hcl"]);
     run.success();
-    assert_eq!(finished(&run), set(&["app.null.debian", "app.null.ubuntu", "app.null.ubuntu-canary", "db.null.debian"]));
+    assert_eq!(run.finished_builds(), set(&["app.null.debian", "app.null.ubuntu", "app.null.ubuntu-canary", "db.null.debian"]));
     assert_eq!(
-        lines_of(&run, "app.null.ubuntu"),
+        run.lines_of("app.null.ubuntu"),
         ["common on null.ubuntu in app", "except-debian on ubuntu", "default-step on ubuntu", "post-processed ubuntu"]
     );
     assert_eq!(
-        lines_of(&run, "app.null.ubuntu-canary"),
+        run.lines_of("app.null.ubuntu-canary"),
         ["common on null.ubuntu-canary in app", "only-canary on ubuntu-canary", "except-debian on ubuntu-canary", "canary-step on ubuntu-canary"]
     );
-    assert_eq!(lines_of(&run, "app.null.debian"), ["common on null.debian in app", "debian-step on debian", "post-processed debian"]);
-    assert_eq!(lines_of(&run, "db.null.debian"), ["db on debian"]);
+    assert_eq!(run.lines_of("app.null.debian"), ["common on null.debian in app", "debian-step on debian", "post-processed debian"]);
+    assert_eq!(run.lines_of("db.null.debian"), ["db on debian"]);
 
     let report = inspect_json(&dir.bake(&["inspect", "--json", "main.pkr.hcl"]));
     assert_eq!(report["builds"][0]["sources"], json!(["null.ubuntu", "null.debian", "null.ubuntu-canary"]));
@@ -138,7 +118,7 @@ fn only_and_except_select_builds_by_glob() {
         args.push("main.pkr.hcl");
         let run = dir.bake(&args);
         run.success();
-        assert_eq!(finished(&run), set(expected), "{flags:?}");
+        assert_eq!(run.finished_builds(), set(expected), "{flags:?}");
     }
     // Selecting nothing is an error, not a silent success.
     dir.bake(&["build", "-only=web.*", "main.pkr.hcl"]).failure().contains("no build matches -only / -except");
@@ -179,9 +159,9 @@ fn json_templates_build_like_hcl_ones() {
     let dir = template("json");
     let run = dir.bake(&["build", "-color=false", "."]);
     run.success();
-    assert_eq!(finished(&run), set(&["j.null.first", "j.null.second"]));
-    assert_eq!(lines_of(&run, "j.null.first"), ["hello from auto-json on first"]);
-    assert_eq!(lines_of(&run, "j.null.second"), ["hello from auto-json on second", "only-second"]);
+    assert_eq!(run.finished_builds(), set(&["j.null.first", "j.null.second"]));
+    assert_eq!(run.lines_of("j.null.first"), ["hello from auto-json on first"]);
+    assert_eq!(run.lines_of("j.null.second"), ["hello from auto-json on second", "only-second"]);
     let manifest: Json = serde_json::from_str(&dir.read("manifest.json")).unwrap();
     assert_eq!(manifest["builds"][0]["custom_data"], json!({ "who": "auto-json" }));
     // The file alone: no auto var files.
@@ -224,7 +204,7 @@ build {
     );
     let run = dir.bake(&["build", "-color=false", "tpl/t.pkr.hcl"]);
     run.success();
-    let lines = lines_of(&run, "refs.null.ref");
+    let lines = run.lines_of("refs.null.ref");
     let manifest: Json = serde_json::from_str(&dir.read("m.json")).unwrap();
     let uuid = manifest["last_run_uuid"].as_str().unwrap();
     assert_eq!(

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -91,6 +92,11 @@ fn unique() -> u64 {
     N.fetch_add(1, Ordering::SeqCst)
 }
 
+/// Names as a set, to compare with [`Run::finished_builds`].
+pub fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
 /// A directory under `tests/corpus`.
 pub fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(rel)
@@ -128,6 +134,21 @@ impl Run {
     pub fn failure(&self) -> &Run {
         assert_eq!(self.code, 1, "expected exit 1:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
         self
+    }
+
+    /// The builds a run finished, from its closing summary (`--> NAME: …`).
+    pub fn finished_builds(&self) -> BTreeSet<String> {
+        self.stdout
+            .lines()
+            .skip_while(|l| !l.contains("Builds finished"))
+            .filter_map(|l| l.strip_prefix("--> ").and_then(|l| l.split_once(':')).map(|(n, _)| n.to_string()))
+            .collect()
+    }
+
+    /// The progress lines a build printed, without its prefix.
+    pub fn lines_of(&self, build: &str) -> Vec<&str> {
+        let prefix = format!("    {build}: ");
+        self.stdout.lines().filter_map(|l| l.strip_prefix(&prefix)).collect()
     }
 
     pub fn all(&self) -> String {
