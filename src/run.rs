@@ -221,21 +221,17 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &Genera
         for (i, pp) in chain.iter().enumerate() {
             let label = pp.display_name().to_string();
             let step = info.ui.step(format!("Running post-processor {label}"));
-            let plugin = match plan::prepare_post_processor(&ev, pp) {
-                Ok(plugin) => plugin,
-                Err(d) => {
-                    step.finish(false);
-                    let message = d.render(&ev.sources);
-                    info.ui.error(format!("Post-processor {label} failed: {message}"));
-                    errors.push(format!("post-processor {label}: {message}"));
-                    failed = true;
-                    break;
-                }
+            // Prepared now, with the build's generated values in scope; a
+            // configuration that fails here fails the chain like a failed run.
+            let run = async {
+                let plugin = plan::prepare_post_processor(&ev, pp).map_err(|d| anyhow::anyhow!("{}", d.render(&ev.sources)))?;
+                let out = plugin.post_process(info, current.clone()).await?;
+                anyhow::Ok((out, plugin.keeps_input_by_default()))
             };
-            match plugin.post_process(info, current.clone()).await {
-                Ok(out) => {
+            match run.await {
+                Ok((out, keeps_by_default)) => {
                     step.finish(true);
-                    let keep = out.keep_input.or(pp.keep_input_artifact).unwrap_or_else(|| plugin.keeps_input_by_default());
+                    let keep = out.keep_input.or(pp.keep_input_artifact).unwrap_or(keeps_by_default);
                     if i == 0 {
                         keep_original |= keep;
                     } else if out.artifact == current {
