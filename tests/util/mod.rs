@@ -182,3 +182,42 @@ pub fn inspect_json(run: &Run) -> serde_json::Value {
     run.success();
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("inspect --json is not JSON ({e}):\n{}", run.stdout))
 }
+
+/// Runs `bake build t.pkr.hcl` in `dir` and presses Ctrl-C in the middle:
+/// when a progress line contains `busy`, it waits `settle` (so the work is
+/// well under way), runs `check` (to see the temp files bake is writing),
+/// then sends SIGINT. Asserts that bake then exits 1 within 30 s, without a
+/// panic, and that `out/` is left empty; returns everything bake printed.
+pub fn interrupt_build(dir: &TestDir, busy: &str, settle: std::time::Duration, check: impl FnOnce()) -> String {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = dir.command(&["build", "-color=false", "t.pkr.hcl"], &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bake");
+    let stderr = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut stdout = String::new();
+    let mut check = Some(check);
+    let mut signalled = None;
+    // Progress goes to stdout; read it to the end, which is when bake exits.
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines().map_while(Result::ok) {
+        if signalled.is_none() && line.contains(busy) {
+            std::thread::sleep(settle);
+            if let Some(check) = check.take() {
+                check();
+            }
+            signal(child.id(), 2);
+            signalled = Some(Instant::now());
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().expect("wait for bake");
+    let output = format!("{stdout}{}", stderr.join().unwrap_or_default());
+    let signalled = signalled.unwrap_or_else(|| panic!("no progress line contained {busy:?}:\n{output}"));
+    assert_eq!(status.code(), Some(1), "{output}");
+    assert!(signalled.elapsed() < Duration::from_secs(30), "bake took {:?} to stop after Ctrl-C", signalled.elapsed());
+    assert!(!output.contains("panicked"), "{output}");
+    let left: Vec<_> = std::fs::read_dir(dir.path.join("out")).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "left in out/: {left:?}");
+    output
+}
