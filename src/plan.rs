@@ -65,7 +65,10 @@ pub fn plan(loaded: &Loaded, selection: &Selection) -> Result<Plan, Diagnostics>
     let mut diags = Diagnostics::new();
     let mut builds = Vec::new();
     if loaded.template.builds.is_empty() {
-        diags.push(Diagnostic::error("No build block", "The template declares no build block, so there is nothing to build.").with_help("add build { sources = [\"source.TYPE.NAME\"] }"));
+        diags.push(
+            Diagnostic::error("No build block", "The template declares no build block, so there is nothing to build.")
+                .with_help("add build { sources = [\"source.TYPE.NAME\"] }"),
+        );
     }
     let mut used_kinds: Vec<&str> = Vec::new();
     for build in &loaded.template.builds {
@@ -106,9 +109,12 @@ fn unused_unknown_builders(loaded: &Loaded, used_kinds: &[&str]) -> Diagnostics 
         }
         seen.push(&s.kind);
         warnings.push(
-            Diagnostic::warning("Builder not available", format!("bake has no builder \"{}\"; its sources are not in any selected build, so they are skipped.", s.kind))
-                .at(s.kind_span)
-                .with_help(format!("bake's builders: {}", plugins::builder_names().join(", "))),
+            Diagnostic::warning(
+                "Builder not available",
+                format!("bake has no builder \"{}\"; its sources are not in any selected build, so they are skipped.", s.kind),
+            )
+            .at(s.kind_span)
+            .with_help(format!("bake's builders: {}", plugins::builder_names().join(", "))),
         );
     }
     warnings
@@ -137,7 +143,15 @@ fn find_source<'a>(loaded: &'a Loaded, sref: &SourceRef, diags: &mut Diagnostics
     found
 }
 
-fn plan_one(loaded: &Loaded, build: &BuildDecl, sref: &SourceRef, source: &SourceDecl, name: String, selection: &Selection, diags: &mut Diagnostics) -> Option<PlannedBuild> {
+fn plan_one(
+    loaded: &Loaded,
+    build: &BuildDecl,
+    sref: &SourceRef,
+    source: &SourceDecl,
+    name: String,
+    selection: &Selection,
+    diags: &mut Diagnostics,
+) -> Option<PlannedBuild> {
     let source_name = sref.rename.clone().unwrap_or_else(|| sref.name.clone());
     let mut evaluator = loaded.evaluator.clone();
     evaluator.root.insert(
@@ -225,8 +239,14 @@ fn merged_source_body(source: &SourceDecl, sref: &SourceRef, diags: &mut Diagnos
     for attr in &extra.attributes {
         if body.attribute(&attr.name).is_some() {
             diags.push(
-                Diagnostic::error("Argument already set", format!("\"{}\" is already set in source \"{}.{}\"; a build can add arguments to a source but not change them.", attr.name, source.kind, source.name))
-                    .at(attr.name_span),
+                Diagnostic::error(
+                    "Argument already set",
+                    format!(
+                        "\"{}\" is already set in source \"{}.{}\"; a build can add arguments to a source but not change them.",
+                        attr.name, source.kind, source.name
+                    ),
+                )
+                .at(attr.name_span),
             );
             ok = false;
         } else {
@@ -247,10 +267,25 @@ fn build_object(build: &BuildDecl, generated: &BTreeMap<String, String>) -> Valu
 
 /// What `build.*` holds before the machine exists: each value names itself.
 pub fn placeholder_generated() -> BTreeMap<String, String> {
-    ["ID", "Host", "Port", "User", "Password", "SSHPrivateKey", "SSHPublicKey", "PackerRunUUID", "PackerHTTPAddr", "PackerHTTPIP", "PackerHTTPPort", "SourceAMI", "SourceAMIName", "ImageName"]
-        .iter()
-        .map(|k| (k.to_string(), format!("<build.{k}>")))
-        .collect()
+    [
+        "ID",
+        "Host",
+        "Port",
+        "User",
+        "Password",
+        "SSHPrivateKey",
+        "SSHPublicKey",
+        "PackerRunUUID",
+        "PackerHTTPAddr",
+        "PackerHTTPIP",
+        "PackerHTTPPort",
+        "SourceAMI",
+        "SourceAMIName",
+        "ImageName",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), format!("<build.{k}>")))
+    .collect()
 }
 
 pub fn with_generated(ev: &Evaluator, build: &BuildDecl, generated: &BTreeMap<String, String>) -> Evaluator {
@@ -301,7 +336,8 @@ pub fn prepare_post_processor(ev: &Evaluator, p: &PostProcessorDecl) -> Result<A
 }
 
 fn unknown_plugin(what: &str, kind: &str, span: bake_lang::Span, known: Vec<&'static str>) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("Unknown {what} type"), format!("bake has no {what} named \"{kind}\". Known {what}s: {}.", known.join(", "))).at(span);
+    let mut d =
+        Diagnostic::error(format!("Unknown {what} type"), format!("bake has no {what} named \"{kind}\". Known {what}s: {}.", known.join(", "))).at(span);
     if let Some(s) = suggest(kind, known.iter().copied()) {
         d = d.with_help(format!("did you mean \"{s}\"?"));
     }

@@ -49,7 +49,9 @@ pub async fn run_all(builds: Vec<PlannedBuild>, opts: &RunOptions, ui: Arc<Termi
     for t in tasks {
         match t.await {
             Ok(o) => outcomes.push(o),
-            Err(e) => outcomes.push(BuildOutcome { name: "?".into(), artifacts: Vec::new(), error: Some(format!("build task failed: {e}")), elapsed: Duration::ZERO }),
+            Err(e) => {
+                outcomes.push(BuildOutcome { name: "?".into(), artifacts: Vec::new(), error: Some(format!("build task failed: {e}")), elapsed: Duration::ZERO })
+            }
         }
     }
     outcomes
@@ -141,8 +143,7 @@ impl EngineHook<'_> {
         let build = self.build;
         let ui = &self.info.ui;
         let label = p.name.clone().unwrap_or_else(|| p.kind.clone());
-        let plugin = plan::prepare_provisioner(ev, p, &build.source_name, &build.builder_type)
-            .map_err(|d| anyhow::anyhow!("{}", d.render(&ev.sources)))?;
+        let plugin = plan::prepare_provisioner(ev, p, &build.source_name, &build.builder_type).map_err(|d| anyhow::anyhow!("{}", d.render(&ev.sources)))?;
         if let Some(pause) = p.pause_before {
             ui.say(format!("Pausing {} before provisioner {label}", crate::ui::human_duration(pause)));
             tokio::select! {

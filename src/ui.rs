@@ -40,7 +40,8 @@ impl Masker {
     /// line too, since output arrives a line at a time.
     pub fn add(&self, secret: String) {
         let mut all = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        let lines: Vec<String> = if secret.contains('\n') { secret.lines().map(str::trim).filter(|l| l.len() >= 8).map(String::from).collect() } else { Vec::new() };
+        let lines: Vec<String> =
+            if secret.contains('\n') { secret.lines().map(str::trim).filter(|l| l.len() >= 8).map(String::from).collect() } else { Vec::new() };
         for s in std::iter::once(secret).chain(lines) {
             if !s.is_empty() && !all.contains(&s) {
                 all.push(s);
@@ -113,7 +114,11 @@ impl TerminalUi {
     }
 
     fn paint(&self, color: &str, text: &str) -> String {
-        if self.opts.color { format!("{color}{text}{RESET}") } else { text.to_string() }
+        if self.opts.color {
+            format!("{color}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
     }
 
     pub fn is_machine_readable(&self) -> bool {

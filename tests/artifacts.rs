@@ -422,7 +422,8 @@ fn labels(b: &bake_lang::ast::Block) -> Vec<&str> {
 #[test]
 fn the_terraform_example_rolls_an_autoscaling_group() {
     let root = terraform_module("");
-    let find = |kind: &str, l: &[&str]| root.iter().find(|b| b.kind == kind && labels(b) == l).unwrap_or_else(|| panic!("no {kind} {l:?} in examples/terraform"));
+    let find =
+        |kind: &str, l: &[&str]| root.iter().find(|b| b.kind == kind && labels(b) == l).unwrap_or_else(|| panic!("no {kind} {l:?} in examples/terraform"));
     let images = find("module", &["images"]);
     for arg in ["source", "manifest_path", "build", "region"] {
         assert!(images.body.attribute(arg).is_some(), "module images lacks {arg}");
@@ -449,7 +450,12 @@ fn the_terraform_example_rolls_an_autoscaling_group() {
 
 #[test]
 fn terraform_reads_the_manifest_through_the_images_module() {
-    let has_terraform = std::process::Command::new("terraform").arg("version").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
+    let has_terraform = std::process::Command::new("terraform")
+        .arg("version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !has_terraform {
         println!("skipped: no terraform binary");
         return;

@@ -126,7 +126,13 @@ fn progress_goes_to_stdout_and_errors_to_stderr() {
     };
     let (code, log, errors) = redirected(&["build", "-color=false", "t.pkr.hcl"]);
     assert_eq!(code, Some(1), "--- build.log\n{log}--- errors.log\n{errors}");
-    for progress in ["==> null.good: ", "null.good: running on good", "null.bad: running on bad", "==> Builds finished. The artifacts of successful builds are:", "--> null.good: "] {
+    for progress in [
+        "==> null.good: ",
+        "null.good: running on good",
+        "null.bad: running on bad",
+        "==> Builds finished. The artifacts of successful builds are:",
+        "--> null.good: ",
+    ] {
         assert!(log.contains(progress), "build.log lacks {progress:?}:\n{log}");
         assert!(!errors.contains(progress), "errors.log has {progress:?}:\n{errors}");
     }

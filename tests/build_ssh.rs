@@ -1,9 +1,9 @@
 //! The null builder with `communicator = "ssh"`, against a real OpenSSH
 //! server started by the test.
 
-mod util;
 #[path = "../sdk/tests/sshd/mod.rs"]
 mod sshd;
+mod util;
 
 use sshd::Sshd;
 use util::TestDir;

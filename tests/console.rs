@@ -50,7 +50,8 @@ fn template() -> TestDir {
 
 /// `printf INPUT | bake console ARGS`.
 fn console(dir: &TestDir, args: &[&str], input: &str) -> Run {
-    let mut child = dir.command(&[&["console"], args].concat(), &[]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bake");
+    let mut child =
+        dir.command(&[&["console"], args].concat(), &[]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bake");
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     Run::from(child.wait_with_output().unwrap())
 }

@@ -104,10 +104,7 @@ build {
 }
 "#,
     );
-    dir.bake(&["validate", "t.pkr.hcl"])
-        .failure()
-        .contains("t.pkr.hcl:3:11")
-        .contains("must be specified");
+    dir.bake(&["validate", "t.pkr.hcl"]).failure().contains("t.pkr.hcl:3:11").contains("must be specified");
     dir.write("t.pkr.hcl", &dir.read("t.pkr.hcl").replace("input = \"\"", "input = \"x\""));
     dir.bake(&["validate", "t.pkr.hcl"])
         .failure()

@@ -357,7 +357,19 @@ impl Vm {
 
     fn try_ssh(&self, command: &str) -> Option<String> {
         let out = Command::new("ssh")
-            .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-i"])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=10",
+                "-o",
+                "LogLevel=ERROR",
+                "-i",
+            ])
             .arg(&self.key)
             .args(["-p", &self.port.to_string(), "checker@127.0.0.1", command])
             .stdin(Stdio::null())

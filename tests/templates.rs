@@ -64,10 +64,7 @@ fn a_directory_template_merges_its_files_and_reads_auto_var_files() {
     // A -var-file beats the auto var files; the build sees the result.
     let run = dir.bake(&["build", "-color=false", "-var-file=production.pkrvars.hcl", "."]);
     run.success();
-    assert_eq!(
-        run.lines_of("platform.null.base"),
-        ["production-us-east-2 large 50GB {\"environment\":\"production\",\"root\":\".\",\"size\":\"large\"}"]
-    );
+    assert_eq!(run.lines_of("platform.null.base"), ["production-us-east-2 large 50GB {\"environment\":\"production\",\"root\":\".\",\"size\":\"large\"}"]);
 
     // Validation applies to the auto var files' values too.
     dir.write("region.auto.pkrvars.json", "{ \"region\": \"moon\" }");
@@ -80,10 +77,7 @@ fn nested_source_blocks_rename_and_provisioners_choose_their_sources() {
     let run = dir.bake(&["build", "-color=false", "main.pkr.hcl"]);
     run.success();
     assert_eq!(run.finished_builds(), set(&["app.null.debian", "app.null.ubuntu", "app.null.ubuntu-canary", "db.null.debian"]));
-    assert_eq!(
-        run.lines_of("app.null.ubuntu"),
-        ["common on null.ubuntu in app", "except-debian on ubuntu", "default-step on ubuntu", "post-processed ubuntu"]
-    );
+    assert_eq!(run.lines_of("app.null.ubuntu"), ["common on null.ubuntu in app", "except-debian on ubuntu", "default-step on ubuntu", "post-processed ubuntu"]);
     assert_eq!(
         run.lines_of("app.null.ubuntu-canary"),
         ["common on null.ubuntu-canary in app", "only-canary on ubuntu-canary", "except-debian on ubuntu-canary", "canary-step on ubuntu-canary"]
@@ -149,7 +143,10 @@ fn dynamic_blocks_expand_in_plugin_configuration() {
         .contains("bad.pkr.hcl:29:28")
         .contains("This object d.value does not have an attribute named \"owner\".");
     dir.write("bad.pkr.hcl", &text.replace("labels   = [d.value.name]", "labels   = d.value.name"));
-    dir.bake(&["validate", "-var", r#"disks=[{ name = "root", size = 10 }]"#, "bad.pkr.hcl"]).failure().contains("labels must be a list of strings").contains("bad.pkr.hcl:19:16");
+    dir.bake(&["validate", "-var", r#"disks=[{ name = "root", size = 10 }]"#, "bad.pkr.hcl"])
+        .failure()
+        .contains("labels must be a list of strings")
+        .contains("bad.pkr.hcl:19:16");
     dir.write("bad.pkr.hcl", &text.replace("for_each = var.disks", "for_each = 3"));
     dir.bake(&["validate", "bad.pkr.hcl"]).failure().contains("Cannot use a number value in for_each").contains("bad.pkr.hcl:17:16");
 }
@@ -291,7 +288,8 @@ build {
         })
     );
     // Closing stdout early is not an error worth a panic.
-    let mut child = dir.command(&["inspect", "--json", "t.pkr.hcl"], &[]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child =
+        dir.command(&["inspect", "--json", "t.pkr.hcl"], &[]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));

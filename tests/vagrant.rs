@@ -14,7 +14,12 @@ fn tool(dir: &TestDir, cmd: &str, args: &[&str]) -> String {
 }
 
 fn tool_env(dir: &TestDir, cmd: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
-    let out = Command::new(cmd).args(args).envs(env.iter().copied()).current_dir(&dir.path).output().unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup.sh installs it)"));
+    let out = Command::new(cmd)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(&dir.path)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup.sh installs it)"));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{cmd} {args:?}:\n{text}");
     text
@@ -115,7 +120,8 @@ fn qcow2_and_raw_disks_become_libvirt_boxes_that_vagrant_adds() {
     std::fs::create_dir_all(dir.path.join("project")).unwrap();
     let project = dir.path.join("project");
     std::fs::write(project.join("Vagrantfile"), "Vagrant.configure(\"2\") do |config|\n  config.vm.box = \"test\"\nend\n").unwrap();
-    let out = Command::new("vagrant").arg("validate").current_dir(&project).env("VAGRANT_HOME", &home).env("VAGRANT_DEFAULT_PROVIDER", "libvirt").output().unwrap();
+    let out =
+        Command::new("vagrant").arg("validate").current_dir(&project).env("VAGRANT_HOME", &home).env("VAGRANT_DEFAULT_PROVIDER", "libvirt").output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && text.contains("validated successfully"), "vagrant validate:\n{text}");
     tool_env(&dir, "vagrant", &["box", "add", "--name", "raw", "--provider", "libvirt", "out/from-raw.box"], &env);

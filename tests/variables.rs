@@ -84,10 +84,7 @@ fn bake_var_wins_over_pkr_var() {
 #[test]
 fn auto_var_files_load_in_name_order_for_a_directory_only() {
     let dir = TestDir::new("vars-auto");
-    dir.write(
-        "t/main.pkr.hcl",
-        &TEMPLATE.replace("variable \"v\"", "variable \"w\" {\n  type = number\n  default = 0\n}\n\nvariable \"v\""),
-    );
+    dir.write("t/main.pkr.hcl", &TEMPLATE.replace("variable \"v\"", "variable \"w\" {\n  type = number\n  default = 0\n}\n\nvariable \"v\""));
     dir.write("t/a.auto.pkrvars.hcl", "v = \"a\"\nw = 1\n");
     dir.write("t/b.auto.pkrvars.json", "{ \"v\": \"b\" }\n");
     dir.write("t/c.pkrvars.hcl", "v = \"not automatic\"\n");
@@ -136,13 +133,20 @@ variable "anything" {}
     );
     let run = dir.bake_env(
         &[
-            "inspect", "--json",
-            "-var", r#"zones=["eu-west-1a", "eu-west-1b"]"#,
-            "-var", r#"tags={ team = "images", cost = 12 }"#,
-            "-var", r#"vm={ name = "web" }"#,
-            "-var", "size=20",
-            "-var", "enabled=true",
-            "-var", r#"label=["not", "a", "list"]"#,
+            "inspect",
+            "--json",
+            "-var",
+            r#"zones=["eu-west-1a", "eu-west-1b"]"#,
+            "-var",
+            r#"tags={ team = "images", cost = 12 }"#,
+            "-var",
+            r#"vm={ name = "web" }"#,
+            "-var",
+            "size=20",
+            "-var",
+            "enabled=true",
+            "-var",
+            r#"label=["not", "a", "list"]"#,
             "t.pkr.hcl",
         ],
         &[("PKR_VAR_anything", "{ a = 1 }")],
@@ -160,11 +164,45 @@ variable "anything" {}
     assert_eq!(report["variables"]["zones"]["type"], json!("list(string)"));
 
     // Text that is not a value of the type is refused, naming value and type.
-    let run = dir.bake(&["validate", "-var", "zones=[1, [2]]", "-var", "tags={}", "-var", "vm={name=\"x\"}", "-var", "size=big", "-var", "enabled=true", "-var", "label=x", "-var", "anything=1", "t.pkr.hcl"]);
+    let run = dir.bake(&[
+        "validate",
+        "-var",
+        "zones=[1, [2]]",
+        "-var",
+        "tags={}",
+        "-var",
+        "vm={name=\"x\"}",
+        "-var",
+        "size=big",
+        "-var",
+        "enabled=true",
+        "-var",
+        "label=x",
+        "-var",
+        "anything=1",
+        "t.pkr.hcl",
+    ]);
     run.failure()
         .contains("The value \"big\" for \"size\" (from -var size) does not fit its type number: a number is required.")
         .contains("(from -var zones) does not fit its type list(string)");
-    let run = dir.bake(&["validate", "-var", "zones=[var.other]", "-var", "tags={}", "-var", "vm={name=\"x\"}", "-var", "size=1", "-var", "enabled=true", "-var", "label=x", "-var", "anything=1", "t.pkr.hcl"]);
+    let run = dir.bake(&[
+        "validate",
+        "-var",
+        "zones=[var.other]",
+        "-var",
+        "tags={}",
+        "-var",
+        "vm={name=\"x\"}",
+        "-var",
+        "size=1",
+        "-var",
+        "enabled=true",
+        "-var",
+        "label=x",
+        "-var",
+        "anything=1",
+        "t.pkr.hcl",
+    ]);
     run.failure().contains("Variables not allowed").contains("<value for var.zones from -var zones>:1:2");
 }
 
@@ -331,7 +369,10 @@ fn sensitive_values_are_masked_in_inspect() {
         .contains("local.public: \"nothing to hide\"");
     let report = inspect_json(&dir.bake(&["inspect", "--json", "-var", &format!("token={SECRET}"), "t.pkr.hcl"]));
     assert!(!report.to_string().contains(SECRET), "{report}");
-    assert_eq!(report["variables"]["token"], json!({ "value": "<sensitive>", "type": "string", "sensitive": true, "unknown": false, "description": null, "origin": "-var token" }));
+    assert_eq!(
+        report["variables"]["token"],
+        json!({ "value": "<sensitive>", "type": "string", "sensitive": true, "unknown": false, "description": null, "origin": "-var token" })
+    );
     assert_eq!(report["locals"]["url"]["sensitive"], json!(true));
     assert_eq!(report["locals"]["public"], json!({ "value": "nothing to hide", "sensitive": false, "unknown": false }));
 }
@@ -341,11 +382,7 @@ fn sensitive_values_are_masked_in_build_output_and_the_manifest() {
     let dir = TestDir::new("vars-sensitive-build");
     dir.write("t.pkr.hcl", SENSITIVE);
     let run = dir.bake_env(&["build", "-color=false", "t.pkr.hcl"], &[("PKR_VAR_token", SECRET)]);
-    run.success()
-        .lacks(SECRET)
-        .contains("token=<sensitive>")
-        .contains("url=https://ci:<sensitive>@example.com/repo.git")
-        .contains("public=nothing to hide");
+    run.success().lacks(SECRET).contains("token=<sensitive>").contains("url=https://ci:<sensitive>@example.com/repo.git").contains("public=nothing to hide");
     let manifest = dir.read("manifest.json");
     assert!(!manifest.contains(SECRET), "{manifest}");
     let manifest: Json = serde_json::from_str(&manifest).unwrap();

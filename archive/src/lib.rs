@@ -109,7 +109,15 @@ impl Job {
             Format::Tar(Codec::Gzip | Codec::Zstd | Codec::Xz) | Format::Single(Codec::Gzip | Codec::Zstd | Codec::Xz) => self.threads,
             _ => 1,
         };
-        self.ui.say(format!("Compressing {} into {} ({}, level {}, {} thread{})", describe_inputs(&self.files), self.target.display(), describe(self.format), self.level, threads, if threads == 1 { "" } else { "s" }));
+        self.ui.say(format!(
+            "Compressing {} into {} ({}, level {}, {} thread{})",
+            describe_inputs(&self.files),
+            self.target.display(),
+            describe(self.format),
+            self.level,
+            threads,
+            if threads == 1 { "" } else { "s" }
+        ));
         let mut progress = Progress { ui: self.ui.clone(), cancel: self.cancel.clone(), total, done: 0, started: Instant::now(), last: Instant::now() };
         let out = File::create(&tmp.0).map_err(|e| anyhow::anyhow!("unable to create {}: {e}", tmp.0.display()))?;
         let sha256 = self.write(out, &mut progress).map_err(|e| anyhow::anyhow!("compressing into {}: {e}", self.target.display()))?;
@@ -341,7 +349,12 @@ impl Progress {
             self.last = Instant::now();
             let secs = self.started.elapsed().as_secs_f64().max(0.001);
             let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
-            self.ui.message(format!("Compressed {} of {} ({pct}%), {}/s", human_size(self.done), human_size(self.total), human_size((self.done as f64 / secs) as u64)));
+            self.ui.message(format!(
+                "Compressed {} of {} ({pct}%), {}/s",
+                human_size(self.done),
+                human_size(self.total),
+                human_size((self.done as f64 / secs) as u64)
+            ));
         }
     }
 }

@@ -24,7 +24,8 @@ pub struct XzWriter<W: Write> {
 
 impl<W: Write> XzWriter<W> {
     pub fn new(out: W, level: u32, threads: usize, cancel: CancellationToken) -> io::Result<XzWriter<W>> {
-        let stream = MtStreamBuilder::new().threads(threads.max(1) as u32).preset(level).check(Check::Crc64).timeout_ms(TICK_MS).encoder().map_err(io::Error::other)?;
+        let stream =
+            MtStreamBuilder::new().threads(threads.max(1) as u32).preset(level).check(Check::Crc64).timeout_ms(TICK_MS).encoder().map_err(io::Error::other)?;
         Ok(XzWriter { stream, out, buf: vec![0; 1 << 20], cancel })
     }
 
@@ -91,5 +92,4 @@ mod tests {
         let err = w.finish().unwrap_err();
         assert_eq!(err.to_string(), "cancelled");
     }
-
 }

@@ -24,13 +24,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            summary: summary.into(),
-            detail: detail.into(),
-            span: None,
-            help: None,
-        }
+        Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), span: None, help: None }
     }
 
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
@@ -87,9 +81,7 @@ impl Diagnostic {
                 let text = file.line_text(line);
                 let gutter = line.to_string().len();
                 let _ = writeln!(out, "  {line:>gutter$} | {text}");
-                let width = if end_line == line { end_col.saturating_sub(col).max(1) } else {
-                    text.chars().count().saturating_sub(col - 1).max(1)
-                };
+                let width = if end_line == line { end_col.saturating_sub(col).max(1) } else { text.chars().count().saturating_sub(col - 1).max(1) };
                 let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
                 let _ = writeln!(out, "  {:>gutter$} | {pad}{}", "", "^".repeat(width));
             }
@@ -136,7 +128,11 @@ impl Diagnostics {
 
     /// Ok with the warnings when there is no error, Err with everything otherwise.
     pub fn into_result(self) -> Result<Diagnostics, Diagnostics> {
-        if self.has_errors() { Err(self) } else { Ok(self) }
+        if self.has_errors() {
+            Err(self)
+        } else {
+            Ok(self)
+        }
     }
 
     pub fn render(&self, sources: &SourceMap) -> String {
@@ -152,12 +148,7 @@ impl From<Diagnostic> for Diagnostics {
 
 /// The known name closest to `name`, when it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    known
-        .into_iter()
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d <= (name.len().max(k.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
+    known.into_iter().map(|k| (edit_distance(name, k), k)).filter(|(d, k)| *d <= (name.len().max(k.len()) / 3).max(2)).min_by_key(|(d, _)| *d).map(|(_, k)| k)
 }
 
 /// Levenshtein distance between two strings, in characters.

@@ -8,9 +8,9 @@
 use crate::ast::*;
 use crate::diag::{suggest, Diagnostic, Diagnostics};
 use crate::functions::{self, FuncContext};
+use crate::number::{Number, NumberResult};
 use crate::source::{SourceMap, Span};
 use crate::types;
-use crate::number::{Number, NumberResult};
 use crate::value::{Value, MAX_VALUE_SIZE};
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
@@ -108,10 +108,7 @@ impl Evaluator {
                 // not set (`cd_files = var.cd_files` with no files given).
                 Ok(Value::Null) => {}
                 Ok(value) => {
-                    out.attributes.insert(
-                        attr.name.clone(),
-                        EvalAttr { value, name_span: attr.name_span, span: attr.expr.span },
-                    );
+                    out.attributes.insert(attr.name.clone(), EvalAttr { value, name_span: attr.name_span, span: attr.expr.span });
                 }
                 Err(d) => diags.push(d),
             }
@@ -146,43 +143,33 @@ impl Evaluator {
         let kind = match block.labels.as_slice() {
             [label] => label.value.clone(),
             _ => {
-                return Err(Diagnostic::error(
-                    "Invalid dynamic block",
-                    "A dynamic block takes exactly one label: the type of the blocks it generates.",
-                )
-                .at(block.header_span())
-                .with_help("write it as dynamic \"NAME\" { for_each = ..., content { ... } }")
-                .into())
+                return Err(Diagnostic::error("Invalid dynamic block", "A dynamic block takes exactly one label: the type of the blocks it generates.")
+                    .at(block.header_span())
+                    .with_help("write it as dynamic \"NAME\" { for_each = ..., content { ... } }")
+                    .into())
             }
         };
         let body = &block.body;
         for attr in &body.attributes {
             if !["for_each", "iterator", "labels"].contains(&attr.name.as_str()) {
-                let mut d = Diagnostic::error(
-                    "Unsupported argument",
-                    format!("An argument named \"{}\" is not expected in a dynamic block.", attr.name),
-                )
-                .at(attr.name_span);
+                let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected in a dynamic block.", attr.name))
+                    .at(attr.name_span);
                 if let Some(s) = suggest(&attr.name, ["for_each", "iterator", "labels"]) {
                     d = d.with_help(format!("did you mean \"{s}\"?"));
                 }
                 return Err(d.into());
             }
         }
-        let for_each = body.attribute("for_each").ok_or_else(|| {
-            Diagnostic::error("Missing required argument", "A dynamic block needs a \"for_each\" argument.")
-                .at(block.header_span())
-        })?;
+        let for_each = body
+            .attribute("for_each")
+            .ok_or_else(|| Diagnostic::error("Missing required argument", "A dynamic block needs a \"for_each\" argument.").at(block.header_span()))?;
         let iterator = match body.attribute("iterator") {
             Some(a) => match &a.expr.kind {
                 ExprKind::Variable(name) => name.clone(),
                 _ => {
-                    return Err(Diagnostic::error(
-                        "Invalid dynamic iterator name",
-                        "The iterator must be a bare name, such as iterator = item.",
-                    )
-                    .at(a.expr.span)
-                    .into())
+                    return Err(Diagnostic::error("Invalid dynamic iterator name", "The iterator must be a bare name, such as iterator = item.")
+                        .at(a.expr.span)
+                        .into())
                 }
             },
             None => kind.clone(),
@@ -191,12 +178,9 @@ impl Evaluator {
         let content = match contents.as_slice() {
             [c] => *c,
             _ => {
-                return Err(Diagnostic::error(
-                    "Invalid dynamic block",
-                    "A dynamic block needs exactly one nested \"content\" block.",
-                )
-                .at(block.header_span())
-                .into())
+                return Err(Diagnostic::error("Invalid dynamic block", "A dynamic block needs exactly one nested \"content\" block.")
+                    .at(block.header_span())
+                    .into())
             }
         };
         let collection = self.eval_in(&for_each.expr, scope).map_err(Diagnostics::from)?;
@@ -213,9 +197,9 @@ impl Evaluator {
             let labels = match body.attribute("labels") {
                 Some(a) => {
                     let v = self.eval_in(&a.expr, Some(&inner)).map_err(Diagnostics::from)?;
-                    let list = v.as_list().ok_or_else(|| {
-                        Diagnostics::from(Diagnostic::error("Invalid dynamic labels", "labels must be a list of strings.").at(a.expr.span))
-                    })?;
+                    let list = v
+                        .as_list()
+                        .ok_or_else(|| Diagnostics::from(Diagnostic::error("Invalid dynamic labels", "labels must be a list of strings.").at(a.expr.span)))?;
                     list.iter()
                         .map(|l| {
                             l.to_string_lossless().ok_or_else(|| {
@@ -256,11 +240,8 @@ impl Evaluator {
                         ObjectKey::Expr(e) => {
                             let kv = self.eval_in(e, scope)?;
                             kv.to_string_lossless().ok_or_else(|| {
-                                Diagnostic::error(
-                                    "Incorrect key type",
-                                    format!("Can't use a {} value as an object key: a string is required.", kv.type_name()),
-                                )
-                                .at(e.span)
+                                Diagnostic::error("Incorrect key type", format!("Can't use a {} value as an object key: a string is required.", kv.type_name()))
+                                    .at(e.span)
                             })?
                         }
                     };
@@ -283,11 +264,10 @@ impl Evaluator {
                 match to_bool(&c) {
                     Some(true) => self.eval_in(yes, scope),
                     Some(false) => self.eval_in(no, scope),
-                    None => Err(Diagnostic::error(
-                        "Incorrect condition type",
-                        format!("The condition expression must be a bool, but this is a {}.", c.type_name()),
-                    )
-                    .at(cond.span)),
+                    None => {
+                        Err(Diagnostic::error("Incorrect condition type", format!("The condition expression must be a bool, but this is a {}.", c.type_name()))
+                            .at(cond.span))
+                    }
                 }
             }
             ExprKind::Unary(op, operand) => {
@@ -309,11 +289,7 @@ impl Evaluator {
         if let Some(v) = self.root.get(name) {
             return Ok(v.clone());
         }
-        let mut d = Diagnostic::error(
-            "Unknown variable",
-            format!("There is no variable named \"{name}\"."),
-        )
-        .at(span);
+        let mut d = Diagnostic::error("Unknown variable", format!("There is no variable named \"{name}\".")).at(span);
         if let Some(s) = suggest(name, self.root.keys().map(String::as_str)) {
             d = d.with_help(format!("did you mean \"{s}\"?"));
         }
@@ -347,10 +323,7 @@ impl Evaluator {
                     // that follow it; `[*]` applies everything that follows.
                     let full = matches!(op, Traverser::FullSplat(_));
                     let rest = &ops[i + 1..];
-                    let applies = rest
-                        .iter()
-                        .take_while(|o| full || matches!(o, Traverser::Attr(..)))
-                        .count();
+                    let applies = rest.iter().take_while(|o| full || matches!(o, Traverser::Attr(..))).count();
                     let items = match value {
                         Value::Null => Vec::new(),
                         Value::List(items) => items,
@@ -371,18 +344,13 @@ impl Evaluator {
         match value {
             Value::Object(map) => map.get(name).cloned().ok_or_else(|| {
                 let (summary, detail) = match (root, first) {
-                    ("var", true) => (
-                        "Reference to undeclared input variable".to_string(),
-                        format!("An input variable with the name \"{name}\" has not been declared."),
-                    ),
-                    ("local", true) => (
-                        "Reference to undeclared local value".to_string(),
-                        format!("A local value with the name \"{name}\" has not been declared."),
-                    ),
-                    _ => (
-                        "Unsupported attribute".to_string(),
-                        format!("This object{} does not have an attribute named \"{name}\".", describe(path)),
-                    ),
+                    ("var", true) => {
+                        ("Reference to undeclared input variable".to_string(), format!("An input variable with the name \"{name}\" has not been declared."))
+                    }
+                    ("local", true) => {
+                        ("Reference to undeclared local value".to_string(), format!("A local value with the name \"{name}\" has not been declared."))
+                    }
+                    _ => ("Unsupported attribute".to_string(), format!("This object{} does not have an attribute named \"{name}\".", describe(path))),
                 };
                 let mut d = Diagnostic::error(summary, detail).at(span);
                 if let Some(s) = suggest(name, map.keys().map(String::as_str)) {
@@ -414,7 +382,12 @@ impl Evaluator {
                 let Some(n) = n.to_u64().and_then(|i| usize::try_from(i).ok()).filter(|i| *i < items.len()) else {
                     return Err(Diagnostic::error(
                         "Invalid index",
-                        format!("The index {n} is out of range: the list{} has {} element{}.", describe(path), items.len(), if items.len() == 1 { "" } else { "s" }),
+                        format!(
+                            "The index {n} is out of range: the list{} has {} element{}.",
+                            describe(path),
+                            items.len(),
+                            if items.len() == 1 { "" } else { "s" }
+                        ),
                     )
                     .at(span));
                 };
@@ -438,15 +411,13 @@ impl Evaluator {
     }
 
     fn number_operand(&self, v: &Value, span: Span) -> Result<Number, Diagnostic> {
-        to_number(v).ok_or_else(|| {
-            Diagnostic::error("Invalid operand", format!("Unsuitable value: a number is required, but this is {}.", describe_value(v))).at(span)
-        })
+        to_number(v)
+            .ok_or_else(|| Diagnostic::error("Invalid operand", format!("Unsuitable value: a number is required, but this is {}.", describe_value(v))).at(span))
     }
 
     fn bool_operand(&self, v: &Value, span: Span) -> Result<bool, Diagnostic> {
-        to_bool(v).ok_or_else(|| {
-            Diagnostic::error("Invalid operand", format!("Unsuitable value: a bool is required, but this is {}.", describe_value(v))).at(span)
-        })
+        to_bool(v)
+            .ok_or_else(|| Diagnostic::error("Invalid operand", format!("Unsuitable value: a bool is required, but this is {}.", describe_value(v))).at(span))
     }
 
     fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: Option<&Scope>) -> EvalResult {
@@ -454,12 +425,8 @@ impl Evaluator {
         // `&&` and `||` stop early, as current HCL does, so that
         // `x != null && x.y` works.
         match op {
-            BinaryOp::And => {
-                return Ok(Value::Bool(self.bool_operand(&l, lhs.span)? && self.bool_operand(&self.eval_in(rhs, scope)?, rhs.span)?))
-            }
-            BinaryOp::Or => {
-                return Ok(Value::Bool(self.bool_operand(&l, lhs.span)? || self.bool_operand(&self.eval_in(rhs, scope)?, rhs.span)?))
-            }
+            BinaryOp::And => return Ok(Value::Bool(self.bool_operand(&l, lhs.span)? && self.bool_operand(&self.eval_in(rhs, scope)?, rhs.span)?)),
+            BinaryOp::Or => return Ok(Value::Bool(self.bool_operand(&l, lhs.span)? || self.bool_operand(&self.eval_in(rhs, scope)?, rhs.span)?)),
             _ => {}
         }
         let r = self.eval_in(rhs, scope)?;
@@ -493,8 +460,11 @@ impl Evaluator {
     fn eval_for(&self, f: &ForExpr, scope: Option<&Scope>, span: Span) -> EvalResult {
         let collection = self.eval_in(&f.collection, scope)?;
         let items = iteration_items(&collection).map_err(|m| {
-            Diagnostic::error("Iteration over non-iterable value", format!("A {} value cannot be used as the collection in a for expression: {m}", collection.type_name()))
-                .at(f.collection.span)
+            Diagnostic::error(
+                "Iteration over non-iterable value",
+                format!("A {} value cannot be used as the collection in a for expression: {m}", collection.type_name()),
+            )
+            .at(f.collection.span)
         })?;
         let mut list = Vec::new();
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
@@ -516,7 +486,11 @@ impl Evaluator {
                     Some(true) => {}
                     Some(false) => continue,
                     None => {
-                        return Err(Diagnostic::error("Invalid for expression condition", format!("The condition must be a bool, but this is a {}.", c.type_name())).at(cond.span))
+                        return Err(Diagnostic::error(
+                            "Invalid for expression condition",
+                            format!("The condition must be a bool, but this is a {}.", c.type_name()),
+                        )
+                        .at(cond.span))
                     }
                 }
             }
@@ -575,7 +549,11 @@ impl Evaluator {
                         Some(true) => self.render_parts(then, scope, out, span)?,
                         Some(false) => self.render_parts(otherwise, scope, out, span)?,
                         None => {
-                            return Err(Diagnostic::error("Invalid template if condition", format!("The condition must be a bool, but this is a {}.", c.type_name())).at(cond.span))
+                            return Err(Diagnostic::error(
+                                "Invalid template if condition",
+                                format!("The condition must be a bool, but this is a {}.", c.type_name()),
+                            )
+                            .at(cond.span))
                         }
                     }
                 }
@@ -610,7 +588,11 @@ impl Evaluator {
                     }
                 }
                 return Err(match last {
-                    Some(e) => Diagnostic::error("Error in function call", format!("Call to function \"try\" failed: no expression succeeded; the last one said: {}: {}", e.summary, e.detail)).at(span),
+                    Some(e) => Diagnostic::error(
+                        "Error in function call",
+                        format!("Call to function \"try\" failed: no expression succeeded; the last one said: {}: {}", e.summary, e.detail),
+                    )
+                    .at(span),
                     None => Diagnostic::error("Error in function call", "Call to function \"try\" needs at least one argument.").at(span),
                 });
             }
@@ -626,9 +608,8 @@ impl Evaluator {
                 }
                 let v = self.eval_in(&call.args[0], scope)?;
                 let ty = types::parse(&call.args[1])?;
-                return types::convert(&v, &ty).map_err(|m| {
-                    Diagnostic::error("Invalid function argument", format!("Invalid value for \"value\" parameter: {m}.")).at(call.args[0].span)
-                });
+                return types::convert(&v, &ty)
+                    .map_err(|m| Diagnostic::error("Invalid function argument", format!("Invalid value for \"value\" parameter: {m}.")).at(call.args[0].span));
             }
             "env" => {
                 if !self.allow_env {
@@ -676,7 +657,11 @@ impl Evaluator {
                 match v {
                     Value::List(items) => args.extend(items),
                     other => {
-                        return Err(Diagnostic::error("Invalid expanding argument value", format!("The expanding argument (...) must be a list, not a {}.", other.type_name())).at(arg.span))
+                        return Err(Diagnostic::error(
+                            "Invalid expanding argument value",
+                            format!("The expanding argument (...) must be a list, not a {}.", other.type_name()),
+                        )
+                        .at(arg.span))
                     }
                 }
             } else {
@@ -726,7 +711,11 @@ fn too_large(span: Span) -> Diagnostic {
 }
 
 fn describe(path: &str) -> String {
-    if path.is_empty() { String::new() } else { format!(" {path}") }
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" {path}")
+    }
 }
 
 fn describe_value(v: &Value) -> String {
@@ -741,7 +730,9 @@ fn describe_value(v: &Value) -> String {
 pub fn template_string(v: &Value) -> Result<String, String> {
     match v {
         Value::Null => Err("The expression result is null. Cannot include a null value in a string template.".to_string()),
-        Value::List(_) | Value::Object(_) => Err(format!("Cannot include the given value in a string template: string required, but this is a {}.", v.type_name())),
+        Value::List(_) | Value::Object(_) => {
+            Err(format!("Cannot include the given value in a string template: string required, but this is a {}.", v.type_name()))
+        }
         other => Ok(other.to_string_lossless().unwrap_or_default()),
     }
 }
@@ -889,10 +880,13 @@ mod tests {
         let var: BTreeMap<String, Value> = [
             ("name".to_string(), Value::from("web")),
             ("ports".to_string(), Value::List(vec![Value::from(80.0), Value::from(443.0)])),
-            ("users".to_string(), Value::List(vec![
-                Value::Object([("name".to_string(), Value::from("ann"))].into()),
-                Value::Object([("name".to_string(), Value::from("bob"))].into()),
-            ])),
+            (
+                "users".to_string(),
+                Value::List(vec![
+                    Value::Object([("name".to_string(), Value::from("ann"))].into()),
+                    Value::Object([("name".to_string(), Value::from("bob"))].into()),
+                ]),
+            ),
         ]
         .into();
         ev.root.insert("var".to_string(), Value::Object(var));
@@ -996,8 +990,14 @@ mod tests {
     #[test]
     fn for_expressions_and_splats() {
         assert_eq!(eval("[for p in var.ports : p + 1 if p > 100]").unwrap(), Value::List(vec![Value::from(444.0)]));
-        assert_eq!(eval("{ for i, u in var.users : u.name => i }").unwrap(), Value::Object([("ann".into(), Value::from(0.0)), ("bob".into(), Value::from(1.0))].into()));
-        assert_eq!(eval("{ for u in var.users : \"all\" => u.name... }").unwrap(), Value::Object([("all".into(), Value::List(vec![s("ann"), s("bob")]))].into()));
+        assert_eq!(
+            eval("{ for i, u in var.users : u.name => i }").unwrap(),
+            Value::Object([("ann".into(), Value::from(0.0)), ("bob".into(), Value::from(1.0))].into())
+        );
+        assert_eq!(
+            eval("{ for u in var.users : \"all\" => u.name... }").unwrap(),
+            Value::Object([("all".into(), Value::List(vec![s("ann"), s("bob")]))].into())
+        );
         assert_eq!(eval("var.users[*].name").unwrap(), Value::List(vec![s("ann"), s("bob")]));
         assert_eq!(eval("var.users.*.name").unwrap(), Value::List(vec![s("ann"), s("bob")]));
         assert!(eval("{ for u in var.users : \"k\" => u }").unwrap_err().contains("Duplicate object key"));
@@ -1049,10 +1049,7 @@ mod tests {
         let outer = &out.blocks[0].body;
         assert_eq!(outer.attributes["plain"].value, Value::from(1.0));
         let disks: Vec<_> = outer.blocks.iter().map(|b| (b.kind.as_str(), b.labels.clone(), b.body.attributes["size"].value.clone())).collect();
-        assert_eq!(disks, vec![
-            ("disk", vec!["disk-0".to_string()], Value::from(80.0)),
-            ("disk", vec!["disk-1".to_string()], Value::from(443.0)),
-        ]);
+        assert_eq!(disks, vec![("disk", vec!["disk-0".to_string()], Value::from(80.0)), ("disk", vec!["disk-1".to_string()], Value::from(443.0)),]);
     }
 
     #[test]

@@ -160,11 +160,7 @@ impl Token<'_> {
     /// count as brackets so that multi-line interpolations indent too.
     fn bracket_change(&self) -> i32 {
         match self.kind {
-            Kind::OBrace
-            | Kind::OBrack
-            | Kind::OParen
-            | Kind::TemplateInterp
-            | Kind::TemplateControl => 1,
+            Kind::OBrace | Kind::OBrack | Kind::OParen | Kind::TemplateInterp | Kind::TemplateControl => 1,
             Kind::CBrace | Kind::CBrack | Kind::CParen | Kind::TemplateSeqEnd => -1,
             _ => 0,
         }
@@ -249,15 +245,7 @@ fn lex(src: &str) -> Result<Vec<Token<'_>>, FormatError> {
 
 /// Splits `src` into tokens, starting in `mode`.
 fn scan<'a>(src: &'a str, mode: Mode<'a>) -> Lexer<'a> {
-    let mut lexer = Lexer {
-        src,
-        pos: 0,
-        last_end: 0,
-        tokens: Vec::new(),
-        modes: vec![mode],
-        braces: 0,
-        template_braces: Vec::new(),
-    };
+    let mut lexer = Lexer { src, pos: 0, last_end: 0, tokens: Vec::new(), modes: vec![mode], braces: 0, template_braces: Vec::new() };
     // hclsyntax drops a leading byte order mark; counting it as blank space
     // gives the same spacing as hclwrite, which measures gaps in bytes.
     if src.starts_with(BOM) {
@@ -291,13 +279,7 @@ pub(crate) fn operator_nesting(src: &str, template: bool, limit: usize) -> Optio
     let mut previous = Kind::Newline;
     for token in &lexer.tokens {
         match token.kind {
-            Kind::OBrace
-            | Kind::OBrack
-            | Kind::OParen
-            | Kind::OQuote
-            | Kind::OHeredoc
-            | Kind::TemplateInterp
-            | Kind::TemplateControl => {
+            Kind::OBrace | Kind::OBrack | Kind::OParen | Kind::OQuote | Kind::OHeredoc | Kind::TemplateInterp | Kind::TemplateControl => {
                 let after_operator = previous.is_binary_operator();
                 after_operators += usize::from(after_operator);
                 open.push(after_operator);
@@ -346,11 +328,7 @@ impl<'a> Lexer<'a> {
     fn emit(&mut self, kind: Kind, len: usize) {
         let start = self.pos;
         let end = start + len;
-        self.tokens.push(Token {
-            kind,
-            text: &self.src[start..end],
-            spaces_before: start - self.last_end,
-        });
+        self.tokens.push(Token { kind, text: &self.src[start..end], spaces_before: start - self.last_end });
         self.pos = end;
         self.last_end = end;
     }
@@ -361,11 +339,7 @@ impl<'a> Lexer<'a> {
             Mode::Expression => None,
         });
         if let Some(offset) = unterminated {
-            return Err(error_at(
-                self.src,
-                offset,
-                "Unterminated template string; no closing marker was found for the string",
-            ));
+            return Err(error_at(self.src, offset, "Unterminated template string; no closing marker was found for the string"));
         }
         self.emit(Kind::Eof, 0);
         Ok(self.tokens)
@@ -447,9 +421,7 @@ impl<'a> Lexer<'a> {
     fn open_template_sequence(&mut self, kind: Kind, len: usize) {
         // A sequence means the heredoc line no longer starts with literal
         // text, so it cannot be the closing marker line.
-        if let Some(Mode::Heredoc { start_of_line, .. }) =
-            self.modes.iter_mut().rev().find(|mode| matches!(mode, Mode::Heredoc { .. }))
-        {
+        if let Some(Mode::Heredoc { start_of_line, .. }) = self.modes.iter_mut().rev().find(|mode| matches!(mode, Mode::Heredoc { .. })) {
             *start_of_line = false;
         }
         self.braces += 1;
@@ -620,11 +592,7 @@ fn heredoc_literal_len(rest: &str) -> usize {
 fn error_at(src: &str, offset: usize, message: &str) -> FormatError {
     let before = &src[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    FormatError {
-        message: message.to_string(),
-        line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
-    }
+    FormatError { message: message.to_string(), line: before.matches('\n').count() + 1, column: before[line_start..].chars().count() + 1 }
 }
 
 // ---------------------------------------------------------------------------
@@ -795,9 +763,7 @@ fn space_after(subject: &Token<'_>, before: Option<&Token<'_>>, after: &Token<'_
     }
     // Template text must not change: nothing is inserted around literals or
     // inside the quotes and heredoc markers.
-    if matches!(subject_kind, QuotedLit | StringLit | OQuote | OHeredoc)
-        || matches!(after, QuotedLit | StringLit | CQuote | CHeredoc)
-    {
+    if matches!(subject_kind, QuotedLit | StringLit | OQuote | OHeredoc) || matches!(after, QuotedLit | StringLit | CQuote | CHeredoc) {
         return false;
     }
     // `for x in [y]`: `in` after an identifier is the keyword, so keep it
@@ -806,9 +772,7 @@ fn space_after(subject: &Token<'_>, before: Option<&Token<'_>>, after: &Token<'_
         return true;
     }
     // Indexing: `a[0]`, `f()[0]`, `[1][0]`.
-    if after == OBrack
-        && (matches!(subject_kind, Ident | NumberLit) || closes_bracket(subject_kind))
-    {
+    if after == OBrack && (matches!(subject_kind, Ident | NumberLit) || closes_bracket(subject_kind)) {
         return false;
     }
     if subject_kind == Bang {
@@ -871,10 +835,7 @@ fn minus_is_negation(before: Option<Kind>) -> bool {
 }
 
 fn opens_bracket(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::OBrace | Kind::OBrack | Kind::OParen | Kind::TemplateInterp | Kind::TemplateControl
-    )
+    matches!(kind, Kind::OBrace | Kind::OBrack | Kind::OParen | Kind::TemplateInterp | Kind::TemplateControl)
 }
 
 fn closes_bracket(kind: Kind) -> bool {
@@ -885,12 +846,7 @@ fn closes_bracket(kind: Kind) -> bool {
 /// comments of consecutive commented lines. A line without the cell (a
 /// blank line, a block header, a multi-line value) ends the run.
 fn align_cells(tokens: &mut [Token<'_>], lines: &[Line]) {
-    align_column(
-        tokens,
-        lines,
-        |line| line.assign.as_ref().map(|cell| cell.start),
-        |tokens, line| cell_columns(tokens, &line.lead),
-    );
+    align_column(tokens, lines, |line| line.assign.as_ref().map(|cell| cell.start), |tokens, line| cell_columns(tokens, &line.lead));
     // Runs after the `=` alignment, since that moves the comments too.
     align_column(
         tokens,
@@ -906,12 +862,7 @@ fn align_cells(tokens: &mut [Token<'_>], lines: &[Line]) {
 /// For each run of consecutive lines that have the cell starting at
 /// `cell_start`, pads that cell to one column past the widest text before
 /// it (`width_before`).
-fn align_column(
-    tokens: &mut [Token<'_>],
-    lines: &[Line],
-    cell_start: impl Fn(&Line) -> Option<usize>,
-    width_before: impl Fn(&[Token<'_>], &Line) -> usize,
-) {
+fn align_column(tokens: &mut [Token<'_>], lines: &[Line], cell_start: impl Fn(&Line) -> Option<usize>, width_before: impl Fn(&[Token<'_>], &Line) -> usize) {
     for run in lines.split(|line| cell_start(line).is_none()) {
         let widths: Vec<usize> = run.iter().map(|line| width_before(tokens, line)).collect();
         let widest = widths.iter().copied().max().unwrap_or(0);
@@ -949,11 +900,7 @@ fn grapheme_count(text: &str) -> usize {
             None => false,
             Some('\r') => c == '\n',
             Some('\n') => false,
-            Some(p) => {
-                is_extend(c)
-                    || (p == ZWJ && is_pictographic(c))
-                    || (is_regional(p) && is_regional(c) && regional_run % 2 == 1)
-            }
+            Some(p) => is_extend(c) || (p == ZWJ && is_pictographic(c)) || (is_regional(p) && is_regional(c) && regional_run % 2 == 1),
         };
         regional_run = if is_regional(c) { regional_run + 1 } else { 0 };
         if !joins {
@@ -1045,14 +992,8 @@ mod tests {
         ("\na = 1\nbungle = 2\n", "\na      = 1\nbungle = 2\n"),
         ("\na = 1\n\nbungle = 2\n", "\na = 1\n\nbungle = 2\n"),
         ("\na = 1 # foo\nbungle = 2\n", "\na      = 1 # foo\nbungle = 2\n"),
-        (
-            "\na = 1 # foo\nbungle = \"bonce\" # baz\n",
-            "\na      = 1       # foo\nbungle = \"bonce\" # baz\n",
-        ),
-        (
-            "\n# here we go\na = 1 # foo\nbungle = \"bonce\" # baz\n",
-            "\n# here we go\na      = 1       # foo\nbungle = \"bonce\" # baz\n",
-        ),
+        ("\na = 1 # foo\nbungle = \"bonce\" # baz\n", "\na      = 1       # foo\nbungle = \"bonce\" # baz\n"),
+        ("\n# here we go\na = 1 # foo\nbungle = \"bonce\" # baz\n", "\n# here we go\na      = 1       # foo\nbungle = \"bonce\" # baz\n"),
         (
             "\nfoo {} # here we go\na = 1 # foo\nbungle = \"bonce\" # baz\n",
             "\nfoo {}           # here we go\na      = 1       # foo\nbungle = \"bonce\" # baz\n",
@@ -1080,30 +1021,12 @@ mod tests {
         ("\nfoo {\nbar {\n# ...\n}\n}\n", "\nfoo {\n  bar {\n    # ...\n  }\n}\n"),
         ("\nfoo {\nbar = {\n# ...\n}\n}\n", "\nfoo {\n  bar = {\n    # ...\n  }\n}\n"),
         ("\nfoo {\nbar = [\n# ...\n]\n}\n", "\nfoo {\n  bar = [\n    # ...\n  ]\n}\n"),
-        (
-            "\nfoo {\nbar = <<EOT\nFoo bar baz\nEOT\n}\n",
-            "\nfoo {\n  bar = <<EOT\nFoo bar baz\nEOT\n}\n",
-        ),
-        (
-            "\nfoo {\nbar = <<-EOT\nFoo bar baz\nEOT\n}\n",
-            "\nfoo {\n  bar = <<-EOT\nFoo bar baz\nEOT\n}\n",
-        ),
-        (
-            "\nfoo {\nbar = <<-EOT\n  Foo bar baz\nEOT\n}\n",
-            "\nfoo {\n  bar = <<-EOT\n  Foo bar baz\nEOT\n}\n",
-        ),
-        (
-            "\nfoo {\nbar = <<-EOT\n  blahblahblah = x\nEOT\n}\n",
-            "\nfoo {\n  bar = <<-EOT\n  blahblahblah = x\nEOT\n}\n",
-        ),
-        (
-            "\nfoo {\nbar = <<-EOT\n  ${{ blahblahblah = x }}\nEOT\n}\n",
-            "\nfoo {\n  bar = <<-EOT\n  ${ { blahblahblah = x } }\nEOT\n}\n",
-        ),
-        (
-            "\nfoo {\n  bar = <<-EOT\n  ${a}${b}${ c } ${d}\nEOT\n}\n",
-            "\nfoo {\n  bar = <<-EOT\n  ${a}${b}${c} ${d}\nEOT\n}\n",
-        ),
+        ("\nfoo {\nbar = <<EOT\nFoo bar baz\nEOT\n}\n", "\nfoo {\n  bar = <<EOT\nFoo bar baz\nEOT\n}\n"),
+        ("\nfoo {\nbar = <<-EOT\nFoo bar baz\nEOT\n}\n", "\nfoo {\n  bar = <<-EOT\nFoo bar baz\nEOT\n}\n"),
+        ("\nfoo {\nbar = <<-EOT\n  Foo bar baz\nEOT\n}\n", "\nfoo {\n  bar = <<-EOT\n  Foo bar baz\nEOT\n}\n"),
+        ("\nfoo {\nbar = <<-EOT\n  blahblahblah = x\nEOT\n}\n", "\nfoo {\n  bar = <<-EOT\n  blahblahblah = x\nEOT\n}\n"),
+        ("\nfoo {\nbar = <<-EOT\n  ${{ blahblahblah = x }}\nEOT\n}\n", "\nfoo {\n  bar = <<-EOT\n  ${ { blahblahblah = x } }\nEOT\n}\n"),
+        ("\nfoo {\n  bar = <<-EOT\n  ${a}${b}${ c } ${d}\nEOT\n}\n", "\nfoo {\n  bar = <<-EOT\n  ${a}${b}${c} ${d}\nEOT\n}\n"),
         (
             "\nfoo {\nbar = <<EOT\nFoo bar baz\nEOT\n}\n\nbaz {\ndefault=\"string\"\n}\n",
             "\nfoo {\n  bar = <<EOT\nFoo bar baz\nEOT\n}\n\nbaz {\n  default = \"string\"\n}\n",
@@ -1328,10 +1251,7 @@ post-processor "manifest" {}
 
     #[test]
     fn escapes_inside_strings_are_untouched() {
-        check(
-            "a = \"$${not.interp} %%{ nor.this } \\\" ${ \"nested ${ x }\" }\"\n",
-            "a = \"$${not.interp} %%{ nor.this } \\\" ${\"nested ${x}\"}\"\n",
-        );
+        check("a = \"$${not.interp} %%{ nor.this } \\\" ${ \"nested ${ x }\" }\"\n", "a = \"$${not.interp} %%{ nor.this } \\\" ${\"nested ${x}\"}\"\n");
     }
 
     #[test]
@@ -1425,10 +1345,7 @@ source "docker" "img" {
 
     #[test]
     fn heredoc_as_a_function_argument() {
-        check(
-            "locals {\nx = trimspace(<<EOT\nhello\nEOT\n)\ny = 1\n}\n",
-            "locals {\n  x = trimspace(<<EOT\nhello\nEOT\n  )\n  y = 1\n}\n",
-        );
+        check("locals {\nx = trimspace(<<EOT\nhello\nEOT\n)\ny = 1\n}\n", "locals {\n  x = trimspace(<<EOT\nhello\nEOT\n  )\n  y = 1\n}\n");
         check("a = <<EOT\r\n  x\r\nEOT\r\nbb=2\r\n", "a  = <<EOT\r\n  x\r\nEOT\r\nbb = 2\r\n");
     }
 
@@ -1492,36 +1409,10 @@ source "docker" "img" {
         );
         assert_eq!(
             kinds("x = <<-EOT\n  a ${b}\n  EOT\n"),
-            [
-                Ident,
-                Equal,
-                OHeredoc,
-                StringLit,
-                TemplateInterp,
-                Ident,
-                TemplateSeqEnd,
-                StringLit,
-                CHeredoc,
-                Newline,
-                Eof
-            ]
+            [Ident, Equal, OHeredoc, StringLit, TemplateInterp, Ident, TemplateSeqEnd, StringLit, CHeredoc, Newline, Eof]
         );
         // `EOT` after a sequence on the same line is text, not the marker.
-        assert_eq!(
-            kinds("x = <<EOT\n${a}EOT\nEOT\n"),
-            [
-                Ident,
-                Equal,
-                OHeredoc,
-                TemplateInterp,
-                Ident,
-                TemplateSeqEnd,
-                StringLit,
-                CHeredoc,
-                Newline,
-                Eof
-            ]
-        );
+        assert_eq!(kinds("x = <<EOT\n${a}EOT\nEOT\n"), [Ident, Equal, OHeredoc, TemplateInterp, Ident, TemplateSeqEnd, StringLit, CHeredoc, Newline, Eof]);
         assert_eq!(kinds("1.5e+3 1. a.0"), [NumberLit, NumberLit, Dot, Ident, Dot, NumberLit, Eof]);
     }
 

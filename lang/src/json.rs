@@ -38,11 +38,7 @@ const MAX_DEPTH: usize = 512;
 /// of a `variable` block is a type expression (`"list(string)"`), so its
 /// string is parsed as a native expression instead of a template, as HCL's
 /// JSON syntax does for type constraints.
-pub fn parse_json_file(
-    sources: &SourceMap,
-    file: FileId,
-    schema: &dyn Fn(&[&str], &str) -> Option<usize>,
-) -> Result<Body, Diagnostic> {
+pub fn parse_json_file(sources: &SourceMap, file: FileId, schema: &dyn Fn(&[&str], &str) -> Option<usize>) -> Result<Body, Diagnostic> {
     let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
     let root = Scanner::new(&text, file).document()?;
     let lower = Lower { sources, schema };
@@ -66,12 +62,7 @@ pub fn parse_json_vars(sources: &SourceMap, file: FileId) -> Result<Body, Diagno
     let mut seen = HashMap::new();
     for (key, value) in members.iter().filter(|(k, _)| k.value != COMMENT_KEY) {
         check_duplicate(sources, &mut seen, key, "variable")?;
-        body.attributes.push(Attribute {
-            name: key.value.clone(),
-            name_span: key.span,
-            expr: literal_expr(value),
-            span: key.span.to(value.span),
-        });
+        body.attributes.push(Attribute { name: key.value.clone(), name_span: key.span, expr: literal_expr(value), span: key.span.to(value.span) });
     }
     Ok(body)
 }
@@ -222,13 +213,10 @@ impl<'a> Scanner<'a> {
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b'a'..=b'z' | b'A'..=b'Z') => self.word(),
-            Some(b'/') => Err(self
-                .error_here("JSON has no comments.")
-                .with_help("HCL JSON files use a \"//\" property for comments: \"//\": \"your comment\"")),
-            _ => Err(self.error_here(format!(
-                "Expected a value (a string, number, object, array, true, false or null), found {}.",
-                self.found()
-            ))),
+            Some(b'/') => {
+                Err(self.error_here("JSON has no comments.").with_help("HCL JSON files use a \"//\" property for comments: \"//\": \"your comment\""))
+            }
+            _ => Err(self.error_here(format!("Expected a value (a string, number, object, array, true, false or null), found {}.", self.found()))),
         }
     }
 
@@ -393,8 +381,7 @@ impl<'a> Scanner<'a> {
         let mut run = self.pos; // start of the current run of plain characters
         loop {
             let Some(&b) = self.bytes.get(self.pos) else {
-                return Err(Diagnostic::error("Invalid JSON syntax", "This string is not closed; the file ends inside it.")
-                    .at(self.span(start, start + 1)));
+                return Err(Diagnostic::error("Invalid JSON syntax", "This string is not closed; the file ends inside it.").at(self.span(start, start + 1)));
             };
             match b {
                 b'"' | b'\\' => {
@@ -478,8 +465,7 @@ impl<'a> Scanner<'a> {
     fn hex4(&mut self, escape_start: usize) -> Result<u32, Diagnostic> {
         let hex = self.text.get(self.pos..self.pos + 4).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
         let Some(hex) = hex else {
-            return Err(Diagnostic::error("Invalid JSON syntax", "A \\u escape needs exactly four hexadecimal digits.")
-                .at(self.span(escape_start, self.pos)));
+            return Err(Diagnostic::error("Invalid JSON syntax", "A \\u escape needs exactly four hexadecimal digits.").at(self.span(escape_start, self.pos)));
         };
         self.pos += 4;
         Ok(u32::from_str_radix(hex, 16).expect("checked hex digits"))
@@ -532,12 +518,7 @@ impl Lower<'_> {
                     check_duplicate(self.sources, &mut seen, key, "argument")?;
                     let is_type = path.last() == Some(&"variable") && key.value == "type";
                     let expr = if is_type { self.type_expr(value)? } else { self.expr(value)? };
-                    out.attributes.push(Attribute {
-                        name: key.value.clone(),
-                        name_span: key.span,
-                        expr,
-                        span: key.span.to(value.span),
-                    });
+                    out.attributes.push(Attribute { name: key.value.clone(), name_span: key.span, expr, span: key.span.to(value.span) });
                 }
             }
         }
@@ -578,13 +559,7 @@ impl Lower<'_> {
             }
             JsonKind::Object(_) => {
                 let body = self.body(value, path)?;
-                out.push(Block {
-                    kind: kind.value.clone(),
-                    kind_span: kind.span,
-                    labels: labels.clone(),
-                    body,
-                    span: kind.span.to(value.span),
-                });
+                out.push(Block { kind: kind.value.clone(), kind_span: kind.span, labels: labels.clone(), body, span: kind.span.to(value.span) });
                 Ok(())
             }
             _ => Err(block_type_error(kind, value, labels_left)),
@@ -680,11 +655,7 @@ fn literal_expr(value: &JsonValue) -> Expr {
         JsonKind::String(s) => ExprKind::Literal(Value::String(s.value.clone())),
         JsonKind::Array(items) => ExprKind::Tuple(items.iter().map(literal_expr).collect()),
         JsonKind::Object(members) => ExprKind::Object(
-            members
-                .iter()
-                .filter(|(k, _)| k.value != COMMENT_KEY)
-                .map(|(k, v)| (ObjectKey::Ident(k.value.clone(), k.span), literal_expr(v)))
-                .collect(),
+            members.iter().filter(|(k, _)| k.value != COMMENT_KEY).map(|(k, v)| (ObjectKey::Ident(k.value.clone(), k.span), literal_expr(v))).collect(),
         ),
     };
     Expr { kind, span: value.span }
@@ -705,11 +676,7 @@ fn check_duplicate(sources: &SourceMap, seen: &mut HashMap<String, Span>, key: &
 
 fn body_type_error(value: &JsonValue, kind: &JsonKind, path: &[&str]) -> Diagnostic {
     let whose = path.last().map_or("the file".to_string(), |k| format!("a \"{k}\" block"));
-    Diagnostic::error(
-        "Incorrect JSON value type",
-        format!("The contents of {whose} must be a JSON object, not {}.", kind.describe()),
-    )
-    .at(value.span)
+    Diagnostic::error("Incorrect JSON value type", format!("The contents of {whose} must be a JSON object, not {}.", kind.describe())).at(value.span)
 }
 
 fn block_type_error(kind: &JsonString, value: &JsonValue, labels_left: usize) -> Diagnostic {
@@ -752,9 +719,7 @@ fn remap_expr(e: &mut Expr, map: &dyn Fn(Span) -> Span) {
             remap_expr(base, map);
             for op in ops {
                 match op {
-                    Traverser::Attr(_, span) | Traverser::LegacyIndex(_, span) | Traverser::AttrSplat(span) | Traverser::FullSplat(span) => {
-                        *span = map(*span)
-                    }
+                    Traverser::Attr(_, span) | Traverser::LegacyIndex(_, span) | Traverser::AttrSplat(span) | Traverser::FullSplat(span) => *span = map(*span),
                     Traverser::Index(e) => remap_expr(e, map),
                 }
             }
@@ -860,11 +825,8 @@ mod tests {
 
     fn evaluator(sources: &SourceMap) -> Evaluator {
         let mut ev = Evaluator::new(sources.clone(), std::env::temp_dir(), SystemTime::UNIX_EPOCH);
-        let var: BTreeMap<String, Value> = [
-            ("name".to_string(), Value::from("web")),
-            ("mirrors".to_string(), Value::List(vec![Value::from("a.example.com")])),
-        ]
-        .into();
+        let var: BTreeMap<String, Value> =
+            [("name".to_string(), Value::from("web")), ("mirrors".to_string(), Value::List(vec![Value::from("a.example.com")]))].into();
         let local: BTreeMap<String, Value> = [("image".to_string(), Value::from("web-image"))].into();
         ev.root.insert("var".to_string(), Value::Object(var));
         ev.root.insert("local".to_string(), Value::Object(local));
@@ -933,10 +895,7 @@ mod tests {
         let provisioners: Vec<_> = build.blocks_of("provisioner").map(labels).collect();
         assert_eq!(provisioners, [["shell-local"], ["file"], ["shell-local"]]);
         let first = build.blocks_of("provisioner").next().unwrap();
-        assert_eq!(
-            ev.eval(&first.body.attribute("inline").unwrap().expr).unwrap(),
-            Value::List(vec![Value::from("echo \"web-image\"")])
-        );
+        assert_eq!(ev.eval(&first.body.attribute("inline").unwrap().expr).unwrap(), Value::List(vec![Value::from("echo \"web-image\"")]));
         let chain = build.blocks_of("post-processors").next().unwrap();
         let pps: Vec<_> = chain.body.blocks_of("post-processor").map(labels).collect();
         assert_eq!(pps, [["manifest"], ["checksum"]]);

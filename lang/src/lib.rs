@@ -14,7 +14,7 @@ pub mod source;
 pub mod types;
 pub mod value;
 
-pub use number::Number;
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use number::Number;
 pub use source::{FileId, SourceMap, Span};
 pub use value::Value;

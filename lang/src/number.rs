@@ -80,10 +80,15 @@ pub struct Number(Repr);
 #[derive(Clone)]
 enum Repr {
     /// A whole number below 2^63 in magnitude (never negative zero).
-    Int { value: i64, prec: u32 },
+    Int {
+        value: i64,
+        prec: u32,
+    },
     /// Any other finite number.
     Big(Box<Float>),
-    Inf { negative: bool },
+    Inf {
+        negative: bool,
+    },
 }
 
 /// `±mant × 2^exp` with `prec` bits of precision; `mant` has at most
@@ -170,11 +175,7 @@ impl Float {
         // last bit is half an ulp.
         let bits = self.mant.bits() as i64;
         let widen = i64::from(self.prec) + 1 - bits;
-        let (mant, exp) = if widen >= 0 {
-            (&self.mant << widen as u64, self.exp - widen)
-        } else {
-            (&self.mant >> (-widen) as u64, self.exp - widen)
-        };
+        let (mant, exp) = if widen >= 0 { (&self.mant << widen as u64, self.exp - widen) } else { (&self.mant >> (-widen) as u64, self.exp - widen) };
         let lower = Float::exact_decimal(&(&mant - 1u32), exp);
         let upper = Float::exact_decimal(&(&mant + 1u32), exp);
         // Ties round to even, so the bounds themselves read back as this
@@ -413,9 +414,7 @@ impl Number {
     /// The finite value as a float, `None` for infinities.
     fn float(&self) -> Option<Float> {
         match &self.0 {
-            Repr::Int { value, prec } => {
-                Some(Float { negative: *value < 0, mant: BigUint::from(value.unsigned_abs()), exp: 0, prec: *prec })
-            }
+            Repr::Int { value, prec } => Some(Float { negative: *value < 0, mant: BigUint::from(value.unsigned_abs()), exp: 0, prec: *prec }),
             Repr::Big(f) => Some((**f).clone()),
             Repr::Inf { .. } => None,
         }
@@ -557,9 +556,7 @@ impl Number {
 
     pub fn neg(&self) -> Number {
         match &self.0 {
-            Repr::Int { value: 0, prec } => {
-                Number(Repr::Big(Box::new(Float { negative: true, mant: BigUint::zero(), exp: 0, prec: *prec })))
-            }
+            Repr::Int { value: 0, prec } => Number(Repr::Big(Box::new(Float { negative: true, mant: BigUint::zero(), exp: 0, prec: *prec }))),
             Repr::Int { value, prec } => Number(Repr::Int { value: -value, prec: *prec }),
             Repr::Big(f) => {
                 let f = Float { negative: !f.negative, ..(**f).clone() };

@@ -21,8 +21,7 @@ pub(crate) const TOO_DEEP: &str = "too many brackets nested right after operator
 /// Refuses input nested deeper than [`MAX_OPERATOR_NESTING`].
 fn check_nesting(text: &str, file: FileId, template: bool) -> Result<(), Diagnostic> {
     match crate::fmt::operator_nesting(text, template, MAX_OPERATOR_NESTING) {
-        Some(offset) => Err(Diagnostic::error("Expression nested too deeply", format!("There are {TOO_DEEP}."))
-            .at(Span::new(file, offset, offset + 1))),
+        Some(offset) => Err(Diagnostic::error("Expression nested too deeply", format!("There are {TOO_DEEP}.")).at(Span::new(file, offset, offset + 1))),
         None => Ok(()),
     }
 }
@@ -97,9 +96,8 @@ fn unterminated(text: &str, file: FileId, parse_error_at: usize) -> Option<Diagn
         Code(Vec<(usize, bool)>),
         Quoted,
     }
-    let unterminated_at_end = || {
-        Diagnostic::error("Unterminated template string", "No closing marker was found for the string.").at(Span::new(file, text.len(), text.len()))
-    };
+    let unterminated_at_end =
+        || Diagnostic::error("Unterminated template string", "No closing marker was found for the string.").at(Span::new(file, text.len(), text.len()));
     let bytes = text.as_bytes();
     let mut stack = vec![Mode::Code(Vec::new())];
     let mut i = 0;
@@ -229,11 +227,7 @@ impl Lower {
         Block {
             kind: b.ident.as_str().to_string(),
             kind_span: self.span(b.ident.span()),
-            labels: b
-                .labels
-                .iter()
-                .map(|l| Label { value: l.as_str().to_string(), span: self.span(l.span()) })
-                .collect(),
+            labels: b.labels.iter().map(|l| Label { value: l.as_str().to_string(), span: self.span(l.span()) }).collect(),
             body: self.body(&b.body, span.start as usize..span.end as usize),
             span,
         }
@@ -262,11 +256,9 @@ impl Lower {
             Expression::HeredocTemplate(h) => ExprKind::Template(self.elements(h.template.iter(), false, false)),
             Expression::Parenthesis(p) => ExprKind::Parens(Box::new(self.expr(p.inner()))),
             Expression::Variable(v) => ExprKind::Variable(v.as_str().to_string()),
-            Expression::Conditional(c) => ExprKind::Conditional(
-                Box::new(self.expr(&c.cond_expr)),
-                Box::new(self.expr(&c.true_expr)),
-                Box::new(self.expr(&c.false_expr)),
-            ),
+            Expression::Conditional(c) => {
+                ExprKind::Conditional(Box::new(self.expr(&c.cond_expr)), Box::new(self.expr(&c.true_expr)), Box::new(self.expr(&c.false_expr)))
+            }
             Expression::FuncCall(f) => {
                 let mut name: Vec<&str> = f.name.namespace.iter().map(|n| n.as_str()).collect();
                 name.push(f.name.name.as_str());
@@ -277,10 +269,7 @@ impl Lower {
                     expand_final: f.args.expand_final(),
                 }))
             }
-            Expression::Traversal(t) => ExprKind::Traversal(
-                Box::new(self.expr(&t.expr)),
-                t.operators.iter().map(|op| self.traverser(op)).collect(),
-            ),
+            Expression::Traversal(t) => ExprKind::Traversal(Box::new(self.expr(&t.expr)), t.operators.iter().map(|op| self.traverser(op)).collect()),
             Expression::UnaryOp(u) => {
                 let op = match u.operator.value() {
                     he::UnaryOperator::Neg => UnaryOp::Neg,
@@ -363,11 +352,7 @@ impl Lower {
                         let endif_before = strips_before(d.endif_expr.strip);
                         let then_end = d.else_expr.as_ref().map_or(endif_before, |e| strips_before(e.strip));
                         let then = self.elements(d.if_expr.template.iter(), strips_after(d.if_expr.strip), then_end);
-                        let otherwise = d
-                            .else_expr
-                            .as_ref()
-                            .map(|e| self.elements(e.template.iter(), strips_after(e.strip), endif_before))
-                            .unwrap_or_default();
+                        let otherwise = d.else_expr.as_ref().map(|e| self.elements(e.template.iter(), strips_after(e.strip), endif_before)).unwrap_or_default();
                         parts.push(TemplatePart::If { cond: self.expr(&d.if_expr.cond_expr), then, otherwise });
                         trim_next = strips_after(d.endif_expr.strip);
                     }

@@ -99,9 +99,7 @@ impl SourceMap {
 
     /// The source text a span covers.
     pub fn snippet(&self, span: Span) -> String {
-        self.get(span.file)
-            .and_then(|f| f.text.get(span.start as usize..span.end as usize).map(str::to_string))
-            .unwrap_or_default()
+        self.get(span.file).and_then(|f| f.text.get(span.start as usize..span.end as usize).map(str::to_string)).unwrap_or_default()
     }
 }
 

@@ -7,8 +7,8 @@
 
 use crate::ast::{Expr, ExprKind, ObjectKey, TemplatePart, UnaryOp};
 use crate::diag::{suggest, Diagnostic};
-use crate::source::Span;
 use crate::number::Number;
+use crate::source::Span;
 use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -51,9 +51,7 @@ impl Type {
             Value::Number(_) => Type::Number,
             Value::String(_) => Type::String,
             Value::List(items) => Type::Tuple(items.iter().map(Type::of).collect()),
-            Value::Object(attrs) => {
-                Type::Object(attrs.iter().map(|(name, v)| (name.clone(), ObjectAttr::required(Type::of(v)))).collect())
-            }
+            Value::Object(attrs) => Type::Object(attrs.iter().map(|(name, v)| (name.clone(), ObjectAttr::required(Type::of(v)))).collect()),
         }
     }
 
@@ -125,8 +123,7 @@ impl fmt::Display for Type {
 
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 // ---------------------------------------------------------------------------
@@ -206,12 +203,8 @@ fn parse_keyword(name: &str, span: Span) -> Result<Type, Diagnostic> {
 /// The error for a constructor used without its one argument.
 fn missing_argument(constructor: &str, span: Span) -> Diagnostic {
     let detail = match constructor {
-        "tuple" => {
-            "The tuple type constructor requires one argument specifying the element types as a list.".to_string()
-        }
-        "object" => {
-            "The object type constructor requires one argument specifying the attribute types as a map.".to_string()
-        }
+        "tuple" => "The tuple type constructor requires one argument specifying the element types as a list.".to_string(),
+        "object" => "The object type constructor requires one argument specifying the attribute types as a map.".to_string(),
         _ => format!("The {constructor} type constructor requires one argument specifying the element type."),
     };
     invalid_type(span, detail)
@@ -288,21 +281,14 @@ fn parse_attribute(expr: &Expr) -> Result<ObjectAttr, Diagnostic> {
     if call.name != "optional" {
         return parse_type(expr).map(ObjectAttr::required);
     }
-    let (ty_expr, default_expr) =
-        match call.args.as_slice() {
-            [ty] => (ty, None),
-            [ty, default] => (ty, Some(default)),
-            [] => {
-                return Err(invalid_type(
-                    expr.span,
-                    "Optional attribute modifier requires the attribute type as its argument.",
-                ))
-            }
-            [_, _, extra, ..] => return Err(invalid_type(
-                extra.span,
-                "Optional attribute modifier expects at most two arguments: the attribute type, and a default value.",
-            )),
-        };
+    let (ty_expr, default_expr) = match call.args.as_slice() {
+        [ty] => (ty, None),
+        [ty, default] => (ty, Some(default)),
+        [] => return Err(invalid_type(expr.span, "Optional attribute modifier requires the attribute type as its argument.")),
+        [_, _, extra, ..] => {
+            return Err(invalid_type(extra.span, "Optional attribute modifier expects at most two arguments: the attribute type, and a default value."))
+        }
+    };
     let ty = parse_type(ty_expr)?;
     let default = match default_expr {
         Some(e) => parse_default(e, &ty)?,
@@ -315,12 +301,8 @@ fn parse_attribute(expr: &Expr) -> Result<ObjectAttr, Diagnostic> {
 /// a bad default is reported where it is written. A null default is no default.
 fn parse_default(expr: &Expr, ty: &Type) -> Result<Option<Value>, Diagnostic> {
     let value = constant(expr)?;
-    let value = convert(&value, ty).map_err(|e| {
-        invalid_default(
-            expr.span,
-            format!("This default value is not compatible with the attribute's type constraint: {e}."),
-        )
-    })?;
+    let value = convert(&value, ty)
+        .map_err(|e| invalid_default(expr.span, format!("This default value is not compatible with the attribute's type constraint: {e}.")))?;
     Ok(Some(value).filter(|v| !v.is_null()))
 }
 
@@ -373,9 +355,7 @@ fn constant(expr: &Expr) -> Result<Value, Diagnostic> {
 fn constant_key(key: &ObjectKey) -> Result<String, Diagnostic> {
     match key {
         ObjectKey::Ident(name, _) => Ok(name.clone()),
-        ObjectKey::Expr(e) => {
-            constant(e)?.to_string_lossless().ok_or_else(|| invalid_default(e.span, "An object key must be a string."))
-        }
+        ObjectKey::Expr(e) => constant(e)?.to_string_lossless().ok_or_else(|| invalid_default(e.span, "An object key must be a string.")),
     }
 }
 
@@ -436,14 +416,10 @@ fn attributes<'a>(value: &'a Value, ty: &Type) -> Result<&'a BTreeMap<String, Va
 
 fn convert_primitive(value: &Value, ty: &Type) -> Result<Value, String> {
     match (ty, value) {
-        (Type::String, Value::String(_)) | (Type::Number, Value::Number(_)) | (Type::Bool, Value::Bool(_)) => {
-            Ok(value.clone())
-        }
+        (Type::String, Value::String(_)) | (Type::Number, Value::Number(_)) | (Type::Bool, Value::Bool(_)) => Ok(value.clone()),
         (Type::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
         (Type::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
-        (Type::Number, Value::String(s)) => {
-            string_to_number(s).map(Value::Number).map_err(str::to_string)
-        }
+        (Type::Number, Value::String(s)) => string_to_number(s).map(Value::Number).map_err(str::to_string),
         (Type::Bool, Value::String(s)) => parse_bool(s).map(Value::Bool),
         _ => Err(required(ty)),
     }
@@ -480,11 +456,7 @@ fn convert_sequence(items: &[Value], element: &Type, kind: &str) -> Result<(Vec<
     } else {
         element.clone()
     };
-    let converted = items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| convert_typed(v, &target).map_err(|e| format!("element {i}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let converted = items.iter().enumerate().map(|(i, v)| convert_typed(v, &target).map_err(|e| format!("element {i}: {e}"))).collect::<Result<Vec<_>, _>>()?;
     let labels = (0..converted.len()).map(|i| format!("element {i}"));
     unify_converted(converted, labels)
 }
@@ -496,10 +468,7 @@ fn convert_map(attrs: &BTreeMap<String, Value>, element: &Type) -> Result<(BTree
     } else {
         element.clone()
     };
-    let converted = attrs
-        .iter()
-        .map(|(k, v)| convert_typed(v, &target).map_err(|e| format!("element {k:?}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let converted = attrs.iter().map(|(k, v)| convert_typed(v, &target).map_err(|e| format!("element {k:?}: {e}"))).collect::<Result<Vec<_>, _>>()?;
     let (values, ty) = unify_converted(converted, attrs.keys().map(|k| format!("element {k:?}")))?;
     Ok((attrs.keys().cloned().zip(values).collect(), ty))
 }
@@ -510,18 +479,11 @@ fn convert_map(attrs: &BTreeMap<String, Value>, element: &Type) -> Result<(BTree
 fn unify_converted(converted: Vec<Typed>, labels: impl Iterator<Item = String>) -> Result<(Vec<Value>, Type), String> {
     let types: Vec<Type> = converted.iter().map(|t| t.ty.clone()).collect();
     let common = unify(&types).ok_or("collection elements cannot be unified")?;
-    let values =
-        converted
-            .into_iter()
-            .zip(labels)
-            .map(|(t, label)| {
-                if t.ty == common {
-                    Ok(t.value)
-                } else {
-                    convert(&t.value, &common).map_err(|e| format!("{label}: {e}"))
-                }
-            })
-            .collect::<Result<_, String>>()?;
+    let values = converted
+        .into_iter()
+        .zip(labels)
+        .map(|(t, label)| if t.ty == common { Ok(t.value) } else { convert(&t.value, &common).map_err(|e| format!("{label}: {e}")) })
+        .collect::<Result<_, String>>()?;
     Ok((values, common))
 }
 
@@ -530,12 +492,8 @@ fn convert_tuple(items: &[Value], types: &[Type]) -> Result<Typed, String> {
         let plural = if types.len() == 1 { "" } else { "s" };
         return Err(format!("a tuple of {} element{plural} is required, but got {}", types.len(), items.len()));
     }
-    let converted = items
-        .iter()
-        .zip(types)
-        .enumerate()
-        .map(|(i, (v, t))| convert_typed(v, t).map_err(|e| format!("element {i}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let converted =
+        items.iter().zip(types).enumerate().map(|(i, (v, t))| convert_typed(v, t).map_err(|e| format!("element {i}: {e}"))).collect::<Result<Vec<_>, _>>()?;
     let (values, types) = converted.into_iter().map(|t| (t.value, t.ty)).unzip();
     Ok(Typed { value: Value::List(values), ty: Type::Tuple(types) })
 }
@@ -559,11 +517,7 @@ fn convert_object(attrs: &BTreeMap<String, Value>, want: &BTreeMap<String, Objec
 /// Reports every missing required attribute at once, as cty does, before any
 /// problem inside the attributes.
 fn check_required(attrs: &BTreeMap<String, Value>, want: &BTreeMap<String, ObjectAttr>) -> Result<(), String> {
-    let missing: Vec<String> = want
-        .iter()
-        .filter(|(name, attr)| !attr.optional && !attrs.contains_key(*name))
-        .map(|(name, _)| format!("{name:?}"))
-        .collect();
+    let missing: Vec<String> = want.iter().filter(|(name, attr)| !attr.optional && !attrs.contains_key(*name)).map(|(name, _)| format!("{name:?}")).collect();
     match missing.as_slice() {
         [] => Ok(()),
         [one] => Err(format!("attribute {one} is required")),
@@ -675,10 +629,7 @@ fn unify_tuples(types: &[&Type]) -> Option<Type> {
     if !same_length {
         return unify(&element_types(types)).map(|t| Type::List(Box::new(t)));
     }
-    (0..tuples[0].len())
-        .map(|i| unify(&tuples.iter().map(|t| t[i].clone()).collect::<Vec<_>>()))
-        .collect::<Option<Vec<_>>>()
-        .map(Type::Tuple)
+    (0..tuples[0].len()).map(|i| unify(&tuples.iter().map(|t| t[i].clone()).collect::<Vec<_>>())).collect::<Option<Vec<_>>>().map(Type::Tuple)
 }
 
 /// Tries the candidates from the most general down and takes the first one
@@ -707,9 +658,7 @@ pub(crate) fn convertible(from: &Type, to: &Type) -> bool {
         _ if from == to => true,
         (Type::String | Type::Number | Type::Bool, Type::String) => true,
         (Type::String, Type::Number | Type::Bool) => true,
-        (Type::List(e) | Type::Set(e), Type::List(t) | Type::Set(t)) | (Type::Map(e), Type::Map(t)) => {
-            convertible(e, t)
-        }
+        (Type::List(e) | Type::Set(e), Type::List(t) | Type::Set(t)) | (Type::Map(e), Type::Map(t)) => convertible(e, t),
         (Type::Tuple(es), Type::List(t) | Type::Set(t)) => elements_convertible(es.to_vec(), t),
         (Type::Object(attrs), Type::Map(t)) => elements_convertible(attrs.values().map(|a| a.ty.clone()).collect(), t),
         (Type::Map(e), Type::Object(want)) => want.values().all(|a| convertible(e, &a.ty)),
@@ -756,12 +705,7 @@ mod tests {
     }
 
     fn call(name: &str, args: Vec<Expr>) -> Expr {
-        e(ExprKind::Call(Box::new(Call {
-            name: name.to_string(),
-            name_span: Span::default(),
-            args,
-            expand_final: false,
-        })))
+        e(ExprKind::Call(Box::new(Call { name: name.to_string(), name_span: Span::default(), args, expand_final: false })))
     }
 
     fn tuple(items: Vec<Expr>) -> Expr {
@@ -769,9 +713,7 @@ mod tests {
     }
 
     fn object(items: Vec<(&str, Expr)>) -> Expr {
-        e(ExprKind::Object(
-            items.into_iter().map(|(k, v)| (ObjectKey::Ident(k.to_string(), Span::default()), v)).collect(),
-        ))
+        e(ExprKind::Object(items.into_iter().map(|(k, v)| (ObjectKey::Ident(k.to_string(), Span::default()), v)).collect()))
     }
 
     fn v(j: serde_json::Value) -> Value {
@@ -822,10 +764,7 @@ mod tests {
         assert_eq!(parse(&call("list", vec![kw("string")])), Ok(list(Type::String)));
         assert_eq!(parse(&call("set", vec![kw("number")])), Ok(set(Type::Number)));
         assert_eq!(parse(&call("map", vec![call("list", vec![kw("bool")])])), Ok(map(list(Type::Bool))));
-        assert_eq!(
-            parse(&call("tuple", vec![tuple(vec![kw("string"), kw("number")])])),
-            Ok(Type::Tuple(vec![Type::String, Type::Number]))
-        );
+        assert_eq!(parse(&call("tuple", vec![tuple(vec![kw("string"), kw("number")])])), Ok(Type::Tuple(vec![Type::String, Type::Number])));
         assert_eq!(parse(&call("tuple", vec![tuple(vec![])])), Ok(Type::Tuple(vec![])));
     }
 
@@ -841,11 +780,7 @@ mod tests {
         );
         assert_eq!(
             parse(&expr),
-            Ok(obj(vec![
-                ("name", req(Type::String)),
-                ("port", opt(Type::Number, Some(Value::from(22.0)))),
-                ("tags", opt(list(Type::String), None)),
-            ]))
+            Ok(obj(vec![("name", req(Type::String)), ("port", opt(Type::Number, Some(Value::from(22.0)))), ("tags", opt(list(Type::String), None)),]))
         );
     }
 
@@ -890,10 +825,7 @@ mod tests {
 
         let bad = at(ExprKind::Literal(Value::from("abc")), 40, 45);
         let d = parse_err(&call("object", vec![object(vec![("a", call("optional", vec![kw("number"), bad]))])]));
-        assert_eq!(
-            d.detail,
-            "This default value is not compatible with the attribute's type constraint: a number is required."
-        );
+        assert_eq!(d.detail, "This default value is not compatible with the attribute's type constraint: a number is required.");
         assert_eq!(d.span, Some(Span::new(FileId(0), 40, 45)));
     }
 
@@ -930,10 +862,7 @@ mod tests {
         let d = parse_err(&call("list", vec![kw("set")]));
         assert_eq!(d.detail, "The set type constructor requires one argument specifying the element type.");
         let d = parse_err(&kw("object"));
-        assert_eq!(
-            d.detail,
-            "The object type constructor requires one argument specifying the attribute types as a map."
-        );
+        assert_eq!(d.detail, "The object type constructor requires one argument specifying the attribute types as a map.");
         let d = parse_err(&call("tuple", vec![kw("string")]));
         assert_eq!(d.detail, "The tuple type constructor requires a list of element types.");
         let d = parse_err(&call("object", vec![tuple(vec![])]));
@@ -973,11 +902,7 @@ mod tests {
         assert_eq!(set(map(Type::Bool)).to_string(), "set(map(bool))");
         assert_eq!(Type::Tuple(vec![Type::String, Type::Number]).to_string(), "tuple([string,number])");
         assert_eq!(obj(vec![("name", req(Type::String))]).to_string(), "object({name=string})");
-        let t = obj(vec![
-            ("a", opt(Type::Number, Some(Value::from(1.0)))),
-            ("b", opt(Type::String, None)),
-            ("c d", req(Type::Bool)),
-        ]);
+        let t = obj(vec![("a", opt(Type::Number, Some(Value::from(1.0)))), ("b", opt(Type::String, None)), ("c d", req(Type::Bool))]);
         assert_eq!(t.to_string(), "object({a=optional(number,1),b=optional(string),\"c d\"=bool})");
     }
 
@@ -1012,10 +937,7 @@ mod tests {
         assert_eq!(convert(&v(json!(" 5")), &Type::Number), Err("a number is required".into()));
         assert_eq!(convert(&v(json!("inf")), &Type::Number), Err("a number is required".into()));
         assert_eq!(convert(&v(json!("yes")), &Type::Bool), Err("a bool is required".into()));
-        assert_eq!(
-            convert(&v(json!("True")), &Type::Bool),
-            Err("a bool is required; to convert from string, use lowercase \"true\"".into())
-        );
+        assert_eq!(convert(&v(json!("True")), &Type::Bool), Err("a bool is required; to convert from string, use lowercase \"true\"".into()));
         assert_eq!(convert(&v(json!(true)), &Type::Number), Err("number required".into()));
         assert_eq!(convert(&v(json!(1)), &Type::Bool), Err("bool required".into()));
         assert_eq!(convert(&v(json!([1])), &Type::String), Err("string required".into()));
@@ -1046,22 +968,10 @@ mod tests {
     #[test]
     fn reports_collection_element_errors_with_their_path() {
         assert_eq!(convert(&v(json!([1, 2, "x"])), &list(Type::Number)), Err("element 2: a number is required".into()));
-        assert_eq!(
-            convert(&v(json!([1, {}])), &list(Type::Any)),
-            Err("all list elements must have the same type".into())
-        );
-        assert_eq!(
-            convert(&v(json!([true, 1])), &set(Type::Any)),
-            Err("all set elements must have the same type".into())
-        );
-        assert_eq!(
-            convert(&v(json!({"a": 1, "b": []})), &map(Type::Any)),
-            Err("all map elements must have the same type".into())
-        );
-        assert_eq!(
-            convert(&v(json!({"k": "x"})), &map(Type::Number)),
-            Err("element \"k\": a number is required".into())
-        );
+        assert_eq!(convert(&v(json!([1, {}])), &list(Type::Any)), Err("all list elements must have the same type".into()));
+        assert_eq!(convert(&v(json!([true, 1])), &set(Type::Any)), Err("all set elements must have the same type".into()));
+        assert_eq!(convert(&v(json!({"a": 1, "b": []})), &map(Type::Any)), Err("all map elements must have the same type".into()));
+        assert_eq!(convert(&v(json!({"k": "x"})), &map(Type::Number)), Err("element \"k\": a number is required".into()));
         assert_eq!(convert(&v(json!("a")), &list(Type::String)), Err("list of string required".into()));
         assert_eq!(convert(&v(json!([])), &map(Type::Any)), Err("map of any single type required".into()));
     }
@@ -1076,35 +986,20 @@ mod tests {
     #[test]
     fn unifies_nested_structures() {
         // Objects with the same attributes unify attribute by attribute.
-        assert_eq!(
-            convert(&v(json!([{"a": 1}, {"a": "x"}])), &list(Type::Any)),
-            Ok(v(json!([{"a": "1"}, {"a": "x"}])))
-        );
+        assert_eq!(convert(&v(json!([{"a": 1}, {"a": "x"}])), &list(Type::Any)), Ok(v(json!([{"a": "1"}, {"a": "x"}]))));
         // Objects with different attributes unify as maps.
-        assert_eq!(
-            convert(&v(json!([{"a": 1}, {"b": "x"}])), &list(Type::Any)),
-            Ok(v(json!([{"a": "1"}, {"b": "x"}])))
-        );
+        assert_eq!(convert(&v(json!([{"a": 1}, {"b": "x"}])), &list(Type::Any)), Ok(v(json!([{"a": "1"}, {"b": "x"}]))));
         // Tuples of different lengths unify as lists.
         assert_eq!(convert(&v(json!([[1, 2], ["a"]])), &list(Type::Any)), Ok(v(json!([["1", "2"], ["a"]]))));
         // `any` nested deeper is unified after conversion.
         assert_eq!(convert(&v(json!([[1], ["a", "b"]])), &list(list(Type::Any))), Ok(v(json!([["1"], ["a", "b"]]))));
-        assert_eq!(
-            convert(&v(json!({"x": [1], "y": ["a"]})), &map(list(Type::Any))),
-            Ok(v(json!({"x": ["1"], "y": ["a"]})))
-        );
+        assert_eq!(convert(&v(json!({"x": [1], "y": ["a"]})), &map(list(Type::Any))), Ok(v(json!({"x": ["1"], "y": ["a"]}))));
     }
 
     #[test]
     fn reports_elements_that_cannot_share_a_type_after_conversion() {
-        assert_eq!(
-            convert(&v(json!([[1], [true]])), &list(list(Type::Any))),
-            Err("collection elements cannot be unified".into())
-        );
-        assert_eq!(
-            convert(&v(json!({"x": [1], "y": [true]})), &map(list(Type::Any))),
-            Err("collection elements cannot be unified".into())
-        );
+        assert_eq!(convert(&v(json!([[1], [true]])), &list(list(Type::Any))), Err("collection elements cannot be unified".into()));
+        assert_eq!(convert(&v(json!({"x": [1], "y": [true]})), &map(list(Type::Any))), Err("collection elements cannot be unified".into()));
     }
 
     #[test]
@@ -1121,10 +1016,7 @@ mod tests {
     #[test]
     fn converts_objects_dropping_extra_attributes() {
         let t = obj(vec![("name", req(Type::String)), ("port", req(Type::Number))]);
-        assert_eq!(
-            convert(&v(json!({"name": "web", "port": "22", "extra": true})), &t),
-            Ok(v(json!({"name": "web", "port": 22})))
-        );
+        assert_eq!(convert(&v(json!({"name": "web", "port": "22", "extra": true})), &t), Ok(v(json!({"name": "web", "port": 22}))));
         assert_eq!(convert(&v(json!({"name": "web", "port": null})), &t), Ok(v(json!({"name": "web", "port": null}))));
         assert_eq!(convert(&v(json!([])), &t), Err("object required".into()));
     }
@@ -1135,40 +1027,23 @@ mod tests {
         assert_eq!(convert(&v(json!({"name": "a", "zone": "z"})), &t), Err("attribute \"port\" is required".into()));
         assert_eq!(convert(&v(json!({"zone": "z"})), &t), Err("attributes \"name\" and \"port\" are required".into()));
         assert_eq!(convert(&v(json!({})), &t), Err("attributes \"name\", \"port\", and \"zone\" are required".into()));
-        assert_eq!(
-            convert(&v(json!({"name": "a", "port": "x", "zone": "z"})), &t),
-            Err("attribute \"port\": a number is required".into())
-        );
+        assert_eq!(convert(&v(json!({"name": "a", "port": "x", "zone": "z"})), &t), Err("attribute \"port\": a number is required".into()));
         let nested = list(obj(vec![("port", req(Type::Number))]));
-        assert_eq!(
-            convert(&v(json!([{"port": 1}, {"port": [1]}])), &nested),
-            Err("element 1: attribute \"port\": number required".into())
-        );
+        assert_eq!(convert(&v(json!([{"port": 1}, {"port": [1]}])), &nested), Err("element 1: attribute \"port\": number required".into()));
     }
 
     #[test]
     fn fills_optional_attributes_with_defaults_or_null() {
-        let t = obj(vec![
-            ("name", req(Type::String)),
-            ("port", opt(Type::Number, Some(Value::from(22.0)))),
-            ("user", opt(Type::String, None)),
-        ]);
+        let t = obj(vec![("name", req(Type::String)), ("port", opt(Type::Number, Some(Value::from(22.0)))), ("user", opt(Type::String, None))]);
         assert_eq!(convert(&v(json!({"name": "a"})), &t), Ok(v(json!({"name": "a", "port": 22, "user": null}))));
-        assert_eq!(
-            convert(&v(json!({"name": "a", "port": null, "user": "u"})), &t),
-            Ok(v(json!({"name": "a", "port": 22, "user": "u"})))
-        );
-        assert_eq!(
-            convert(&v(json!({"name": "a", "port": "8080"})), &t),
-            Ok(v(json!({"name": "a", "port": 8080, "user": null})))
-        );
+        assert_eq!(convert(&v(json!({"name": "a", "port": null, "user": "u"})), &t), Ok(v(json!({"name": "a", "port": 22, "user": "u"}))));
+        assert_eq!(convert(&v(json!({"name": "a", "port": "8080"})), &t), Ok(v(json!({"name": "a", "port": 8080, "user": null}))));
     }
 
     #[test]
     fn applies_nested_defaults_inside_defaults_and_collections() {
         let inner = obj(vec![("size", opt(Type::Number, Some(Value::from(10.0)))), ("kind", req(Type::String))]);
-        let t =
-            obj(vec![("disk", opt(inner.clone(), Some(v(json!({"kind": "ssd"}))))), ("extra", opt(list(inner), None))]);
+        let t = obj(vec![("disk", opt(inner.clone(), Some(v(json!({"kind": "ssd"}))))), ("extra", opt(list(inner), None))]);
         assert_eq!(
             convert(&v(json!({"extra": [{"kind": "hdd"}, {"kind": "nvme", "size": 5}]})), &t),
             Ok(v(json!({

@@ -25,9 +25,8 @@ fn operations_print_what_go_math_big_prints() {
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let fields: Vec<&str> = line.split(' ').collect();
         let (op, expected) = (fields[0], fields[fields.len() - 1]);
-        let binary = |f: fn(&Number, &Number) -> Result<Number, bake_lang::number::NumberError>| {
-            f(&lit(fields[1]), &lit(fields[2])).expect("a result").to_string()
-        };
+        let binary =
+            |f: fn(&Number, &Number) -> Result<Number, bake_lang::number::NumberError>| f(&lit(fields[1]), &lit(fields[2])).expect("a result").to_string();
         let got = match op {
             "lit" => lit(fields[1]).to_string(),
             "add" => binary(Number::add),

@@ -32,9 +32,18 @@ pub enum Resource {
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Record {
     /// The run started; `pid` lets `cleanup` leave live runs alone.
-    Start { pid: u32, run_uuid: String },
-    Create { id: u64, build: String, resource: Resource },
-    Release { id: u64 },
+    Start {
+        pid: u32,
+        run_uuid: String,
+    },
+    Create {
+        id: u64,
+        build: String,
+        resource: Resource,
+    },
+    Release {
+        id: u64,
+    },
 }
 
 pub type EntryId = u64;

@@ -8,10 +8,10 @@ pub mod config;
 pub mod duration;
 pub mod journal;
 pub mod placeholders;
-pub mod shell;
 pub mod plugin;
 pub mod process;
 pub mod qemu_img;
+pub mod shell;
 pub mod ssh;
 pub mod steps;
 pub mod testing;
@@ -19,7 +19,9 @@ pub mod ui;
 
 pub use artifact::{Artifact, ArtifactFile};
 pub use communicator::Communicator;
-pub use plugin::{DataSource, OnError, BuildInfo, Builder, GeneratedData, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, TemplateInfo};
+pub use plugin::{
+    BuildInfo, Builder, DataSource, GeneratedData, OnError, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, TemplateInfo,
+};
 pub use ui::{Stream, Ui};
 
 /// Re-exported so plugins depend on one crate.

@@ -29,9 +29,7 @@ pub fn environment(base: BTreeMap<String, String>, environment_vars: &[String], 
 /// name, then the value), quoting single quotes in values as Packer does so
 /// that `'%s'` stays one shell word.
 pub fn render_vars(format: &str, env: &BTreeMap<String, String>) -> String {
-    env.iter()
-        .map(|(name, value)| format.replacen("%s", name, 1).replacen("%s", &value.replace('\'', "'\"'\"'"), 1))
-        .collect()
+    env.iter().map(|(name, value)| format.replacen("%s", name, 1).replacen("%s", &value.replace('\'', "'\"'\"'"), 1)).collect()
 }
 
 /// The script Packer makes of `inline` commands: a shebang line, then one

@@ -207,7 +207,8 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             cancel.cancel();
         });
-        let steps: Vec<Box<dyn Step<Vec<String>>>> = vec![Box::new(Record { name: "a", fail: false }), Box::new(Hang), Box::new(Record { name: "c", fail: false })];
+        let steps: Vec<Box<dyn Step<Vec<String>>>> =
+            vec![Box::new(Record { name: "a", fail: false }), Box::new(Hang), Box::new(Record { name: "c", fail: false })];
         let mut log = Vec::new();
         let err = run_steps(&steps, &mut log, &build).await.unwrap_err();
         assert!(format!("{err:#}").contains("cancelled during: hang"), "{err:#}");

@@ -19,9 +19,18 @@ pub enum Event {
     Message(String),
     Error(String),
     /// One line of a command's output.
-    Output { stream: Stream, line: String },
-    StepStarted { name: String },
-    StepFinished { name: String, elapsed: Duration, ok: bool },
+    Output {
+        stream: Stream,
+        line: String,
+    },
+    StepStarted {
+        name: String,
+    },
+    StepFinished {
+        name: String,
+        elapsed: Duration,
+        ok: bool,
+    },
 }
 
 /// Receives every event of every build; implemented by the engine.

@@ -10,14 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn config(server: &Sshd, auth: SshAuth) -> SshConfig {
-    SshConfig {
-        host: "127.0.0.1".into(),
-        port: server.port,
-        username: server.user.clone(),
-        auth,
-        timeout: Duration::from_secs(20),
-        ..SshConfig::default()
-    }
+    SshConfig { host: "127.0.0.1".into(), port: server.port, username: server.user.clone(), auth, timeout: Duration::from_secs(20), ..SshConfig::default() }
 }
 
 fn key_auth(path: &Path) -> SshAuth {
@@ -250,9 +243,7 @@ async fn password_authentication() {
     let user = server.user.clone();
     let mut cfg = config(&server, SshAuth { password: Some(password.clone()), private_key: None, ..SshAuth::default() });
     cfg.username = user.clone();
-    let comm = ssh::connect(cfg.clone(), &CancellationToken::new(), Vec::new)
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    let comm = ssh::connect(cfg.clone(), &CancellationToken::new(), Vec::new).await.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
     let (_, out, _) = run(&comm, "id -un").await;
     assert_eq!(out, [user]);
 
@@ -274,9 +265,7 @@ async fn nothing_listening_says_connection_refused_and_shows_the_hint() {
         ..SshConfig::default()
     };
     let t = Instant::now();
-    let e = connect_error(
-        ssh::connect(cfg, &CancellationToken::new(), || vec!["serial console (last 2 lines):".into(), "  Probing EDD".into()]).await,
-    );
+    let e = connect_error(ssh::connect(cfg, &CancellationToken::new(), || vec!["serial console (last 2 lines):".into(), "  Probing EDD".into()]).await);
     let elapsed = t.elapsed();
     let msg = e.to_string();
     eprintln!("{msg}");
@@ -425,9 +414,7 @@ async fn rsa_keys_work() {
     let server = Sshd::start();
     let rsa = server.keygen("client_rsa", "rsa", "");
     server.authorize(&std::fs::read_to_string(rsa.with_extension("pub")).unwrap());
-    let comm = ssh::connect(config(&server, key_auth(&rsa)), &CancellationToken::new(), Vec::new)
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
+    let comm = ssh::connect(config(&server, key_auth(&rsa)), &CancellationToken::new(), Vec::new).await.unwrap_or_else(|e| panic!("{e}\n{}", server.log()));
     assert_eq!(run(&comm, "echo rsa").await.1, ["rsa"]);
 }
 

@@ -230,7 +230,9 @@ async fn chosen_ciphers_and_key_exchanges_are_the_ones_offered() {
     let base = || config(&server, key(&server.client_key));
     let msg = refused(SshConfig { ciphers: vec!["aes128-ctr".into()], handshake_attempts: 1, ..base() }).await;
     assert!(msg.contains("the SSH handshake failed"), "{msg}");
-    let msg = refused(SshConfig { ciphers: vec!["aes256-ctr".into()], key_exchange_algorithms: vec!["curve25519-sha256".into()], handshake_attempts: 1, ..base() }).await;
+    let msg =
+        refused(SshConfig { ciphers: vec!["aes256-ctr".into()], key_exchange_algorithms: vec!["curve25519-sha256".into()], handshake_attempts: 1, ..base() })
+            .await;
     assert!(msg.contains("the SSH handshake failed"), "{msg}");
     let cfg = SshConfig { ciphers: vec!["aes256-ctr".into()], key_exchange_algorithms: vec!["diffie-hellman-group14-sha256".into()], ..base() };
     let comm = connect(cfg, &server).await;
@@ -305,7 +307,8 @@ async fn a_socks_proxy_carries_the_connection() {
     assert!(log.contains("server_request_direct_tcpip") && log.contains(&format!("target 127.0.0.1 port {}", target.port)), "relay log:\n{log}");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let nowhere = SshConfig { port: closed, timeout: Duration::from_secs(2), proxy: Some(("127.0.0.1".into(), proxy.port)), ..config(&target, key(&target.client_key)) };
+    let nowhere =
+        SshConfig { port: closed, timeout: Duration::from_secs(2), proxy: Some(("127.0.0.1".into(), proxy.port)), ..config(&target, key(&target.client_key)) };
     let msg = refused(nowhere).await;
     assert!(msg.contains("ssh_timeout (2.0s) ran out"), "{msg}");
 }

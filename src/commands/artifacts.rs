@@ -138,7 +138,8 @@ fn plain(b: &Json) -> String {
     let s = summary(b);
     let text = |v: &Json| v.as_str().map(str::to_string).unwrap_or_else(|| if v.is_null() { "-".to_string() } else { v.to_string() });
     let mut out = format!("{}  {}  {}\n", text(&s["build"]), text(&s["builder_type"]), text(&s["artifact_id"]));
-    let when = s["build_time"].as_i64().filter(|t| *t > 0).and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+    let when =
+        s["build_time"].as_i64().filter(|t| *t > 0).and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
     out.push_str(&format!("  built   {}  (run {})\n", when.unwrap_or_else(|| "-".into()), text(&s["packer_run_uuid"])));
     if let Some(f) = s["format"].as_str() {
         out.push_str(&format!("  format  {f}\n"));

@@ -1,7 +1,7 @@
 //! `bake build`: load, plan, run every selected build concurrently, and
 //! summarise. Exit 1 when anything failed; the other builds still finish.
 
-use super::{load_options, load_or_report, DataMode, print_diagnostics};
+use super::{load_options, load_or_report, print_diagnostics, DataMode};
 use crate::cli::{BuildArgs, OnErrorArg};
 use crate::plan::{self, Selection};
 use crate::run::{self, RunOptions};
@@ -82,7 +82,11 @@ pub fn run(args: BuildArgs) -> i32 {
         }
     }
     let failed = outcomes.iter().any(|o| o.error.is_some());
-    if failed || cancel.is_cancelled() { 1 } else { 0 }
+    if failed || cancel.is_cancelled() {
+        1
+    } else {
+        0
+    }
 }
 
 async fn wait_for_interrupt() {

@@ -56,7 +56,11 @@ pub fn run(args: CleanupArgs) -> i32 {
     if !args.dry_run {
         outln!("Cleanup done: {removed} removed, {failed} left.");
     }
-    if failed > 0 { 1 } else { 0 }
+    if failed > 0 {
+        1
+    } else {
+        0
+    }
 }
 
 fn undo(resource: &Resource) -> std::io::Result<bool> {

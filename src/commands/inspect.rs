@@ -29,7 +29,11 @@ fn shown(value: &bake_lang::Value, sensitive: bool, unknown: bool) -> String {
 }
 
 fn json_value(value: &bake_lang::Value, sensitive: bool, unknown: bool) -> Json {
-    if sensitive || unknown { json!(shown(value, sensitive, unknown)) } else { value.to_json() }
+    if sensitive || unknown {
+        json!(shown(value, sensitive, unknown))
+    } else {
+        value.to_json()
+    }
 }
 
 fn report(loaded: &Loaded) -> Json {

@@ -27,13 +27,13 @@ mod inspect;
 mod validate;
 
 use crate::cli::{Command, VarArgs};
+use crate::load::template::DataDecl;
 use crate::load::{self, LoadOptions, Loaded};
 use crate::ui::{Masker, UiOptions};
-use bake_lang::diag::Diagnostics;
 use bake_lang::diag::Diagnostic;
+use bake_lang::diag::Diagnostics;
 use bake_lang::eval::EvalBody;
 use bake_lang::{SourceMap, Value};
-use crate::load::template::DataDecl;
 use std::path::Path;
 
 pub fn dispatch(command: Command) -> i32 {
@@ -106,7 +106,8 @@ pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> 
     let Some(factory) = crate::plugins::data_source(&decl.kind) else {
         let known = crate::plugins::data_source_names();
         let list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
-        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind)).at(decl.kind_span);
+        let mut d = Diagnostic::error("Unknown data source type", format!("bake has no data source named \"{}\". Known data sources: {list}.", decl.kind))
+            .at(decl.kind_span);
         if let Some(s) = bake_lang::diag::suggest(&decl.kind, known.iter().copied()) {
             d = d.with_help(format!("did you mean \"{s}\"?"));
         }
@@ -118,7 +119,8 @@ pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> 
     };
     let sink = crate::ui::TerminalUi::new(ui_options, Masker::default());
     let ui = bake_sdk::Ui::new(&format!("data.{}.{}", decl.kind, decl.name), sink);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Diagnostic::error("Cannot start the runtime", e.to_string()))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Diagnostic::error("Cannot start the runtime", e.to_string()))?;
     runtime
         .block_on(source.execute(&ui, &bake_sdk::CancellationToken::new()))
         .map_err(|e| Diagnostic::error("Data source failed", format!("data \"{}.{}\": {e:#}", decl.kind, decl.name)).at(decl.span).into())

@@ -1,6 +1,6 @@
 //! `bake validate`: load, plan and prepare every plugin; touch nothing.
 
-use super::{load_options, load_or_report, DataMode, print_diagnostics};
+use super::{load_options, load_or_report, print_diagnostics, DataMode};
 use crate::cli::ValidateArgs;
 use crate::plan::{self, Selection};
 use crate::ui::Masker;

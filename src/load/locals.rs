@@ -46,7 +46,13 @@ impl<'a> Graph<'a> {
 /// Evaluates every local and data source. One that refers to a name in
 /// `unknown` (an unset variable, for `inspect`) is not evaluated: it becomes
 /// unknown too, and its name joins the set.
-pub fn evaluate(template: &Template, ev: &mut Evaluator, resolve: &DataResolver, unknown: &mut BTreeSet<String>, diags: &mut Diagnostics) -> IndexMap<String, LocalValue> {
+pub fn evaluate(
+    template: &Template,
+    ev: &mut Evaluator,
+    resolve: &DataResolver,
+    unknown: &mut BTreeSet<String>,
+    diags: &mut Diagnostics,
+) -> IndexMap<String, LocalValue> {
     let Some(order) = order(template, diags) else { return IndexMap::new() };
     let mut locals: BTreeMap<String, Value> = BTreeMap::new();
     let mut data: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
@@ -131,7 +137,11 @@ fn order(template: &Template, diags: &mut Diagnostics) -> Option<Vec<Node>> {
                             Some(i) => deps.push(Node::Local(i)),
                             None => {
                                 ok = false;
-                                let mut d = Diagnostic::error("Reference to undeclared local value", format!("A local value with the name \"{name}\" has not been declared.")).at(r.span);
+                                let mut d = Diagnostic::error(
+                                    "Reference to undeclared local value",
+                                    format!("A local value with the name \"{name}\" has not been declared."),
+                                )
+                                .at(r.span);
                                 if let Some(s) = suggest(name, template.locals.iter().map(|l| l.name.as_str())) {
                                     d = d.with_help(format!("did you mean \"{s}\"?"));
                                 }
@@ -147,7 +157,9 @@ fn order(template: &Template, diags: &mut Diagnostics) -> Option<Vec<Node>> {
                                 ok = false;
                                 let wanted = format!("{kind}.{name}");
                                 let known: Vec<String> = template.data.iter().map(|d| format!("{}.{}", d.kind, d.name)).collect();
-                                let mut d = Diagnostic::error("Reference to undeclared data source", format!("A data source \"{wanted}\" has not been declared.")).at(r.span);
+                                let mut d =
+                                    Diagnostic::error("Reference to undeclared data source", format!("A data source \"{wanted}\" has not been declared."))
+                                        .at(r.span);
                                 if let Some(s) = suggest(&wanted, known.iter().map(String::as_str)) {
                                     d = d.with_help(format!("did you mean \"data.{s}\"?"));
                                 }

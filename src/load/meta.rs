@@ -42,8 +42,7 @@ impl Meta<'_> {
             }
         }
         if let Some(attr) = get("sources") {
-            let refs: Vec<SourceRef> =
-                self.strings(&attr, diags).into_iter().filter_map(|(s, span)| parse_source_ref(&s, span, diags)).collect();
+            let refs: Vec<SourceRef> = self.strings(&attr, diags).into_iter().filter_map(|(s, span)| parse_source_ref(&s, span, diags)).collect();
             // `sources = [...]` come first, as Packer lists them.
             build.sources.splice(0..0, refs);
         }
@@ -155,9 +154,15 @@ impl Meta<'_> {
         if let Some(r) = references(expr).into_iter().find(|r| r.root == "build" || r.root == "source") {
             let shown = std::iter::once(r.root.as_str()).chain(r.path.iter().map(String::as_str)).collect::<Vec<_>>().join(".");
             diags.push(
-                Diagnostic::error("Value not known yet", format!("\"{what}\" cannot use {shown}: meta-arguments are decided before the build starts, and {}.* values exist only once it runs.", r.root))
-                    .at(r.span)
-                    .with_help("use variables and locals here; build.* and source.* work inside the plugin's own arguments"),
+                Diagnostic::error(
+                    "Value not known yet",
+                    format!(
+                        "\"{what}\" cannot use {shown}: meta-arguments are decided before the build starts, and {}.* values exist only once it runs.",
+                        r.root
+                    ),
+                )
+                .at(r.span)
+                .with_help("use variables and locals here; build.* and source.* work inside the plugin's own arguments"),
             );
             return None;
         }

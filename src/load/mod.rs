@@ -13,10 +13,10 @@ use bake_lang::eval::Evaluator;
 use bake_lang::source::display_path;
 use bake_lang::{SourceMap, Value};
 use indexmap::IndexMap;
+pub use locals::DataResolver;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-pub use locals::DataResolver;
 pub use template::Template;
 
 /// The Packer version whose language bake speaks (`packer.version`, and what
@@ -119,11 +119,7 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     let mut evaluator = Evaluator::new(sources.clone(), cwd.clone(), SystemTime::now());
     evaluator.root.insert(
         "path".to_string(),
-        Value::Object([
-            ("root".to_string(), Value::from(display_path(&root_dir))),
-            ("cwd".to_string(), Value::from(cwd.display().to_string())),
-        ]
-        .into()),
+        Value::Object([("root".to_string(), Value::from(display_path(&root_dir))), ("cwd".to_string(), Value::from(cwd.display().to_string()))].into()),
     );
     let version = Value::from(PACKER_COMPAT_VERSION);
     evaluator.root.insert("packer".to_string(), Value::Object([("version".to_string(), version)].into()));
@@ -194,18 +190,7 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
     }
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
-    Ok(Loaded {
-        sources,
-        template,
-        template_path: opts.path.clone(),
-        root_dir,
-        files,
-        variables,
-        locals,
-        evaluator,
-        secrets,
-        warnings,
-    })
+    Ok(Loaded { sources, template, template_path: opts.path.clone(), root_dir, files, variables, locals, evaluator, secrets, warnings })
 }
 
 /// A local computed from a sensitive variable or local is sensitive too, as
@@ -258,9 +243,7 @@ fn collect_secrets(v: &Value, out: &mut Vec<String>) {
 }
 
 fn parse_one(file: &Path, sources: &SourceMap) -> Result<bake_lang::ast::Body, Diagnostics> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        Diagnostics::from(Diagnostic::error("Cannot read file", format!("{}: {e}", display_path(file))))
-    })?;
+    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics::from(Diagnostic::error("Cannot read file", format!("{}: {e}", display_path(file)))))?;
     let id = sources.add(file, text);
     let name = file.to_string_lossy();
     if name.ends_with(".json") {
@@ -314,4 +297,3 @@ fn files_with_suffix(dir: &Path, suffixes: &[&str]) -> Vec<PathBuf> {
     files.sort();
     files
 }
-

@@ -155,17 +155,8 @@ impl PostProcessorDecl {
     }
 }
 
-const TOP_LEVEL: &[(&str, usize)] = &[
-    ("packer", 0),
-    ("variable", 1),
-    ("variables", 0),
-    ("locals", 0),
-    ("local", 1),
-    ("source", 2),
-    ("data", 2),
-    ("build", 0),
-    ("hcp_packer_registry", 0),
-];
+const TOP_LEVEL: &[(&str, usize)] =
+    &[("packer", 0), ("variable", 1), ("variables", 0), ("locals", 0), ("local", 1), ("source", 2), ("data", 2), ("build", 0), ("hcp_packer_registry", 0)];
 
 impl Template {
     /// Adds one file's blocks.
@@ -179,7 +170,8 @@ impl Template {
         }
         for block in &body.blocks {
             let Some(labels) = TOP_LEVEL.iter().find(|(k, _)| *k == block.kind).map(|(_, n)| *n) else {
-                let mut d = Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected here.", block.kind)).at(block.kind_span);
+                let mut d =
+                    Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected here.", block.kind)).at(block.kind_span);
                 if let Some(s) = suggest(&block.kind, TOP_LEVEL.iter().map(|(k, _)| *k)) {
                     d = d.with_help(format!("did you mean \"{s}\"?"));
                 }
@@ -231,9 +223,8 @@ impl Template {
                             },
                             diags,
                         ),
-                        None => diags.push(
-                            Diagnostic::error("Missing required argument", "A local block needs an \"expression\" argument.").at(block.header_span()),
-                        ),
+                        None => diags
+                            .push(Diagnostic::error("Missing required argument", "A local block needs an \"expression\" argument.").at(block.header_span())),
                     }
                 }
                 "source" => {
@@ -281,8 +272,7 @@ impl Template {
 }
 
 fn duplicate(what: &str, name: &str, span: Span, _previous: Span) -> Diagnostic {
-    Diagnostic::error(format!("Duplicate {what}"), format!("A {what} named \"{name}\" was already declared; each name must be unique."))
-        .at(span)
+    Diagnostic::error(format!("Duplicate {what}"), format!("A {what} named \"{name}\" was already declared; each name must be unique.")).at(span)
 }
 
 fn check_labels(block: &Block, expected: usize, diags: &mut Diagnostics) -> bool {
@@ -351,13 +341,19 @@ fn read_variable(name: &str, block: &Block, diags: &mut Diagnostics) -> Option<V
         check_body(&v.body, &["condition", "error_message"], &[], "a validation block", diags);
         match (v.body.attribute("condition"), v.body.attribute("error_message")) {
             (Some(c), Some(m)) => validations.push(Validation { condition: c.expr.clone(), error_message: m.expr.clone() }),
-            _ => diags.push(
-                Diagnostic::error("Incomplete validation", "A validation block needs both \"condition\" and \"error_message\".").at(v.header_span()),
-            ),
+            _ => {
+                diags.push(Diagnostic::error("Incomplete validation", "A validation block needs both \"condition\" and \"error_message\".").at(v.header_span()))
+            }
         }
     }
     if !is_identifier(name) {
-        diags.push(Diagnostic::error("Invalid variable name", format!("\"{name}\" is not a valid name: use letters, digits, underscores and dashes, starting with a letter.")).at(block.labels[0].span));
+        diags.push(
+            Diagnostic::error(
+                "Invalid variable name",
+                format!("\"{name}\" is not a valid name: use letters, digits, underscores and dashes, starting with a letter."),
+            )
+            .at(block.labels[0].span),
+        );
         return None;
     }
     Some(VariableDecl {
@@ -424,7 +420,10 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> BuildDecl {
             "error-cleanup-provisioner" => {
                 if check_labels(b, 1, diags) {
                     if build.error_cleanup.is_some() {
-                        diags.push(Diagnostic::error("Duplicate error-cleanup-provisioner", "A build can have only one error-cleanup-provisioner.").at(b.header_span()));
+                        diags.push(
+                            Diagnostic::error("Duplicate error-cleanup-provisioner", "A build can have only one error-cleanup-provisioner.")
+                                .at(b.header_span()),
+                        );
                     }
                     build.error_cleanup = Some(read_provisioner(b));
                 }

@@ -115,10 +115,8 @@ pub fn evaluate_variables(
     // -var name=value, last.
     for arg in &opts.vars {
         let Some((name, raw)) = arg.split_once('=') else {
-            diags.push(
-                Diagnostic::error("Invalid -var option", format!("\"{arg}\" is not of the form NAME=VALUE."))
-                    .with_help("write it as -var 'name=value'"),
-            );
+            diags
+                .push(Diagnostic::error("Invalid -var option", format!("\"{arg}\" is not of the form NAME=VALUE.")).with_help("write it as -var 'name=value'"));
             continue;
         };
         let name = name.trim();
@@ -151,7 +149,10 @@ pub fn evaluate_variables(
             }
             if opts.unset_is_unknown {
                 let ty = types.get(v.name.as_str()).map(|t| t.to_string());
-                out.insert(v.name.clone(), VariableValue { value: Value::Null, sensitive, description: None, type_name: ty, origin: "unset".into(), unknown: true });
+                out.insert(
+                    v.name.clone(),
+                    VariableValue { value: Value::Null, sensitive, description: None, type_name: ty, origin: "unset".into(), unknown: true },
+                );
                 continue;
             }
             diags.push(
@@ -193,7 +194,15 @@ pub fn evaluate_variables(
 
 /// A value given as text (`-var`, environment): a string for string-typed or
 /// untyped variables, an HCL expression otherwise (as Packer does).
-fn raw_value(raw: &str, decl: &VariableDecl, types: &BTreeMap<&str, Type>, hcl_text: &BTreeSet<&str>, origin: &str, base: &Evaluator, diags: &mut Diagnostics) -> Option<Value> {
+fn raw_value(
+    raw: &str,
+    decl: &VariableDecl,
+    types: &BTreeMap<&str, Type>,
+    hcl_text: &BTreeSet<&str>,
+    origin: &str,
+    base: &Evaluator,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     // As in Packer: the text itself for these types (a number converts
     // from it), an HCL expression for the others.
     let as_text = match types.get(decl.name.as_str()) {
@@ -264,8 +273,9 @@ fn read_var_file(
     let literal_eval = Evaluator { root: BTreeMap::new(), allow_env: false, ..base.clone() };
     for attr in &body.attributes {
         if !decls.contains_key(attr.name.as_str()) {
-            let mut d = Diagnostic::warning("Undeclared variable", format!("The var file sets \"{}\", which the template does not declare; it is ignored.", attr.name))
-                .at(attr.name_span);
+            let mut d =
+                Diagnostic::warning("Undeclared variable", format!("The var file sets \"{}\", which the template does not declare; it is ignored.", attr.name))
+                    .at(attr.name_span);
             if let Some(s) = suggest(&attr.name, decls.keys().copied()) {
                 d = d.with_help(format!("did you mean \"{s}\"?"));
             }
@@ -306,7 +316,10 @@ fn validate(v: &VariableDecl, value: &Value, base: &Evaluator, diags: &mut Diagn
             Ok(c) => match to_bool(&c) {
                 Some(b) => b,
                 None => {
-                    diags.push(Diagnostic::error("Invalid validation condition", format!("The condition must be a bool, but it is a {}.", c.type_name())).at(rule.condition.span));
+                    diags.push(
+                        Diagnostic::error("Invalid validation condition", format!("The condition must be a bool, but it is a {}.", c.type_name()))
+                            .at(rule.condition.span),
+                    );
                     ok = false;
                     continue;
                 }
@@ -329,4 +342,3 @@ fn validate(v: &VariableDecl, value: &Value, base: &Evaluator, diags: &mut Diagn
     }
     ok
 }
-

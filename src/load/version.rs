@@ -119,10 +119,7 @@ pub fn satisfies(version: &str, constraints: &str) -> Result<bool, String> {
     let v = parse_version(version).ok_or_else(|| format!("\"{version}\" is not a version"))?;
     for c in constraints.split(',') {
         let c = c.trim();
-        let (op, rest) = ["~>", ">=", "<=", "!=", "=", ">", "<"]
-            .iter()
-            .find_map(|op| c.strip_prefix(op).map(|r| (*op, r.trim())))
-            .unwrap_or(("=", c));
+        let (op, rest) = ["~>", ">=", "<=", "!=", "=", ">", "<"].iter().find_map(|op| c.strip_prefix(op).map(|r| (*op, r.trim()))).unwrap_or(("=", c));
         let want = parse_version(rest).ok_or_else(|| format!("\"{c}\" is not a version constraint; write e.g. \">= 1.7.0\""))?;
         let parts = rest.split('.').count();
         let ok = match op {

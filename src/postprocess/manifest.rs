@@ -64,11 +64,7 @@ impl Manifest {
                 json!({ "name": name, "size": f.size })
             })
             .collect();
-        let build_time = if self.config.strip_time {
-            0
-        } else {
-            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-        };
+        let build_time = if self.config.strip_time { 0 } else { SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs()) };
         let mut entry = json!({
             "name": build.source_name,
             "builder_type": artifact.builder_type,
@@ -115,10 +111,8 @@ fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
 /// bake's own record of a build, beside Packer's fields (which stay as
 /// Packer writes them, so Packer's consumers are unaffected).
 fn bake_section(build: &BuildInfo, artifact: &Artifact) -> Json {
-    let files: Vec<Json> = super::hashed_files(artifact)
-        .iter()
-        .map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 }))
-        .collect();
+    let files: Vec<Json> =
+        super::hashed_files(artifact).iter().map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 })).collect();
     let t = &build.template;
     let mut template = json!({
         "path": t.path.display().to_string(),

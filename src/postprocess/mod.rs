@@ -32,11 +32,7 @@ pub fn template_info(loaded: &Loaded) -> TemplateInfo {
             bake_sdk::artifact::sha256_hex(listing.as_bytes())
         }
     };
-    let variables = loaded
-        .variables
-        .iter()
-        .map(|(name, v)| (name.clone(), if v.sensitive { json!("<sensitive>") } else { v.value.to_json() }))
-        .collect();
+    let variables = loaded.variables.iter().map(|(name, v)| (name.clone(), if v.sensitive { json!("<sensitive>") } else { v.value.to_json() })).collect();
     let git = |args: &[&str]| -> Option<String> {
         let out = std::process::Command::new("git")
             .arg("-C")

@@ -40,14 +40,28 @@ pub struct Terraform {
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn PostProcessor>, Diagnostics> {
     let config: Config = decode(body, what)?;
     let name = &config.variable_name;
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let valid =
+        name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
         let at = body.attributes.get("variable_name").map_or(body.span, |a| a.span);
-        return Err(Diagnostic::error("Invalid variable_name", format!("\"{name}\" is not a Terraform variable name: use letters, digits, _ and -, starting with a letter.")).at(at).into());
+        return Err(Diagnostic::error(
+            "Invalid variable_name",
+            format!("\"{name}\" is not a Terraform variable name: use letters, digits, _ and -, starting with a letter."),
+        )
+        .at(at)
+        .into());
     }
     if !config.output.ends_with(".json") {
         let at = body.attributes.get("output").map_or(body.span, |a| a.span);
-        return Err(Diagnostic::error("Invalid output", format!("\"{}\" must end in .json: bake writes Terraform's JSON variable files (name it *.auto.tfvars.json to have Terraform load it by itself).", config.output)).at(at).into());
+        return Err(Diagnostic::error(
+            "Invalid output",
+            format!(
+                "\"{}\" must end in .json: bake writes Terraform's JSON variable files (name it *.auto.tfvars.json to have Terraform load it by itself).",
+                config.output
+            ),
+        )
+        .at(at)
+        .into());
     }
     Ok(Box::new(Terraform { config }))
 }
@@ -81,10 +95,7 @@ impl PostProcessor for Terraform {
 /// One build's value: every key is always present (null or empty when it
 /// does not apply), so that Terraform sees one object type for all builds.
 fn entry(a: &Artifact) -> Json {
-    let files: Vec<Json> = super::hashed_files(a)
-        .iter()
-        .map(|f| json!({ "path": f.path.display().to_string(), "sha256": f.sha256, "size": f.size }))
-        .collect();
+    let files: Vec<Json> = super::hashed_files(a).iter().map(|f| json!({ "path": f.path.display().to_string(), "sha256": f.sha256, "size": f.size })).collect();
     let image = super::disk_image(a).map(|f| {
         let hashed = super::hashed_files(&Artifact { files: vec![f.clone()], ..Default::default() }).remove(0);
         json!({ "path": hashed.path.display().to_string(), "sha256": hashed.sha256 })

@@ -50,7 +50,11 @@ impl FileBuilder {
         let at = |key: &str| body.attributes.get(key).map_or(body.span, |a| a.span);
         let mut diags = Diagnostics::new();
         if config.target.is_empty() {
-            diags.push(Diagnostic::error("Empty target", format!("The target of {what} is empty.")).at(at("target")).with_help("set target to the path of the file to create"));
+            diags.push(
+                Diagnostic::error("Empty target", format!("The target of {what} is empty."))
+                    .at(at("target"))
+                    .with_help("set target to the path of the file to create"),
+            );
         }
         // Packer treats an empty string as unset.
         let content = config.content.filter(|c| !c.is_empty());
@@ -58,9 +62,12 @@ impl FileBuilder {
         let input = match (content, source) {
             (Some(_), Some(_)) => {
                 diags.push(
-                    Diagnostic::error("Conflicting arguments", format!("{what} cannot take both source and content: the target is either a copy of a file or the given text."))
-                        .at(at("content"))
-                        .with_help("remove source, or remove content"),
+                    Diagnostic::error(
+                        "Conflicting arguments",
+                        format!("{what} cannot take both source and content: the target is either a copy of a file or the given text."),
+                    )
+                    .at(at("content"))
+                    .with_help("remove source, or remove content"),
                 );
                 Input::Nothing
             }
@@ -68,7 +75,8 @@ impl FileBuilder {
             (None, Some(path)) => {
                 match std::fs::metadata(&path) {
                     Ok(meta) if meta.is_file() => {}
-                    Ok(_) => diags.push(Diagnostic::error("Source is not a file", format!("The source \"{path}\" of {what} is not a regular file.")).at(at("source"))),
+                    Ok(_) => diags
+                        .push(Diagnostic::error("Source is not a file", format!("The source \"{path}\" of {what} is not a regular file.")).at(at("source"))),
                     Err(e) => diags.push(
                         Diagnostic::error("Source file not found", format!("The source \"{path}\" of {what} cannot be read: {e}."))
                             .at(at("source"))

@@ -34,10 +34,7 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn Builder>, Diagnost
 impl Builder for NullBuilder {
     async fn run(&self, build: &BuildInfo, hook: &dyn ProvisionHook) -> anyhow::Result<Option<Artifact>> {
         build.ui.say(format!("Running the null builder (communicator: {})", self.communicator));
-        let mut generated = GeneratedData::from([
-            ("ID".to_string(), "Null".to_string()),
-            ("PackerRunUUID".to_string(), build.run_uuid.clone()),
-        ]);
+        let mut generated = GeneratedData::from([("ID".to_string(), "Null".to_string()), ("PackerRunUUID".to_string(), build.run_uuid.clone())]);
         match &self.ssh {
             None => hook.provision(None, &generated).await?,
             Some(cfg) => {

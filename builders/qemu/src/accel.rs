@@ -53,10 +53,11 @@ async fn kvm_runs_guests(qemu: &str, firmware: Option<&Path>) -> bool {
     if std::fs::create_dir_all(&dir).is_err() {
         return false;
     }
-    let ok = probe_kernel(qemu, &dir).await && match firmware {
-        Some(fw) => probe_firmware(qemu, fw, &dir).await,
-        None => true,
-    };
+    let ok = probe_kernel(qemu, &dir).await
+        && match firmware {
+            Some(fw) => probe_firmware(qemu, fw, &dir).await,
+            None => true,
+        };
     let _ = std::fs::remove_dir_all(&dir);
     ok
 }
@@ -82,7 +83,25 @@ async fn probe_firmware(qemu: &str, code: &Path, dir: &Path) -> bool {
     }
     let code_arg = format!("if=pflash,format=raw,readonly=on,file={}", code.display());
     let vars_arg = format!("if=pflash,format=raw,file={}", vars.display());
-    let args = ["-machine", "q35", "-accel", "kvm", "-m", "128", "-display", "none", "-nodefaults", "-serial", "none", "-monitor", "none", "-drive", &code_arg, "-drive", &vars_arg];
+    let args = [
+        "-machine",
+        "q35",
+        "-accel",
+        "kvm",
+        "-m",
+        "128",
+        "-display",
+        "none",
+        "-nodefaults",
+        "-serial",
+        "none",
+        "-monitor",
+        "none",
+        "-drive",
+        &code_arg,
+        "-drive",
+        &vars_arg,
+    ];
     let out = run_for(qemu, &args, &[], PROBE_TIME).await;
     !out.contains("KVM internal error") && !out.contains("PROBE-EXITED")
 }

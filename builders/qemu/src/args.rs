@@ -269,7 +269,10 @@ mod tests {
         let default = argv("");
         assert_eq!(values(&default, "-drive")[1..], ["file=/r/cd.iso,media=cdrom,readonly=on", "file=/r/cidata.iso,media=cdrom,readonly=on"]);
         let ide = argv("cdrom_interface = \"ide\"");
-        assert_eq!(values(&ide, "-drive")[1..], ["file=/r/cd.iso,if=ide,id=cdrom0,media=cdrom,readonly=on", "file=/r/cidata.iso,if=ide,id=cdrom1,media=cdrom,readonly=on"]);
+        assert_eq!(
+            values(&ide, "-drive")[1..],
+            ["file=/r/cd.iso,if=ide,id=cdrom0,media=cdrom,readonly=on", "file=/r/cidata.iso,if=ide,id=cdrom1,media=cdrom,readonly=on"]
+        );
         let scsi = argv("cdrom_interface = \"virtio-scsi\"");
         assert_eq!(values(&scsi, "-device")[..3], ["virtio-scsi-pci,id=scsi0", "scsi-cd,bus=scsi0.0,drive=cdrom0", "scsi-cd,bus=scsi0.0,drive=cdrom1"]);
         assert_eq!(values(&scsi, "-drive")[1], "file=/r/cd.iso,if=none,id=cdrom0,media=cdrom,readonly=on");

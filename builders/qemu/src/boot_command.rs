@@ -151,9 +151,7 @@ pub fn char_key(c: char) -> Option<Key> {
     }
 }
 
-const LETTERS: [&str; 26] = [
-    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z",
-];
+const LETTERS: [&str; 26] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z"];
 const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// Parses a boot command (the elements of `boot_command`, concatenated).
@@ -196,12 +194,7 @@ fn context(chars: &[char], start: usize, end: usize) -> String {
     let from = start.saturating_sub(15);
     let to = (end + 15).min(chars.len());
     let snippet: String = chars[from..to].iter().collect();
-    format!(
-        ", near \"{}{}{}\"",
-        if from > 0 { "…" } else { "" },
-        snippet.replace('\n', "\\n"),
-        if to < chars.len() { "…" } else { "" }
-    )
+    format!(", near \"{}{}{}\"", if from > 0 { "…" } else { "" }, snippet.replace('\n', "\\n"), if to < chars.len() { "…" } else { "" })
 }
 
 /// Recognises `<…>` at `start`. `Ok(None)` means the `<` is text.
@@ -236,7 +229,8 @@ fn parse_tag(chars: &[char], start: usize) -> Result<Option<(Action, usize)>, St
         } else if rest.starts_with('-') {
             return Err(format!("<{name}> ({}) waits a negative time; a wait must be positive", at()));
         } else {
-            bake_sdk::duration::parse_wait(rest).map_err(|e| format!("<{name}> ({}) is not a valid wait: {e}; write <wait>, <wait5>, <wait500ms> or <wait1m30s>", at()))?
+            bake_sdk::duration::parse_wait(rest)
+                .map_err(|e| format!("<{name}> ({}) is not a valid wait: {e}; write <wait>, <wait5>, <wait500ms> or <wait1m30s>", at()))?
         };
         if d.is_zero() {
             return Err(format!("<{name}> ({}) waits no time; a wait must be positive", at()));
@@ -248,13 +242,7 @@ fn parse_tag(chars: &[char], start: usize) -> Result<Option<(Action, usize)>, St
         .or_else(|| lower.strip_suffix("on").and_then(special).map(|q| (q, KeyAction::Down)))
         .or_else(|| lower.strip_suffix("off").and_then(special).map(|q| (q, KeyAction::Up)));
     if let Some((qcode, action)) = found {
-        return Ok(Some((
-            Action::Key {
-                key: Key { qcode, shift: false },
-                action,
-            },
-            len,
-        )));
+        return Ok(Some((Action::Key { key: Key { qcode, shift: false }, action }, len)));
     }
     // Only a plain word is taken for a misspelt key; `<-x>` or `<1.5>` is text.
     let word = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric());
@@ -265,10 +253,7 @@ fn parse_tag(chars: &[char], start: usize) -> Result<Option<(Action, usize)>, St
         Some(s) => format!("did you mean <{s}>?"),
         None => "keys are <enter>, <tab>, <esc>, <bs>, <del>, <spacebar>, <up>, <down>, <left>, <right>, <home>, <end>, <insert>, <pageUp>, <pageDown>, <menu>, <f1>…<f12>, <leftAlt>, <leftCtrl>, <leftShift>, <leftSuper> and their right… and …On/…Off forms, and <wait>, <wait5>, <wait1m30s>".to_string(),
     };
-    Err(format!(
-        "unknown key <{name}> ({}); {hint} (to type a \"<\" before a word, write it as <leftShiftOn>,<leftShiftOff>)",
-        at()
-    ))
+    Err(format!("unknown key <{name}> ({}); {hint} (to type a \"<\" before a word, write it as <leftShiftOn>,<leftShiftOff>)", at()))
 }
 
 /// The closest key name (with its On/Off form, or a wait), if close enough.
@@ -333,12 +318,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// after every key event). Shift is pressed around shifted characters unless
 /// a Shift is already held. Keys still held at the end are released.
 pub async fn type_command(qmp: &mut Qmp, actions: &[Action], interval: Duration, cancel: &CancellationToken) -> anyhow::Result<()> {
-    let mut typist = Typist {
-        qmp,
-        interval,
-        cancel,
-        held: Vec::new(),
-    };
+    let mut typist = Typist { qmp, interval, cancel, held: Vec::new() };
     let result = typist.run(actions).await;
     if !cancel.is_cancelled() {
         // A modifier left down would disturb everything typed on the guest
@@ -433,10 +413,7 @@ mod tests {
     use super::*;
 
     fn press(qcode: &'static str, shift: bool) -> Action {
-        Action::Key {
-            key: Key { qcode, shift },
-            action: KeyAction::Press,
-        }
+        Action::Key { key: Key { qcode, shift }, action: KeyAction::Press }
     }
 
     fn keys(s: &str) -> Vec<(&'static str, bool)> {
@@ -455,18 +432,7 @@ mod tests {
         assert_eq!(keys("aZ9"), [("a", false), ("z", true), ("9", false)]);
         assert_eq!(
             keys("!@#$%^&*()"),
-            [
-                ("1", true),
-                ("2", true),
-                ("3", true),
-                ("4", true),
-                ("5", true),
-                ("6", true),
-                ("7", true),
-                ("8", true),
-                ("9", true),
-                ("0", true)
-            ]
+            [("1", true), ("2", true), ("3", true), ("4", true), ("5", true), ("6", true), ("7", true), ("8", true), ("9", true), ("0", true)]
         );
         assert_eq!(
             keys("-_=+[{]}\\|"),
@@ -538,10 +504,7 @@ mod tests {
                 press("end", false),
             ]
         );
-        assert_eq!(
-            parse("<up><down><left><right>").unwrap(),
-            vec![press("up", false), press("down", false), press("left", false), press("right", false)]
-        );
+        assert_eq!(parse("<up><down><left><right>").unwrap(), vec![press("up", false), press("down", false), press("left", false), press("right", false)]);
         assert_eq!(
             parse("<leftAlt><leftCtrl><leftShift><leftSuper><rightAlt><rightCtrl><rightShift><rightSuper>").unwrap(),
             vec![
@@ -559,14 +522,8 @@ mod tests {
 
     #[test]
     fn on_and_off_hold_and_release() {
-        let down = |qcode, shift| Action::Key {
-            key: Key { qcode, shift },
-            action: KeyAction::Down,
-        };
-        let up = |qcode, shift| Action::Key {
-            key: Key { qcode, shift },
-            action: KeyAction::Up,
-        };
+        let down = |qcode, shift| Action::Key { key: Key { qcode, shift }, action: KeyAction::Down };
+        let up = |qcode, shift| Action::Key { key: Key { qcode, shift }, action: KeyAction::Up };
         assert_eq!(parse("<leftCtrlOn>x<leftCtrlOff>").unwrap(), vec![down("ctrl", false), press("x", false), up("ctrl", false)]);
         assert_eq!(parse("<LEFTALTON><f2><leftaltoff>").unwrap(), vec![down("alt", false), press("f2", false), up("alt", false)]);
         assert_eq!(parse("<aOn><AOff><<On>").unwrap(), vec![down("a", false), up("a", true), down("comma", true)]);

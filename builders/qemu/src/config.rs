@@ -142,7 +142,6 @@ pub struct Config {
     pub shutdown_command: Option<String>,
     #[serde(default = "default_shutdown_timeout", deserialize_with = "bake_sdk::duration::deserialize")]
     pub shutdown_timeout: Duration,
-
     // The communicator options are decoded by the sdk (see `prepare`).
 }
 
@@ -343,7 +342,11 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
                     err("boot_steps", "Invalid boot_steps", format!("step {}: {e}", i + 1));
                 }
             }
-            _ => err("boot_steps", "Invalid boot_steps", format!("step {} has {} entries; each step is [\"keys\"] or [\"keys\", \"description\"].", i + 1, step.len())),
+            _ => err(
+                "boot_steps",
+                "Invalid boot_steps",
+                format!("step {} has {} entries; each step is [\"keys\"] or [\"keys\", \"description\"].", i + 1, step.len()),
+            ),
         }
     }
     if let Some(i) = &config.cdrom_interface {
@@ -356,7 +359,11 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
     }
     if let Some(fw) = &config.firmware {
         if config.efi_boot {
-            err("firmware", "Conflicting arguments", "firmware and efi_boot cannot both be set; for UEFI use efi_boot with efi_firmware_code / efi_firmware_vars.".into());
+            err(
+                "firmware",
+                "Conflicting arguments",
+                "firmware and efi_boot cannot both be set; for UEFI use efi_boot with efi_firmware_code / efi_firmware_vars.".into(),
+            );
         } else if fw.contains('/') && !std::path::Path::new(fw).is_file() {
             err("firmware", "Firmware not found", format!("firmware \"{fw}\" does not exist."));
         }
@@ -392,13 +399,7 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok(Prepared {
-        comm,
-        iso_urls,
-        disk_size,
-        disk_size_bytes,
-        config,
-    })
+    Ok(Prepared { comm, iso_urls, disk_size, disk_size_bytes, config })
 }
 
 /// Packer's disk_size: a bare number is MiB; `b k m g t` suffixes; unset or
@@ -455,7 +456,10 @@ mod tests {
         assert!(e.contains("t.pkr.hcl:7:") && e.contains("1 to 11 characters"), "{e}");
         let e = errors("floppy_content = { \"../x\" = \"y\" }");
         assert!(e.contains("without \"..\""), "{e}");
-        assert_eq!(errors("cdrom_interface = \"ide\"\nvtpm = true\nfloppy_files = [\"src/*.rs\"]\nfloppy_label = \"cidata\"\nboot_steps = [[\"<enter>\"]]"), "");
+        assert_eq!(
+            errors("cdrom_interface = \"ide\"\nvtpm = true\nfloppy_files = [\"src/*.rs\"]\nfloppy_label = \"cidata\"\nboot_steps = [[\"<enter>\"]]"),
+            ""
+        );
     }
 
     #[test]

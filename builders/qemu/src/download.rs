@@ -140,10 +140,7 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
             return Err(format!("\"{s}\" is not a checksum: it is not hexadecimal and has no type; {FORMS}"));
         }
         return match Algorithm::from_hex_len(s.len()) {
-            Some(algorithm) => Ok(Checksum::Hash {
-                algorithm,
-                hex: s.to_ascii_lowercase(),
-            }),
+            Some(algorithm) => Ok(Checksum::Hash { algorithm, hex: s.to_ascii_lowercase() }),
             None => Err(format!(
                 "cannot tell the type of a checksum of {} hex digits (md5 has 32, sha1 40, sha256 64, sha512 128); prefix it with its type, e.g. \"sha256:…\"",
                 s.len()
@@ -154,10 +151,7 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
         if rest.trim().is_empty() {
             return Err("\"file:\" needs the URL or path of a checksum file, e.g. \"file:https://example.com/SHA256SUMS\"".into());
         }
-        return Ok(Checksum::File {
-            url: rest.trim().to_string(),
-            algorithm: None,
-        });
+        return Ok(Checksum::File { url: rest.trim().to_string(), algorithm: None });
     }
     let Some(algorithm) = Algorithm::from_name(kind) else {
         return Err(format!("unknown checksum type \"{kind}\"; {FORMS}"));
@@ -166,10 +160,7 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
         if url.trim().is_empty() {
             return Err(format!("\"{kind}:file:\" needs the URL or path of a checksum file"));
         }
-        return Ok(Checksum::File {
-            url: url.trim().to_string(),
-            algorithm: Some(algorithm),
-        });
+        return Ok(Checksum::File { url: url.trim().to_string(), algorithm: Some(algorithm) });
     }
     let hex = rest.trim();
     if !is_hex(hex) {
@@ -178,10 +169,7 @@ pub fn parse_checksum(s: &str) -> Result<Checksum, String> {
     if hex.len() != algorithm.hex_len() {
         return Err(format!("a {algorithm} checksum has {} hex digits, \"{hex}\" has {}", algorithm.hex_len(), hex.len()));
     }
-    Ok(Checksum::Hash {
-        algorithm,
-        hex: hex.to_ascii_lowercase(),
-    })
+    Ok(Checksum::Hash { algorithm, hex: hex.to_ascii_lowercase() })
 }
 
 fn is_hex(s: &str) -> bool {
@@ -213,11 +201,7 @@ pub fn parse_checksum_file(text: &str) -> Vec<ChecksumEntry> {
                 let hex = line[close + 4..].trim();
                 if let Some(algorithm) = Algorithm::from_name(line[..open].trim()) {
                     if is_hex(hex) && hex.len() == algorithm.hex_len() {
-                        entries.push(ChecksumEntry {
-                            algorithm,
-                            hex: hex.to_ascii_lowercase(),
-                            name: clean_name(&line[open + 2..close]),
-                        });
+                        entries.push(ChecksumEntry { algorithm, hex: hex.to_ascii_lowercase(), name: clean_name(&line[open + 2..close]) });
                     }
                 }
                 continue;
@@ -232,11 +216,7 @@ pub fn parse_checksum_file(text: &str) -> Vec<ChecksumEntry> {
             continue;
         }
         if let Some(algorithm) = Algorithm::from_hex_len(hex.len()) {
-            entries.push(ChecksumEntry {
-                algorithm,
-                hex: hex.to_ascii_lowercase(),
-                name: clean_name(name),
-            });
+            entries.push(ChecksumEntry { algorithm, hex: hex.to_ascii_lowercase(), name: clean_name(name) });
         }
     }
     entries
@@ -327,12 +307,27 @@ pub fn cache_dir() -> PathBuf {
 /// Fetches the first of `urls` that works and matches `checksum`, and
 /// returns its path: a local file where it is, a remote one in the cache
 /// (or at `target_path`, a file or an existing directory).
-pub async fn fetch(urls: &[String], checksum: &Checksum, target_path: Option<&Path>, target_extension: &str, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+pub async fn fetch(
+    urls: &[String],
+    checksum: &Checksum,
+    target_path: Option<&Path>,
+    target_extension: &str,
+    ui: &Ui,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
     fetch_with_cache(&cache_dir(), urls, checksum, target_path, target_extension, ui, cancel).await
 }
 
 /// [`fetch`] with an explicit cache directory.
-pub async fn fetch_with_cache(cache: &Path, urls: &[String], checksum: &Checksum, target_path: Option<&Path>, target_extension: &str, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+pub async fn fetch_with_cache(
+    cache: &Path,
+    urls: &[String],
+    checksum: &Checksum,
+    target_path: Option<&Path>,
+    target_extension: &str,
+    ui: &Ui,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
     if urls.is_empty() {
         anyhow::bail!("no URL to fetch the source image from");
     }
@@ -387,7 +382,15 @@ pub async fn fetch_with_cache(cache: &Path, urls: &[String], checksum: &Checksum
     anyhow::bail!("none of the {} URLs worked:\n  - {}", urls.len(), failures.join("\n  - "))
 }
 
-async fn fetch_one(cache: &Path, url: &str, expected: Option<(Algorithm, String)>, target_path: Option<&Path>, ext: &str, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+async fn fetch_one(
+    cache: &Path,
+    url: &str,
+    expected: Option<(Algorithm, String)>,
+    target_path: Option<&Path>,
+    ext: &str,
+    ui: &Ui,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
     if let Some(path) = local_path(url) {
         if !path.is_file() {
             anyhow::bail!("{} does not exist or is not a file", path.display());
@@ -482,12 +485,8 @@ fn proxy_for(url: &str) -> Option<String> {
     let proxy = if https { env("HTTPS_PROXY") } else { env("HTTP_PROXY") }.or_else(|| env("ALL_PROXY"))?;
     let authority = url.split_once("://").map_or("", |(_, r)| r).split(['/', '?', '#']).next().unwrap_or("");
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
-    }
-    .to_ascii_lowercase();
+    let host = if let Some(v6) = authority.strip_prefix('[') { v6.split(']').next().unwrap_or("") } else { authority.split(':').next().unwrap_or("") }
+        .to_ascii_lowercase();
     if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) {
         return None;
     }

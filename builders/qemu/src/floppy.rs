@@ -118,7 +118,8 @@ fn file_name(path: &Path) -> anyhow::Result<String> {
 /// Every file under `dir`, depth first, sorted.
 fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?.flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?.flatten().map(|e| e.path()).collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {
@@ -146,9 +147,13 @@ pub async fn make(dest: &Path, label: &str, files: &[String], dirs: &[String], c
             }
         }
         let host = host.display().to_string();
-        mtool("mcopy", &["-i", &image, "-o", &host, &format!("::/{path}")])
-            .await
-            .map_err(|e| if e.to_string().contains("Disk full") { anyhow::anyhow!("the floppy files do not fit on a 1.44 MB floppy; serve large files with http_directory or cd_files") } else { e })?;
+        mtool("mcopy", &["-i", &image, "-o", &host, &format!("::/{path}")]).await.map_err(|e| {
+            if e.to_string().contains("Disk full") {
+                anyhow::anyhow!("the floppy files do not fit on a 1.44 MB floppy; serve large files with http_directory or cd_files")
+            } else {
+                e
+            }
+        })?;
     }
     Ok(())
 }
@@ -197,7 +202,8 @@ mod tests {
         let s = |p: &Path| p.display().to_string();
         let files = [s(&src.join("Autounattend.xml")), s(&src.join("*.ps1")), s(&src.join("flat")), s(&src.join("meta-data"))];
         let dirs = [s(&src.join("drive?s"))];
-        let content = BTreeMap::from([("meta-data".to_string(), "instance-id: x\n".to_string()), ("/config/user-data".to_string(), "#cloud-config\n".to_string())]);
+        let content =
+            BTreeMap::from([("meta-data".to_string(), "instance-id: x\n".to_string()), ("/config/user-data".to_string(), "#cloud-config\n".to_string())]);
         let image = dir.join("floppy.img");
         make(&image, "cidata", &files, &dirs, &content, &dir.join("staging")).await.unwrap();
 
@@ -207,7 +213,18 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            ["::/Autounattend.xml", "::/a.ps1", "::/b.ps1", "::/config/", "::/config/user-data", "::/drivers/", "::/drivers/net/", "::/drivers/net/e1000.inf", "::/meta-data", "::/one.txt"]
+            [
+                "::/Autounattend.xml",
+                "::/a.ps1",
+                "::/b.ps1",
+                "::/config/",
+                "::/config/user-data",
+                "::/drivers/",
+                "::/drivers/net/",
+                "::/drivers/net/e1000.inf",
+                "::/meta-data",
+                "::/one.txt"
+            ]
         );
         // floppy_content wins over a file of the same name.
         assert_eq!(mtools("mtype", &image, &["::/meta-data"]), "instance-id: x\n");

@@ -226,13 +226,7 @@ impl Request {
         }
         let raw_path = target.split(['?', '#']).next().unwrap_or("/").to_string();
         let path = percent_decode(&raw_path)?;
-        Some(Request {
-            method: method.to_string(),
-            path,
-            raw_path,
-            keep_alive,
-            has_body,
-        })
+        Some(Request { method: method.to_string(), path, raw_path, keep_alive, has_body })
     }
 }
 
@@ -260,7 +254,15 @@ enum Body<'a> {
     File(tokio::fs::File),
 }
 
-async fn respond<W: AsyncWrite + Unpin>(w: &mut W, code: u16, reason: &str, headers: &[(&str, String)], body: Body<'_>, head_only: bool, keep_alive: bool) -> std::io::Result<()> {
+async fn respond<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    code: u16,
+    reason: &str,
+    headers: &[(&str, String)],
+    body: Body<'_>,
+    head_only: bool,
+    keep_alive: bool,
+) -> std::io::Result<()> {
     let len = match &body {
         Body::Text(t) => t.len() as u64,
         Body::File(f) => f.metadata().await?.len(),
@@ -287,16 +289,7 @@ async fn respond<W: AsyncWrite + Unpin>(w: &mut W, code: u16, reason: &str, head
 }
 
 async fn respond_text<W: AsyncWrite + Unpin>(w: &mut W, code: u16, reason: &str, text: &str, head_only: bool, keep_alive: bool) -> std::io::Result<()> {
-    respond(
-        w,
-        code,
-        reason,
-        &[("Content-Type", "text/plain; charset=utf-8".into())],
-        Body::Text(text.as_bytes()),
-        head_only,
-        keep_alive,
-    )
-    .await
+    respond(w, code, reason, &[("Content-Type", "text/plain; charset=utf-8".into())], Body::Text(text.as_bytes()), head_only, keep_alive).await
 }
 
 async fn answer<W: AsyncWrite + Unpin>(w: &mut W, site: &Site, req: &Request) -> std::io::Result<()> {
@@ -391,7 +384,9 @@ fn content_type(path: &str) -> &'static str {
         Some("sh" | "cfg" | "ks" | "txt" | "conf" | "seed" | "yaml" | "yml" | "ps1" | "bat" | "cmd" | "pp") => "text/plain; charset=utf-8",
         Some("gz" | "tgz") => "application/gzip",
         Some("iso") => "application/x-iso9660-image",
-        None if path.rsplit('/').next().is_some_and(|n| matches!(n, "user-data" | "meta-data" | "vendor-data" | "network-config")) => "text/plain; charset=utf-8",
+        None if path.rsplit('/').next().is_some_and(|n| matches!(n, "user-data" | "meta-data" | "vendor-data" | "network-config")) => {
+            "text/plain; charset=utf-8"
+        }
         _ => "application/octet-stream",
     }
 }

@@ -10,8 +10,8 @@ mod accel;
 mod args;
 pub mod boot_command;
 mod config;
-mod floppy;
 pub mod download;
+mod floppy;
 pub mod http;
 mod process;
 pub mod qmp;
@@ -51,11 +51,8 @@ impl Builder for QemuBuilder {
         let p = &self.p;
         let c = &p.config;
         let ssh = p.comm.kind == Kind::Ssh;
-        let mut list: Vec<Box<dyn Step<State> + '_>> = vec![
-            Box::new(PrepareDirs { p: p.clone() }),
-            Box::new(FetchSource { p: p.clone() }),
-            Box::new(CreateDisks { p: p.clone() }),
-        ];
+        let mut list: Vec<Box<dyn Step<State> + '_>> =
+            vec![Box::new(PrepareDirs { p: p.clone() }), Box::new(FetchSource { p: p.clone() }), Box::new(CreateDisks { p: p.clone() })];
         if c.efi_boot || c.efi_firmware_code.is_some() || c.efi_firmware_vars.is_some() {
             list.push(Box::new(PrepareFirmware { p: p.clone() }));
         }

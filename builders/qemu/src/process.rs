@@ -22,7 +22,16 @@ impl QemuProcess {
     /// Starts `binary` (`what` in the journal, installed by Debian's
     /// `package`) as qemu is started.
     #[allow(clippy::too_many_arguments)]
-    pub async fn start_program(what: &str, package: &str, binary: &str, args: &[String], log: &Path, pidfile: &Path, journal: &Journal, build: &str) -> anyhow::Result<QemuProcess> {
+    pub async fn start_program(
+        what: &str,
+        package: &str,
+        binary: &str,
+        args: &[String],
+        log: &Path,
+        pidfile: &Path,
+        journal: &Journal,
+        build: &str,
+    ) -> anyhow::Result<QemuProcess> {
         let journal_id = journal.record(build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: None, what: what.into() })?;
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let child = bake_sdk::process::spawn(
@@ -38,9 +47,9 @@ impl QemuProcess {
                 .process_group(0),
         )
         .map_err(|e| {
-                let _ = journal.release(journal_id);
-                anyhow::anyhow!("cannot start {binary} ({e}); install it with: apt-get install {package}")
-            })?;
+            let _ = journal.release(journal_id);
+            anyhow::anyhow!("cannot start {binary} ({e}); install it with: apt-get install {package}")
+        })?;
         if let Some(pid) = child.id() {
             journal.update(journal_id, build, Resource::Process { pidfile: pidfile.to_path_buf(), pid: Some(pid), what: what.into() })?;
         }

@@ -21,10 +21,14 @@ pub async fn make_iso(dest: &Path, label: &str, files: &[String], content: &BTre
         std::fs::write(&p, text)?;
     }
     let out = bake_sdk::process::output(
-        tokio::process::Command::new("xorriso").args(["-as", "genisoimage", "-rock", "-joliet", "-volid", label, "-output"]).arg(dest).arg(staging).kill_on_drop(true),
+        tokio::process::Command::new("xorriso")
+            .args(["-as", "genisoimage", "-rock", "-joliet", "-volid", label, "-output"])
+            .arg(dest)
+            .arg(staging)
+            .kill_on_drop(true),
     )
     .await
-        .map_err(|e| anyhow::anyhow!("cannot run xorriso ({e}); install it with: apt-get install xorriso"))?;
+    .map_err(|e| anyhow::anyhow!("cannot run xorriso ({e}); install it with: apt-get install xorriso"))?;
     if !out.status.success() {
         anyhow::bail!("xorriso failed: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
@@ -91,8 +95,10 @@ pub fn own_seed(c: &crate::config::Config) -> Option<&'static str> {
     if cidata(&c.floppy_label) && (!c.floppy_files.is_empty() || !c.floppy_dirs.is_empty() || !c.floppy_content.is_empty()) {
         return Some("the cidata floppy (floppy_label = \"cidata\")");
     }
-    let serves_user_data = c.http_content.keys().any(|k| k.rsplit('/').next() == Some("user-data")) || c.http_directory.as_deref().is_some_and(|d| has_user_data(Path::new(d), 3));
-    let names_nocloud = c.boot_command.iter().chain(c.boot_steps.iter().flatten()).chain(c.qemuargs.iter().flatten()).any(|s| s.to_ascii_lowercase().contains("ds=nocloud"));
+    let serves_user_data =
+        c.http_content.keys().any(|k| k.rsplit('/').next() == Some("user-data")) || c.http_directory.as_deref().is_some_and(|d| has_user_data(Path::new(d), 3));
+    let names_nocloud =
+        c.boot_command.iter().chain(c.boot_steps.iter().flatten()).chain(c.qemuargs.iter().flatten()).any(|s| s.to_ascii_lowercase().contains("ds=nocloud"));
     if (c.http_directory.is_some() || !c.http_content.is_empty()) && (serves_user_data || names_nocloud) {
         return Some("the user-data served over HTTP (http_directory / http_content)");
     }
@@ -130,13 +136,18 @@ mod tests {
         assert_eq!(own_seed_of("cd_label = \"cidata\""), None);
         assert!(own_seed_of("floppy_label = \"cidata\"\nfloppy_content = { \"user-data\" = \"#cloud-config\" }").unwrap().contains("floppy"));
         assert!(own_seed_of("http_content = { \"/seed/user-data\" = \"#cloud-config\" }").unwrap().contains("HTTP"));
-        assert!(own_seed_of("http_content = { \"/ks.cfg\" = \"x\" }\nqemuargs = [[\"-smbios\", \"type=1,serial=ds=nocloud-net;s=http://10.0.2.2:8000/\"]]").unwrap().contains("HTTP"));
+        assert!(own_seed_of("http_content = { \"/ks.cfg\" = \"x\" }\nqemuargs = [[\"-smbios\", \"type=1,serial=ds=nocloud-net;s=http://10.0.2.2:8000/\"]]")
+            .unwrap()
+            .contains("HTTP"));
         assert_eq!(own_seed_of("http_content = { \"/ks.cfg\" = \"x\" }"), None);
     }
 
     #[test]
     fn only_the_public_key_placeholder_is_filled() {
-        let content = BTreeMap::from([("user-data".to_string(), "keys: [{{ .SSHPublicKey }}, {{.SSHPublicKey}}]\nhost: {{ ds.meta_data.hostname }} {{ unclosed".to_string())]);
+        let content = BTreeMap::from([(
+            "user-data".to_string(),
+            "keys: [{{ .SSHPublicKey }}, {{.SSHPublicKey}}]\nhost: {{ ds.meta_data.hostname }} {{ unclosed".to_string(),
+        )]);
         let filled = with_public_key(&content, "ssh-ed25519 AAAA bake\n");
         assert_eq!(filled["user-data"], "keys: [ssh-ed25519 AAAA bake, ssh-ed25519 AAAA bake]\nhost: {{ ds.meta_data.hostname }} {{ unclosed");
     }

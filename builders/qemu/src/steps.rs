@@ -4,14 +4,14 @@
 
 use crate::args::{self, Machine};
 use crate::config::Prepared;
-use bake_sdk::qemu_img;
 use crate::seed;
 use crate::vm::{Launch, Vm, VmHandle};
-use bake_sdk::journal::{EntryId, Resource};
 use bake_sdk::communicator::config::Kind;
+use bake_sdk::journal::{EntryId, Resource};
+use bake_sdk::qemu_img;
 use bake_sdk::ssh::{PrivateKeySource, SshCommunicator, SshConfig};
 use bake_sdk::steps::Step;
-use bake_sdk::{async_trait, ArtifactFile, Communicator, BuildInfo, GeneratedData, ProvisionHook};
+use bake_sdk::{async_trait, ArtifactFile, BuildInfo, Communicator, GeneratedData, ProvisionHook};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -168,7 +168,8 @@ impl Step<State> for FetchSource {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let checksum = crate::download::parse_checksum(c.iso_checksum.as_deref().unwrap_or("none")).map_err(anyhow::Error::msg)?;
-        let path = crate::download::fetch(&self.p.iso_urls, &checksum, c.iso_target_path.as_deref().map(Path::new), &c.iso_target_extension, &b.ui, &b.cancel).await?;
+        let path =
+            crate::download::fetch(&self.p.iso_urls, &checksum, c.iso_target_path.as_deref().map(Path::new), &c.iso_target_extension, &b.ui, &b.cancel).await?;
         b.ui.message(format!("Source image: {}", path.display()));
         s.source_image = Some(std::fs::canonicalize(&path).unwrap_or(path));
         Ok(())
@@ -251,7 +252,9 @@ impl Step<State> for PrepareFirmware {
 
 /// Debian's OVMF paths (4M builds first, as bookworm ships).
 pub fn default_firmware() -> (String, String) {
-    for (code, vars) in [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"), ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")] {
+    for (code, vars) in
+        [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"), ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")]
+    {
         if Path::new(code).exists() {
             return (code.into(), vars.into());
         }
@@ -384,7 +387,14 @@ impl Step<State> for StartHttp {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        let server = crate::http::start(c.http_directory.as_ref().map(PathBuf::from), with_public_key(&c.http_content, s), &c.http_bind_address, c.http_port_min, c.http_port_max).await?;
+        let server = crate::http::start(
+            c.http_directory.as_ref().map(PathBuf::from),
+            with_public_key(&c.http_content, s),
+            &c.http_bind_address,
+            c.http_port_min,
+            c.http_port_max,
+        )
+        .await?;
         b.ui.message(format!("Serving HTTP on port {} (the guest sees http://{HTTP_IP}:{})", server.port(), server.port()));
         s.http = Some(server);
         Ok(())
@@ -697,7 +707,8 @@ impl Step<State> for Finalize {
         std::fs::rename(&s.partial_dir, &s.output_dir)?;
         let mut names: Vec<PathBuf> = std::fs::read_dir(&s.output_dir)?.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
         names.sort();
-        let files = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ArtifactFile>> { names.into_iter().map(ArtifactFile::from_path).collect() }).await??;
+        let files =
+            tokio::task::spawn_blocking(move || -> std::io::Result<Vec<ArtifactFile>> { names.into_iter().map(ArtifactFile::from_path).collect() }).await??;
         for f in &files {
             b.ui.message(format!("{} ({} bytes, sha256 {})", f.path.display(), f.size, f.sha256.as_deref().unwrap_or("?")));
         }

@@ -12,9 +12,9 @@
 mod common;
 
 use bake_builder_qemu::boot_command::{self, parse, type_command};
-use common::{initramfs, kernel, TempDir};
 use bake_builder_qemu::qmp::Qmp;
 use bake_sdk::CancellationToken;
+use common::{initramfs, kernel, TempDir};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -99,15 +99,7 @@ async fn typed_keys_arrive_in_the_guest() {
         .unwrap()
         .iter()
         .filter(|t| t["meta-type"] == "enum")
-        .map(|t| {
-            t["values"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect::<Vec<_>>()
-        })
+        .map(|t| t["values"].as_array().cloned().unwrap_or_default().iter().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
         .find(|values| values.iter().any(|v| v == "kp_enter") && values.iter().any(|v| v == "ret"))
         .expect("QKeyCode in the QMP schema");
     for q in boot_command::all_qcodes() {
@@ -213,9 +205,7 @@ async fn held_keys_are_released_at_the_end_and_shift_is_not_doubled() {
         events
     });
     let mut qmp = Qmp::connect(&socket, Duration::from_secs(5)).await.unwrap();
-    type_command(&mut qmp, &parse("<leftShiftOn>A<leftCtrlOn>b").unwrap(), Duration::ZERO, &CancellationToken::new())
-        .await
-        .unwrap();
+    type_command(&mut qmp, &parse("<leftShiftOn>A<leftCtrlOn>b").unwrap(), Duration::ZERO, &CancellationToken::new()).await.unwrap();
     drop(qmp);
     let events = server.await.unwrap();
     // "A" with Shift held types no second Shift; Ctrl and Shift are let go.

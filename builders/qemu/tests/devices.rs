@@ -58,7 +58,12 @@ impl Fixture {
             files.push(("hold".into(), Vec::new()));
         }
         std::fs::write(p.join("initrd.cpio"), initramfs(init, &files)).unwrap();
-        let out = std::process::Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(p.join("disk.qcow2")).arg("16M").output().expect("qemu-img: apt-get install qemu-utils");
+        let out = std::process::Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(p.join("disk.qcow2"))
+            .arg("16M")
+            .output()
+            .expect("qemu-img: apt-get install qemu-utils");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         std::fs::create_dir_all(p.join("tools")).unwrap();
         std::fs::write(p.join("tools/nested.txt"), "from floppy_dirs").unwrap();

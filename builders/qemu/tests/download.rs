@@ -107,9 +107,8 @@ impl TempDir {
     }
 
     fn files(&self, sub: &str) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.0.join(sub))
-            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
+        let mut v: Vec<String> =
+            std::fs::read_dir(self.0.join(sub)).map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
         v.sort();
         v
     }
@@ -127,12 +126,7 @@ fn ui() -> (Ui, Arc<RecordingSink>) {
 }
 
 fn messages(sink: &RecordingSink) -> Vec<String> {
-    sink.events
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|(_, e)| if let Event::Message(m) = e { Some(m.clone()) } else { None })
-        .collect()
+    sink.events.lock().unwrap().iter().filter_map(|(_, e)| if let Event::Message(m) = e { Some(m.clone()) } else { None }).collect()
 }
 
 fn sha256(data: &[u8]) -> String {
@@ -157,97 +151,25 @@ async fn fetch(cache: &Path, urls: &[String], checksum: &str) -> anyhow::Result<
 #[test]
 fn checksum_forms() {
     let sha = "a".repeat(64);
-    assert_eq!(
-        parse_checksum(&format!("sha256:{sha}")).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha256,
-            hex: sha.clone()
-        }
-    );
-    assert_eq!(
-        parse_checksum(&format!("SHA256:{}", sha.to_uppercase())).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha256,
-            hex: sha.clone()
-        }
-    );
-    assert_eq!(
-        parse_checksum(&sha).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha256,
-            hex: sha.clone()
-        }
-    );
-    assert_eq!(
-        parse_checksum(&"b".repeat(32)).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Md5,
-            hex: "b".repeat(32)
-        }
-    );
-    assert_eq!(
-        parse_checksum(&"c".repeat(40)).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha1,
-            hex: "c".repeat(40)
-        }
-    );
-    assert_eq!(
-        parse_checksum(&"d".repeat(128)).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha512,
-            hex: "d".repeat(128)
-        }
-    );
-    assert_eq!(
-        parse_checksum(&format!("md5:{}", "e".repeat(32))).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Md5,
-            hex: "e".repeat(32)
-        }
-    );
-    assert_eq!(
-        parse_checksum(&format!("sha1:{}", "e".repeat(40))).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha1,
-            hex: "e".repeat(40)
-        }
-    );
-    assert_eq!(
-        parse_checksum(&format!("sha512:{}", "e".repeat(128))).unwrap(),
-        Checksum::Hash {
-            algorithm: Algorithm::Sha512,
-            hex: "e".repeat(128)
-        }
-    );
+    assert_eq!(parse_checksum(&format!("sha256:{sha}")).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha256, hex: sha.clone() });
+    assert_eq!(parse_checksum(&format!("SHA256:{}", sha.to_uppercase())).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha256, hex: sha.clone() });
+    assert_eq!(parse_checksum(&sha).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha256, hex: sha.clone() });
+    assert_eq!(parse_checksum(&"b".repeat(32)).unwrap(), Checksum::Hash { algorithm: Algorithm::Md5, hex: "b".repeat(32) });
+    assert_eq!(parse_checksum(&"c".repeat(40)).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha1, hex: "c".repeat(40) });
+    assert_eq!(parse_checksum(&"d".repeat(128)).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha512, hex: "d".repeat(128) });
+    assert_eq!(parse_checksum(&format!("md5:{}", "e".repeat(32))).unwrap(), Checksum::Hash { algorithm: Algorithm::Md5, hex: "e".repeat(32) });
+    assert_eq!(parse_checksum(&format!("sha1:{}", "e".repeat(40))).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha1, hex: "e".repeat(40) });
+    assert_eq!(parse_checksum(&format!("sha512:{}", "e".repeat(128))).unwrap(), Checksum::Hash { algorithm: Algorithm::Sha512, hex: "e".repeat(128) });
     assert_eq!(parse_checksum("none").unwrap(), Checksum::None);
     assert_eq!(
         parse_checksum("file:https://example.com/SHA256SUMS").unwrap(),
-        Checksum::File {
-            url: "https://example.com/SHA256SUMS".into(),
-            algorithm: None
-        }
+        Checksum::File { url: "https://example.com/SHA256SUMS".into(), algorithm: None }
     );
-    assert_eq!(
-        parse_checksum("file:./local/path/file.sum").unwrap(),
-        Checksum::File {
-            url: "./local/path/file.sum".into(),
-            algorithm: None
-        }
-    );
-    assert_eq!(
-        parse_checksum("file:file://./local/file.sum").unwrap(),
-        Checksum::File {
-            url: "file://./local/file.sum".into(),
-            algorithm: None
-        }
-    );
+    assert_eq!(parse_checksum("file:./local/path/file.sum").unwrap(), Checksum::File { url: "./local/path/file.sum".into(), algorithm: None });
+    assert_eq!(parse_checksum("file:file://./local/file.sum").unwrap(), Checksum::File { url: "file://./local/file.sum".into(), algorithm: None });
     assert_eq!(
         parse_checksum("sha256:file:https://example.com/SUMS").unwrap(),
-        Checksum::File {
-            url: "https://example.com/SUMS".into(),
-            algorithm: Some(Algorithm::Sha256)
-        }
+        Checksum::File { url: "https://example.com/SUMS".into(), algorithm: Some(Algorithm::Sha256) }
     );
 
     let e = parse_checksum(&format!("sha256:{}", "a".repeat(63))).unwrap_err();
@@ -353,11 +275,7 @@ async fn checksum_file_over_http_gnu_and_bsd() {
     let data = image();
     let other = b"other".to_vec();
     let gnu = format!("{}  other.iso\n{} *debian.iso\n", sha256(&other), sha256(&data));
-    let bsd = format!(
-        "SHA512 (other.iso) = {}\nSHA512 (debian.iso) = {}\n",
-        hex_of(Algorithm::Sha512, &other),
-        hex_of(Algorithm::Sha512, &data)
-    );
+    let bsd = format!("SHA512 (other.iso) = {}\nSHA512 (debian.iso) = {}\n", hex_of(Algorithm::Sha512, &other), hex_of(Algorithm::Sha512, &data));
     let server = Server::start(vec![
         ("/r/debian.iso", Reply::Ok(data.clone())),
         ("/r/SHA256SUMS", Reply::Ok(gnu.into_bytes())),
@@ -371,9 +289,7 @@ async fn checksum_file_over_http_gnu_and_bsd() {
     assert_eq!(path.file_name().unwrap().to_string_lossy(), format!("sha512-{}.iso", hex_of(Algorithm::Sha512, &data)));
     assert_eq!(std::fs::read(&path).unwrap(), data);
     // The type-restricted form finds the sha256 entry only.
-    let e = fetch(cache.path(), &[server.url("/r/debian.iso")], &format!("sha256:file:{}", server.url("/r/SHA512SUMS")))
-        .await
-        .unwrap_err();
+    let e = fetch(cache.path(), &[server.url("/r/debian.iso")], &format!("sha256:file:{}", server.url("/r/SHA512SUMS"))).await.unwrap_err();
     assert!(format!("{e:#}").contains("has no sha256 entry for \"debian.iso\""), "{e:#}");
     let e = fetch(cache.path(), &[server.url("/r/debian.iso")], &format!("file:{}", server.url("/r/BAD"))).await.unwrap_err();
     assert!(format!("{e:#}").contains("checksum mismatch"), "{e:#}");
@@ -406,9 +322,7 @@ async fn falls_back_to_the_next_url() {
     };
     let urls = vec![format!("http://127.0.0.1:{closed}/x.iso"), server.url("/missing.iso"), server.url("/good.iso")];
     let (ui, sink) = ui();
-    let path = fetch_with_cache(cache.path(), &urls, &parse_checksum(&sha256(&data)).unwrap(), None, "iso", &ui, &CancellationToken::new())
-        .await
-        .unwrap();
+    let path = fetch_with_cache(cache.path(), &urls, &parse_checksum(&sha256(&data)).unwrap(), None, "iso", &ui, &CancellationToken::new()).await.unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), data);
     assert_eq!(server.hits("/missing.iso"), 1);
     let m = messages(&sink);
@@ -469,19 +383,14 @@ async fn target_path_file_or_directory() {
     let checksum = parse_checksum(&sha256(&data)).unwrap();
     let urls = vec![server.url("/t.iso")];
     let target = dir.path().join("isos/debian.iso");
-    let path = fetch_with_cache(&dir.path().join("cache"), &urls, &checksum, Some(&target), "iso", &ui, &CancellationToken::new())
-        .await
-        .unwrap();
+    let path = fetch_with_cache(&dir.path().join("cache"), &urls, &checksum, Some(&target), "iso", &ui, &CancellationToken::new()).await.unwrap();
     assert_eq!(path, target);
     assert_eq!(std::fs::read(&target).unwrap(), data);
     // Present and matching: no second download.
-    fetch_with_cache(&dir.path().join("cache"), &urls, &checksum, Some(&target), "iso", &ui, &CancellationToken::new())
-        .await
-        .unwrap();
+    fetch_with_cache(&dir.path().join("cache"), &urls, &checksum, Some(&target), "iso", &ui, &CancellationToken::new()).await.unwrap();
     assert_eq!(server.hits("/t.iso"), 1);
-    let path = fetch_with_cache(&dir.path().join("cache"), &urls, &checksum, Some(&dir.path().join("isos")), "iso", &ui, &CancellationToken::new())
-        .await
-        .unwrap();
+    let path =
+        fetch_with_cache(&dir.path().join("cache"), &urls, &checksum, Some(&dir.path().join("isos")), "iso", &ui, &CancellationToken::new()).await.unwrap();
     assert_eq!(path, dir.path().join("isos").join(format!("sha256-{}.iso", sha256(&data))));
 }
 
@@ -509,9 +418,8 @@ async fn cancelling_stops_a_stalled_download_at_once() {
         c.cancel();
     });
     let started = Instant::now();
-    let e = fetch_with_cache(cache.path(), &[server.url("/stall.iso")], &parse_checksum(&"4".repeat(64)).unwrap(), None, "iso", &ui, &cancel)
-        .await
-        .unwrap_err();
+    let e =
+        fetch_with_cache(cache.path(), &[server.url("/stall.iso")], &parse_checksum(&"4".repeat(64)).unwrap(), None, "iso", &ui, &cancel).await.unwrap_err();
     assert!(format!("{e:#}").contains("cancelled"), "{e:#}");
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     assert!(!cache.path().join(format!("sha256-{}.iso", "4".repeat(64))).exists());
@@ -525,8 +433,6 @@ async fn fetch_uses_xdg_cache_home() {
     // Only this test reads the environment; the others pass their cache.
     std::env::set_var("XDG_CACHE_HOME", home.path());
     let (ui, _) = ui();
-    let path = download::fetch(&[server.url("/x.iso")], &parse_checksum(&sha256(&data)).unwrap(), None, "iso", &ui, &CancellationToken::new())
-        .await
-        .unwrap();
+    let path = download::fetch(&[server.url("/x.iso")], &parse_checksum(&sha256(&data)).unwrap(), None, "iso", &ui, &CancellationToken::new()).await.unwrap();
     assert_eq!(path, home.path().join("bake/downloads").join(format!("sha256-{}.iso", sha256(&data))));
 }

@@ -128,15 +128,7 @@ async fn no_escape_from_the_directory() {
     std::fs::write(root.path().join("served/ok.txt"), "ok\n").unwrap();
     let server = start(Some(root.path().join("served")), BTreeMap::new(), "127.0.0.1", 8000, 9000).await.unwrap();
     // Raw: a client would remove the dots before sending.
-    for path in [
-        "/../secret",
-        "/%2e%2e/secret",
-        "/ok.txt/../../secret",
-        "/..%2fsecret",
-        "/..%5csecret",
-        "/a/%2E%2E/%2E%2E/secret",
-        "/%00",
-    ] {
+    for path in ["/../secret", "/%2e%2e/secret", "/ok.txt/../../secret", "/..%2fsecret", "/..%5csecret", "/a/%2E%2E/%2E%2E/secret", "/%00"] {
         let reply = raw(server.port(), &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
         assert!(!reply.contains("top secret"), "{path}: {reply}");
         assert!(reply.starts_with("HTTP/1.1 400") || reply.starts_with("HTTP/1.1 404"), "{path}: {reply}");
@@ -152,11 +144,8 @@ async fn head_keep_alive_and_other_methods() {
     let r = request("HEAD", format!("http://127.0.0.1:{}/preseed.cfg", server.port())).await;
     assert_eq!((r.status, r.body.len()), (200, 0));
     // Two requests on one connection; the second asks to close.
-    let reply = raw(
-        server.port(),
-        "GET /sub/deeper/ks.cfg HTTP/1.1\r\nHost: x\r\n\r\nHEAD /preseed.cfg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let reply =
+        raw(server.port(), "GET /sub/deeper/ks.cfg HTTP/1.1\r\nHost: x\r\n\r\nHEAD /preseed.cfg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert_eq!(reply.matches("HTTP/1.1 200 OK").count(), 2, "{reply}");
     assert!(reply.contains("Content-Length: 5\r\n") && reply.contains("\r\n\r\ntext\nHTTP/1.1 200 OK"), "{reply}");
     assert!(reply.contains("Content-Length: 41\r\n") && reply.ends_with("Connection: close\r\n\r\n"), "HEAD sends no body: {reply}");

@@ -91,10 +91,14 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Box<dyn DataSource>, Diagn
         )
     })?;
     if root_bytes < 1 << 30 {
-        return Err(Diagnostic::error("root_size too small", "The root file system needs at least 1G for a kernel, systemd and cloud-init.").at(at("root_size")).into());
+        return Err(Diagnostic::error("root_size too small", "The root file system needs at least 1G for a kernel, systemd and cloud-init.")
+            .at(at("root_size"))
+            .into());
     }
     if config.suite.is_empty() || !config.suite.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(Diagnostic::error("Invalid suite", format!("\"{}\" is not a Debian suite name such as \"bookworm\".", config.suite)).at(at("suite")).into());
+        return Err(Diagnostic::error("Invalid suite", format!("\"{}\" is not a Debian suite name such as \"bookworm\".", config.suite))
+            .at(at("suite"))
+            .into());
     }
     for p in &config.packages {
         if p.is_empty() || p.contains(char::is_whitespace) || p.contains(',') {
@@ -156,12 +160,7 @@ impl DataSource for Debootstrap {
             Some(m) => m.clone(),
             None => recipe::host_mirror()?,
         };
-        let inputs = recipe::Inputs {
-            suite: self.config.suite.clone(),
-            mirror,
-            packages: self.config.packages.clone(),
-            root_bytes: self.root_bytes,
-        };
+        let inputs = recipe::Inputs { suite: self.config.suite.clone(), mirror, packages: self.config.packages.clone(), root_bytes: self.root_bytes };
         let path = recipe::build_cached(&inputs, &self.cache_dir(), ui, cancel).await?;
         Ok(self.outputs(path.display().to_string(), inputs.key()))
     }

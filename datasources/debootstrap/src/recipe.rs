@@ -74,10 +74,7 @@ pub fn host_mirror() -> anyhow::Result<String> {
 /// The UEFI firmware on this machine (Debian's `ovmf` package): code and a
 /// template for the variable store.
 pub fn firmware() -> (PathBuf, PathBuf) {
-    let candidates = [
-        ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
-        ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
-    ];
+    let candidates = [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"), ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")];
     for (code, vars) in candidates {
         if Path::new(code).exists() && Path::new(vars).exists() {
             return (code.into(), vars.into());
@@ -171,7 +168,14 @@ async fn build(inputs: &Inputs, work: &Path, image: &Path, ui: &Ui, cancel: &Can
 }
 
 fn check_tools() -> anyhow::Result<()> {
-    let tools = [("mmdebstrap", "mmdebstrap"), ("mkfs.ext4", "e2fsprogs"), ("mkfs.vfat", "dosfstools"), ("mcopy", "mtools"), ("sfdisk", "fdisk"), ("qemu-img", "qemu-utils")];
+    let tools = [
+        ("mmdebstrap", "mmdebstrap"),
+        ("mkfs.ext4", "e2fsprogs"),
+        ("mkfs.vfat", "dosfstools"),
+        ("mcopy", "mtools"),
+        ("sfdisk", "fdisk"),
+        ("qemu-img", "qemu-utils"),
+    ];
     let missing: Vec<&str> = tools.iter().filter(|(t, _)| which(t).is_none()).map(|(_, p)| *p).collect();
     if !missing.is_empty() {
         anyhow::bail!("building a Debian base image needs these packages: {0}; install them with: apt-get install {0}", missing.join(" "));
@@ -203,7 +207,12 @@ fn configure_rootfs(rootfs: &Path) -> anyhow::Result<()> {
 fn kernel_and_initrd(rootfs: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let boot = rootfs.join("boot");
     let find = |prefix: &str| -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(&boot).ok()?.flatten().map(|e| e.path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix))).collect();
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&boot)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))
+            .collect();
         found.sort();
         found.pop()
     };
@@ -218,7 +227,10 @@ async fn fill_esp(esp: &Path, rootfs: &Path, kernel: &Path, initrd: &Path, work:
     let loader_conf = work.join("loader.conf");
     std::fs::write(&loader_conf, "default bake.conf\ntimeout 0\n")?;
     let entry = work.join("bake.conf");
-    std::fs::write(&entry, "title Debian (bake base image)\nlinux /vmlinuz\ninitrd /initrd.img\noptions root=LABEL=root rw console=tty0 console=ttyS0,115200\n")?;
+    std::fs::write(
+        &entry,
+        "title Debian (bake base image)\nlinux /vmlinuz\ninitrd /initrd.img\noptions root=LABEL=root rw console=tty0 console=ttyS0,115200\n",
+    )?;
     run(ui, cancel, "mmd", &["-i".into(), img.clone(), "::/EFI".into(), "::/EFI/BOOT".into(), "::/loader".into(), "::/loader/entries".into()]).await?;
     let copies = [
         (rootfs.join("usr/lib/systemd/boot/efi/systemd-bootx64.efi"), "::/EFI/BOOT/BOOTX64.EFI"),
@@ -250,7 +262,7 @@ async fn run_with_stdin(ui: &Ui, cancel: &CancellationToken, program: &str, args
             .stderr(Stdio::piped())
             .kill_on_drop(true),
     )
-        .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
     if let Some(mut input) = child.stdin.take() {
         input.write_all(stdin.as_bytes()).await?;
     }
@@ -310,7 +322,10 @@ mod tests {
     #[test]
     fn key_depends_on_inputs_not_package_order() {
         let a = Inputs { suite: "bookworm".into(), mirror: "http://m".into(), packages: vec!["a".into(), "b".into()], root_bytes: 1 };
-        let b = Inputs { packages: vec!["b".into(), "a".into()], ..Inputs { suite: "bookworm".into(), mirror: "http://m".into(), packages: vec![], root_bytes: 1 } };
+        let b = Inputs {
+            packages: vec!["b".into(), "a".into()],
+            ..Inputs { suite: "bookworm".into(), mirror: "http://m".into(), packages: vec![], root_bytes: 1 }
+        };
         assert_eq!(a.key(), b.key());
         let c = Inputs { suite: "trixie".into(), mirror: "http://m".into(), packages: vec![], root_bytes: 1 };
         assert_ne!(a.key(), c.key());

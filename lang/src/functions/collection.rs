@@ -181,10 +181,7 @@ fn coalescelist(args: &[Value]) -> FuncResult {
     if let Some(i) = args.iter().position(|a| !matches!(a, Value::List(_) | Value::Null)) {
         return Err(FuncError::arg(i, "coalescelist arguments must be lists or tuples"));
     }
-    args.iter()
-        .find(|a| a.as_list().is_some_and(|l| !l.is_empty()))
-        .cloned()
-        .ok_or_else(|| FuncError::new("no non-null arguments"))
+    args.iter().find(|a| a.as_list().is_some_and(|l| !l.is_empty())).cloned().ok_or_else(|| FuncError::new("no non-null arguments"))
 }
 
 /// Drops null and empty strings.
@@ -237,9 +234,7 @@ fn element(args: &[Value]) -> FuncResult {
     if index.is_sign_negative() && !index.is_zero() {
         return Err(FuncError::arg(1, "cannot use element function with a negative index"));
     }
-    let items = list
-        .as_list()
-        .ok_or_else(|| FuncError::arg(0, format!("cannot read elements from {}", friendly_type(list))))?;
+    let items = list.as_list().ok_or_else(|| FuncError::arg(0, format!("cannot read elements from {}", friendly_type(list))))?;
     let index = whole(&index, 1, "invalid index")?;
     if items.is_empty() {
         return Err(FuncError::arg(0, "cannot use element function with an empty list"));
@@ -250,8 +245,7 @@ fn element(args: &[Value]) -> FuncResult {
 /// Flattens nested lists at any depth.
 fn flatten(args: &[Value]) -> FuncResult {
     arity("flatten", args, 1, Some(1))?;
-    let items =
-        present(args, 0)?.as_list().ok_or_else(|| FuncError::arg(0, "can only flatten lists, sets and tuples"))?;
+    let items = present(args, 0)?.as_list().ok_or_else(|| FuncError::arg(0, "can only flatten lists, sets and tuples"))?;
     let mut out = Vec::new();
     flatten_into(items, &mut out);
     Ok(Value::List(out))
@@ -361,9 +355,7 @@ fn range(args: &[Value]) -> FuncResult {
             break;
         }
         if out.len() >= 1024 {
-            return Err(FuncError::new(
-                "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step",
-            ));
+            return Err(FuncError::new("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"));
         }
         let next = n.add(&step).map_err(|e| FuncError::new(e.to_string()))?;
         out.push(Value::Number(n));
@@ -375,9 +367,7 @@ fn range(args: &[Value]) -> FuncResult {
 fn reverse(args: &[Value]) -> FuncResult {
     arity("reverse", args, 1, Some(1))?;
     let list = present(args, 0)?;
-    let items = list.as_list().ok_or_else(|| {
-        FuncError::arg(0, format!("can only reverse list or tuple values, not {}", friendly_type(list)))
-    })?;
+    let items = list.as_list().ok_or_else(|| FuncError::arg(0, format!("can only reverse list or tuple values, not {}", friendly_type(list))))?;
     Ok(Value::List(items.iter().rev().cloned().collect()))
 }
 
@@ -458,9 +448,7 @@ fn keys(args: &[Value]) -> FuncResult {
 /// Values in the lexical order of their keys.
 fn values(args: &[Value]) -> FuncResult {
     arity("values", args, 1, Some(1))?;
-    let attrs = present(args, 0)?
-        .as_object()
-        .ok_or_else(|| FuncError::arg(0, "values() requires a map as the first argument"))?;
+    let attrs = present(args, 0)?.as_object().ok_or_else(|| FuncError::arg(0, "values() requires a map as the first argument"))?;
     Ok(Value::List(attrs.values().cloned().collect()))
 }
 
@@ -522,15 +510,9 @@ fn transpose(args: &[Value]) -> FuncResult {
 fn zipmap(args: &[Value]) -> FuncResult {
     arity("zipmap", args, 2, Some(2))?;
     let keys = list_of(args, 0, Type::String)?;
-    let values = present(args, 1)?
-        .as_list()
-        .ok_or_else(|| FuncError::arg(1, "values argument must be a list or tuple value"))?;
+    let values = present(args, 1)?.as_list().ok_or_else(|| FuncError::arg(1, "values argument must be a list or tuple value"))?;
     if keys.len() != values.len() {
-        return Err(FuncError::new(format!(
-            "number of keys ({}) does not match number of values ({})",
-            keys.len(),
-            values.len()
-        )));
+        return Err(FuncError::new(format!("number of keys ({}) does not match number of values ({})", keys.len(), values.len())));
     }
     let mut out = BTreeMap::new();
     for (i, (key, value)) in keys.iter().zip(values).enumerate() {
@@ -550,13 +532,9 @@ fn sets(args: &[Value]) -> Result<Vec<Vec<Value>>, FuncError> {
     let any_set = Type::Set(Box::new(Type::Any));
     let sets = (0..args.len()).map(|i| converted(args, i, &any_set).map(items)).collect::<Result<Vec<_>, _>>()?;
     let element_types: Vec<Type> = sets.iter().flatten().map(Type::of).collect();
-    let common = types::unify(&element_types)
-        .ok_or_else(|| FuncError::new("given sets must all have compatible element types"))?;
+    let common = types::unify(&element_types).ok_or_else(|| FuncError::new("given sets must all have compatible element types"))?;
     let target = Type::Set(Box::new(common));
-    sets.into_iter()
-        .enumerate()
-        .map(|(i, set)| types::convert(&Value::List(set), &target).map(items).map_err(|e| FuncError::arg(i, e)))
-        .collect()
+    sets.into_iter().enumerate().map(|(i, set)| types::convert(&Value::List(set), &target).map(items).map_err(|e| FuncError::arg(i, e))).collect()
 }
 
 fn setunion(args: &[Value]) -> FuncResult {
@@ -611,8 +589,7 @@ fn setproduct(args: &[Value]) -> FuncResult {
 fn product_factor(args: &[Value], i: usize) -> Result<Vec<Value>, FuncError> {
     let items = present(args, i)?.as_list().ok_or_else(|| FuncError::arg(i, "a set or a list is required"))?;
     let element_types: Vec<Type> = items.iter().map(Type::of).collect();
-    let common =
-        types::unify(&element_types).ok_or_else(|| FuncError::arg(i, "all elements must be of the same type"))?;
+    let common = types::unify(&element_types).ok_or_else(|| FuncError::arg(i, "all elements must be of the same type"))?;
     items.iter().map(|v| types::convert(v, &common).map_err(|e| FuncError::arg(i, e))).collect()
 }
 
@@ -625,11 +602,7 @@ mod tests {
     /// Calls `name` with the elements of the JSON array `args`.
     fn run(name: &str, args: serde_json::Value) -> FuncResult {
         let cwd = std::env::temp_dir();
-        let ctx = FuncContext {
-            cwd: &cwd,
-            now: std::time::UNIX_EPOCH,
-            render_template: &|_, t, _| Ok(Value::String(t.to_string())),
-        };
+        let ctx = FuncContext { cwd: &cwd, now: std::time::UNIX_EPOCH, render_template: &|_, t, _| Ok(Value::String(t.to_string())) };
         let args: Vec<Value> = args.as_array().expect("args as a JSON array").iter().map(Value::from_json).collect();
         dispatch(name, &args, &ctx)
     }
@@ -705,10 +678,7 @@ mod tests {
         assert_eq!(ok("coalescelist", json!([null, [1]])), json!([1]));
         assert_eq!(err("coalescelist", json!([[], []])), "no non-null arguments");
         assert_eq!(err("coalescelist", json!([])), "at least one argument is required");
-        assert_eq!(
-            arg_err("coalescelist", json!([["a"], "b"])),
-            (Some(1), "coalescelist arguments must be lists or tuples".into())
-        );
+        assert_eq!(arg_err("coalescelist", json!([["a"], "b"])), (Some(1), "coalescelist arguments must be lists or tuples".into()));
     }
 
     #[test]
@@ -723,10 +693,7 @@ mod tests {
     fn concat() {
         assert_eq!(ok("concat", json!([["a"], [], ["b", 1]])), json!(["a", "b", 1]));
         assert_eq!(ok("concat", json!([])), json!([]));
-        assert_eq!(
-            arg_err("concat", json!([["a"], "b"])),
-            (Some(1), "all arguments must be lists or tuples; got string".into())
-        );
+        assert_eq!(arg_err("concat", json!([["a"], "b"])), (Some(1), "all arguments must be lists or tuples; got string".into()));
         assert_eq!(arg_err("concat", json!([null])), (Some(0), "argument must not be null".into()));
     }
 
@@ -737,10 +704,7 @@ mod tests {
         assert_eq!(ok("contains", json!([["1"], 1])), json!(false));
         assert_eq!(ok("contains", json!([[[1, 2]], [1, 2]])), json!(true));
         assert_eq!(ok("contains", json!([[], "a"])), json!(false));
-        assert_eq!(
-            arg_err("contains", json!([{"a": 1}, "a"])),
-            (Some(0), "argument must be list, tuple, or set".into())
-        );
+        assert_eq!(arg_err("contains", json!([{"a": 1}, "a"])), (Some(0), "argument must be list, tuple, or set".into()));
         assert_eq!(arg_err("contains", json!([["a"], null])), (Some(1), "argument must not be null".into()));
     }
 
@@ -757,10 +721,7 @@ mod tests {
         assert_eq!(ok("element", json!([["a", "b", "c"], 1])), json!("b"));
         assert_eq!(ok("element", json!([["a", "b", "c"], 5])), json!("c"));
         assert_eq!(ok("element", json!([["a", "b"], "1"])), json!("b"));
-        assert_eq!(
-            arg_err("element", json!([["a"], -1])),
-            (Some(1), "cannot use element function with a negative index".into())
-        );
+        assert_eq!(arg_err("element", json!([["a"], -1])), (Some(1), "cannot use element function with a negative index".into()));
         assert_eq!(err("element", json!([[], 0])), "cannot use element function with an empty list");
         assert_eq!(err("element", json!([["a"], 0.5])), "invalid index: value must be a whole number");
         assert_eq!(err("element", json!(["abc", 0])), "cannot read elements from string");
@@ -814,10 +775,7 @@ mod tests {
         assert_eq!(ok("lookup", json!([{"a": "x"}, "z", "dflt"])), json!("dflt"));
         assert_eq!(ok("lookup", json!([{"a": "x"}, "z", null])), json!(null));
         assert_eq!(ok("lookup", json!([{"1": "one"}, 1])), json!("one"));
-        assert_eq!(
-            arg_err("lookup", json!([{"a": "x"}, "z"])),
-            (Some(0), "the given object has no attribute \"z\"".into())
-        );
+        assert_eq!(arg_err("lookup", json!([{"a": "x"}, "z"])), (Some(0), "the given object has no attribute \"z\"".into()));
         assert_eq!(err("lookup", json!([["a"], "a"])), "lookup() requires a map as the first argument");
         assert_eq!(err("lookup", json!([{}])), "function \"lookup\" expects 2 to 3 arguments, but got 1");
     }
@@ -829,10 +787,7 @@ mod tests {
         assert_eq!(ok("merge", json!([{}, {}])), json!({}));
         assert_eq!(ok("merge", json!([null])), json!(null));
         assert_eq!(ok("merge", json!([])), json!(null));
-        assert_eq!(
-            arg_err("merge", json!([{}, ["a"]])),
-            (Some(1), "arguments must be maps or objects, got \"tuple\"".into())
-        );
+        assert_eq!(arg_err("merge", json!([{}, ["a"]])), (Some(1), "arguments must be maps or objects, got \"tuple\"".into()));
     }
 
     #[test]
@@ -851,14 +806,8 @@ mod tests {
             "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"
         );
         assert_eq!(arg_err("range", json!([0, 5, 0])), (Some(2), "step must not be zero".into()));
-        assert_eq!(
-            arg_err("range", json!([0, 5, -1])),
-            (Some(1), "end must be less than start when step is negative".into())
-        );
-        assert_eq!(
-            arg_err("range", json!([5, 0, 1])),
-            (Some(1), "end must be greater than start when step is positive".into())
-        );
+        assert_eq!(arg_err("range", json!([0, 5, -1])), (Some(1), "end must be less than start when step is negative".into()));
+        assert_eq!(arg_err("range", json!([5, 0, 1])), (Some(1), "end must be greater than start when step is positive".into()));
         assert_eq!(err("range", json!([])), "must have one, two, or three arguments");
         assert_eq!(err("range", json!([1, 2, 3, 4])), "must have one, two, or three arguments");
         assert_eq!(arg_err("range", json!(["x"])), (Some(0), "a number is required".into()));
@@ -905,10 +854,7 @@ mod tests {
         assert_eq!(ok("setproduct", json!([["a"], []])), json!([]));
         assert_eq!(err("setproduct", json!([["a"]])), "at least two arguments are required");
         assert_eq!(arg_err("setproduct", json!([["a"], "b"])), (Some(1), "a set or a list is required".into()));
-        assert_eq!(
-            arg_err("setproduct", json!([[1, true], ["b"]])),
-            (Some(0), "all elements must be of the same type".into())
-        );
+        assert_eq!(arg_err("setproduct", json!([[1, true], ["b"]])), (Some(0), "all elements must be of the same type".into()));
     }
 
     #[test]
@@ -917,18 +863,9 @@ mod tests {
         assert_eq!(ok("slice", json!([["a", "b"], 0, 2])), json!(["a", "b"]));
         assert_eq!(ok("slice", json!([["a", "b"], 1, 1])), json!([]));
         assert_eq!(arg_err("slice", json!([["a"], -1, 1])), (Some(1), "start index must not be less than zero".into()));
-        assert_eq!(
-            arg_err("slice", json!([["a"], 0, 2])),
-            (Some(2), "end index must not be greater than the length of the list".into())
-        );
-        assert_eq!(
-            arg_err("slice", json!([["a"], 2, 1])),
-            (Some(1), "start index must not be greater than the length of the list".into())
-        );
-        assert_eq!(
-            arg_err("slice", json!([["a", "b"], 2, 1])),
-            (Some(1), "start index must not be greater than end index".into())
-        );
+        assert_eq!(arg_err("slice", json!([["a"], 0, 2])), (Some(2), "end index must not be greater than the length of the list".into()));
+        assert_eq!(arg_err("slice", json!([["a"], 2, 1])), (Some(1), "start index must not be greater than the length of the list".into()));
+        assert_eq!(arg_err("slice", json!([["a", "b"], 2, 1])), (Some(1), "start index must not be greater than end index".into()));
         assert_eq!(err("slice", json!([["a"], 0.5, 1])), "invalid start index: value must be a whole number");
         assert_eq!(err("slice", json!(["abc", 0, 1])), "must be a list or tuple value");
     }
@@ -957,10 +894,7 @@ mod tests {
 
     #[test]
     fn transpose() {
-        assert_eq!(
-            ok("transpose", json!([{"a": ["1", "2"], "b": ["2", "3"]}])),
-            json!({"1": ["a"], "2": ["a", "b"], "3": ["b"]})
-        );
+        assert_eq!(ok("transpose", json!([{"a": ["1", "2"], "b": ["2", "3"]}])), json!({"1": ["a"], "2": ["a", "b"], "3": ["b"]}));
         assert_eq!(ok("transpose", json!([{}])), json!({}));
         assert_eq!(ok("transpose", json!([{"a": [1]}])), json!({"1": ["a"]}));
         assert_eq!(err("transpose", json!([{"a": "x"}])), "element \"a\": list of string required");
@@ -976,9 +910,6 @@ mod tests {
         assert_eq!(ok("zipmap", json!([[1], [[true]]])), json!({"1": [true]}));
         assert_eq!(err("zipmap", json!([["a"], [1, 2]])), "number of keys (1) does not match number of values (2)");
         assert_eq!(arg_err("zipmap", json!([[null], [1]])), (Some(0), "keys list has null value at index 0".into()));
-        assert_eq!(
-            arg_err("zipmap", json!([["a"], "b"])),
-            (Some(1), "values argument must be a list or tuple value".into())
-        );
+        assert_eq!(arg_err("zipmap", json!([["a"], "b"])), (Some(1), "values argument must be a list or tuple value".into()));
     }
 }

@@ -73,9 +73,7 @@ pub fn call(name: &str, args: &[Value], _ctx: &FuncContext) -> FuncResult {
 /// crate's strict engine, stray bits in the last symbol are tolerated.
 const GO_STD: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true).with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
 
 /// Decodes like Go, which also skips line breaks inside the input.
@@ -88,9 +86,7 @@ fn base64decode(name: &str, args: &[Value]) -> FuncResult {
     arity(name, args, 1, Some(1))?;
     let s = string_arg(args, 0, "str")?;
     let bytes = go_base64_decode(&s).map_err(|_| FuncError::arg(0, format!("failed to decode base64 data '{s}'")))?;
-    String::from_utf8(bytes)
-        .map(Value::String)
-        .map_err(|_| FuncError::arg(0, "the result of decoding the provided string is not valid UTF-8"))
+    String::from_utf8(bytes).map(Value::String).map_err(|_| FuncError::arg(0, "the result of decoding the provided string is not valid UTF-8"))
 }
 
 /// Gzip then base64. The header matches Go's (no name, zero time, unknown
@@ -153,35 +149,10 @@ impl TextEncoding {
             (&["utf-16", "csutf16"], Utf16),
             (&["utf-16be", "csutf16be"], Utf16Be),
             (&["utf-16le", "csutf16le"], Utf16Le),
-            (
-                &[
-                    "iso-8859-1",
-                    "iso_8859-1:1987",
-                    "iso-ir-100",
-                    "iso_8859-1",
-                    "latin1",
-                    "l1",
-                    "ibm819",
-                    "cp819",
-                    "csisolatin1",
-                ],
-                Latin1,
-            ),
+            (&["iso-8859-1", "iso_8859-1:1987", "iso-ir-100", "iso_8859-1", "latin1", "l1", "ibm819", "cp819", "csisolatin1"], Latin1),
             (&["windows-1252", "cswindows1252", "cp1252"], Windows1252),
             (
-                &[
-                    "us-ascii",
-                    "ascii",
-                    "iso-ir-6",
-                    "ansi_x3.4-1968",
-                    "ansi_x3.4-1986",
-                    "iso_646.irv:1991",
-                    "iso646-us",
-                    "us",
-                    "ibm367",
-                    "cp367",
-                    "csascii",
-                ],
+                &["us-ascii", "ascii", "iso-ir-6", "ansi_x3.4-1968", "ansi_x3.4-1986", "iso_646.irv:1991", "iso646-us", "us", "ibm367", "cp367", "csascii"],
                 Ascii,
             ),
         ];
@@ -236,9 +207,8 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
 /// Windows-1252 differs from ISO-8859-1 in 0x80..0x9F; the five unassigned
 /// bytes there map to the C1 controls, as in the WHATWG table Go uses.
 const WINDOWS_1252_HIGH: [u16; 32] = [
-    0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d,
-    0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a,
-    0x0153, 0x009d, 0x017e, 0x0178,
+    0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019,
+    0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 ];
 
 fn windows_1252_char(b: u8) -> char {
@@ -261,9 +231,7 @@ fn windows_1252_byte(c: char) -> Option<u8> {
 
 fn encoding_arg(args: &[Value]) -> Result<(String, TextEncoding), FuncError> {
     let name = string_arg(args, 1, "encoding")?;
-    let enc = TextEncoding::lookup(&name).ok_or_else(|| {
-        FuncError::arg(1, format!("{} is not a supported IANA encoding name or alias", go_quote(&name)))
-    })?;
+    let enc = TextEncoding::lookup(&name).ok_or_else(|| FuncError::arg(1, format!("{} is not a supported IANA encoding name or alias", go_quote(&name))))?;
     Ok((name, enc))
 }
 
@@ -271,9 +239,7 @@ fn textencodebase64(name: &str, args: &[Value]) -> FuncResult {
     arity(name, args, 2, Some(2))?;
     let s = string_arg(args, 0, "string")?;
     let (enc_name, enc) = encoding_arg(args)?;
-    let bytes = enc.encode(&s).ok_or_else(|| {
-        FuncError::arg(0, format!("the given string contains characters that cannot be represented in {enc_name}"))
-    })?;
+    let bytes = enc.encode(&s).ok_or_else(|| FuncError::arg(0, format!("the given string contains characters that cannot be represented in {enc_name}")))?;
     Ok(Value::String(STANDARD.encode(bytes)))
 }
 
@@ -288,9 +254,7 @@ fn textdecodebase64(name: &str, args: &[Value]) -> FuncResult {
         };
         FuncError::arg(0, format!("the given value is has an invalid base64 symbol at offset {offset}"))
     })?;
-    let text = enc.decode(&bytes).ok_or_else(|| {
-        FuncError::arg(0, format!("the given string contains symbols that are not defined for {enc_name}"))
-    })?;
+    let text = enc.decode(&bytes).ok_or_else(|| FuncError::arg(0, format!("the given string contains symbols that are not defined for {enc_name}")))?;
     Ok(Value::String(text))
 }
 
@@ -617,15 +581,7 @@ struct YamlEmitter {
 
 impl Default for YamlEmitter {
     fn default() -> Self {
-        YamlEmitter {
-            out: String::new(),
-            column: 0,
-            indent: -1,
-            indents: Vec::new(),
-            whitespace: true,
-            indention: true,
-            open_ended: false,
-        }
+        YamlEmitter { out: String::new(), column: 0, indent: -1, indents: Vec::new(), whitespace: true, indention: true, open_ended: false }
     }
 }
 
@@ -768,9 +724,7 @@ impl YamlEmitter {
         let (text, requested) = match v {
             Value::String(s) if s.contains('\n') => (s.clone(), ScalarStyle::Literal),
             Value::String(s) => (s.clone(), ScalarStyle::DoubleQuoted),
-            Value::Number(n) if n.is_infinite() => {
-                ((if n.is_sign_negative() { "-.Inf" } else { "+.Inf" }).to_string(), ScalarStyle::Plain)
-            }
+            Value::Number(n) if n.is_infinite() => ((if n.is_sign_negative() { "-.Inf" } else { "+.Inf" }).to_string(), ScalarStyle::Plain),
             Value::Number(n) => (n.to_string(), ScalarStyle::Plain),
             Value::Bool(b) => (b.to_string(), ScalarStyle::Plain),
             _ => ("null".to_string(), ScalarStyle::Plain),
@@ -929,10 +883,7 @@ mod tests {
         assert_eq!(ok("base64decode", vec![s("SGVs\nbG8=")]), s("Hello"));
         assert_eq!(ok("base64decode", vec![s("YR==")]), s("a")); // stray bits are tolerated
         assert_eq!(err("base64decode", vec![s("SGVsbG8")]), "failed to decode base64 data 'SGVsbG8'");
-        assert_eq!(
-            err("base64decode", vec![s("/w==")]),
-            "the result of decoding the provided string is not valid UTF-8"
-        );
+        assert_eq!(err("base64decode", vec![s("/w==")]), "the result of decoding the provided string is not valid UTF-8");
     }
 
     #[test]
@@ -959,10 +910,7 @@ mod tests {
     fn csvdecode_rows() {
         assert_eq!(
             ok("csvdecode", vec![s("a,b,c\n1,2,3\n4,5,6")]),
-            Value::List(vec![
-                object(&[("a", s("1")), ("b", s("2")), ("c", s("3"))]),
-                object(&[("a", s("4")), ("b", s("5")), ("c", s("6"))]),
-            ])
+            Value::List(vec![object(&[("a", s("1")), ("b", s("2")), ("c", s("3"))]), object(&[("a", s("4")), ("b", s("5")), ("c", s("6"))]),])
         );
         assert_eq!(
             ok("csvdecode", vec![s("k,v\r\n\r\n\"x,\"\"y\"\"\",\"two\nlines\"\r\n")]),
@@ -973,26 +921,14 @@ mod tests {
         assert_eq!(err("csvdecode", vec![s("a,a\n1,2")]), "duplicate column name \"a\"");
         assert_eq!(err("csvdecode", vec![s("a,b\n1,2,3")]), "CSV parse error on line 2: wrong number of fields");
         assert_eq!(err("csvdecode", vec![s("a,b\n1,x\"y")]), "CSV parse error on line 2: bare \" in non-quoted-field");
-        assert_eq!(
-            err("csvdecode", vec![s("a\n\"x\"y")]),
-            "CSV parse error on line 2: extraneous or missing \" in quoted-field"
-        );
-        assert_eq!(
-            err("csvdecode", vec![s("a\n\"open")]),
-            "CSV parse error on line 2: extraneous or missing \" in quoted-field"
-        );
+        assert_eq!(err("csvdecode", vec![s("a\n\"x\"y")]), "CSV parse error on line 2: extraneous or missing \" in quoted-field");
+        assert_eq!(err("csvdecode", vec![s("a\n\"open")]), "CSV parse error on line 2: extraneous or missing \" in quoted-field");
     }
 
     #[test]
     fn jsonencode_matches_go() {
-        let v = object(&[
-            ("b", Value::List(vec![n(1.0), n(2.5), Value::Bool(true), Value::Null])),
-            ("a", s("<tag> & \"q\"\n\u{2028}\u{1}")),
-        ]);
-        assert_eq!(
-            ok("jsonencode", vec![v]),
-            s("{\"a\":\"\\u003ctag\\u003e \\u0026 \\\"q\\\"\\n\\u2028\\u0001\",\"b\":[1,2.5,true,null]}")
-        );
+        let v = object(&[("b", Value::List(vec![n(1.0), n(2.5), Value::Bool(true), Value::Null])), ("a", s("<tag> & \"q\"\n\u{2028}\u{1}"))]);
+        assert_eq!(ok("jsonencode", vec![v]), s("{\"a\":\"\\u003ctag\\u003e \\u0026 \\\"q\\\"\\n\\u2028\\u0001\",\"b\":[1,2.5,true,null]}"));
         assert_eq!(ok("jsonencode", vec![n(1e20)]), s("100000000000000000000"));
         assert_eq!(ok("jsonencode", vec![s("é")]), s("\"é\""));
         assert_eq!(err("jsonencode", vec![n(f64::INFINITY)]), "cannot serialize infinity as JSON");
@@ -1011,38 +947,20 @@ mod tests {
 
     #[test]
     fn text_encodings() {
-        assert_eq!(
-            ok("textencodebase64", vec![s("Hello World"), s("UTF-16LE")]),
-            s("SABlAGwAbABvACAAVwBvAHIAbABkAA==")
-        );
+        assert_eq!(ok("textencodebase64", vec![s("Hello World"), s("UTF-16LE")]), s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="));
         assert_eq!(ok("textencodebase64", vec![s("hé"), s("utf-16be")]), s("AGgA6Q=="));
         assert_eq!(ok("textencodebase64", vec![s("hi"), s("UTF-16")]), s("/v8AaABp"));
         assert_eq!(ok("textencodebase64", vec![s("café"), s("ISO-8859-1")]), s("Y2Fm6Q=="));
         assert_eq!(ok("textencodebase64", vec![s("€"), s("windows-1252")]), s("gA=="));
         assert_eq!(ok("textencodebase64", vec![s("hi"), s("UTF-8")]), s("aGk="));
-        assert_eq!(
-            ok("textdecodebase64", vec![s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]),
-            s("Hello World")
-        );
+        assert_eq!(ok("textdecodebase64", vec![s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]), s("Hello World"));
         assert_eq!(ok("textdecodebase64", vec![s("//5oAGkA"), s("utf-16")]), s("hi"));
         assert_eq!(ok("textdecodebase64", vec![s("Y2Fm6Q=="), s("latin1")]), s("café"));
         assert_eq!(ok("textdecodebase64", vec![s("gIE="), s("cp1252")]), s("€\u{81}"));
-        assert_eq!(
-            err("textencodebase64", vec![s("€"), s("ISO-8859-1")]),
-            "the given string contains characters that cannot be represented in ISO-8859-1"
-        );
-        assert_eq!(
-            err("textencodebase64", vec![s("x"), s("EBCDIC-XX")]),
-            "\"EBCDIC-XX\" is not a supported IANA encoding name or alias"
-        );
-        assert_eq!(
-            err("textdecodebase64", vec![s("/w=="), s("UTF-8")]),
-            "the given string contains symbols that are not defined for UTF-8"
-        );
-        assert_eq!(
-            err("textdecodebase64", vec![s("ab!d"), s("UTF-8")]),
-            "the given value is has an invalid base64 symbol at offset 2"
-        );
+        assert_eq!(err("textencodebase64", vec![s("€"), s("ISO-8859-1")]), "the given string contains characters that cannot be represented in ISO-8859-1");
+        assert_eq!(err("textencodebase64", vec![s("x"), s("EBCDIC-XX")]), "\"EBCDIC-XX\" is not a supported IANA encoding name or alias");
+        assert_eq!(err("textdecodebase64", vec![s("/w=="), s("UTF-8")]), "the given string contains symbols that are not defined for UTF-8");
+        assert_eq!(err("textdecodebase64", vec![s("ab!d"), s("UTF-8")]), "the given value is has an invalid base64 symbol at offset 2");
     }
 
     #[test]
@@ -1056,20 +974,14 @@ mod tests {
     fn yamldecode_documents() {
         assert_eq!(
             ok("yamldecode", vec![s("hello: world\nlist: [1, 2.5, true, ~]\n")]),
-            object(&[
-                ("hello", s("world")),
-                ("list", Value::List(vec![n(1.0), n(2.5), Value::Bool(true), Value::Null]))
-            ])
+            object(&[("hello", s("world")), ("list", Value::List(vec![n(1.0), n(2.5), Value::Bool(true), Value::Null]))])
         );
         assert_eq!(
             ok("yamldecode", vec![s("a: &x\n  k: v\nb:\n  <<: *x\n  j: w\n")]),
             object(&[("a", object(&[("k", s("v"))])), ("b", object(&[("j", s("w")), ("k", s("v"))]))])
         );
         assert_eq!(ok("yamldecode", vec![s("")]), Value::Null);
-        assert_eq!(
-            ok("yamldecode", vec![s("- 0x10\n- \"1\"\n- 1: one\n")]),
-            Value::List(vec![n(16.0), s("1"), object(&[("1", s("one"))])])
-        );
+        assert_eq!(ok("yamldecode", vec![s("- 0x10\n- \"1\"\n- 1: one\n")]), Value::List(vec![n(16.0), s("1"), object(&[("1", s("one"))])]));
         assert!(err("yamldecode", vec![s(".nan")]).contains("NaN"));
         assert!(!err("yamldecode", vec![s("a: [")]).is_empty());
         assert!(err("yamldecode", vec![s("!custom x")]).contains("unsupported tag"));
@@ -1095,21 +1007,12 @@ mod tests {
     #[test]
     fn yamlencode_collections() {
         assert_eq!(yaml(object(&[("a", s("b")), ("c", s("d"))])), "\"a\": \"b\"\n\"c\": \"d\"\n");
+        assert_eq!(yaml(object(&[("foo", Value::List(vec![n(1.0), n(2.0), n(3.0)])), ("bar", s("baz"))])), "\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n");
         assert_eq!(
-            yaml(object(&[("foo", Value::List(vec![n(1.0), n(2.0), n(3.0)])), ("bar", s("baz"))])),
-            "\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n"
-        );
-        assert_eq!(
-            yaml(object(&[
-                ("foo", Value::List(vec![n(1.0), object(&[("a", s("b")), ("c", s("d"))]), n(3.0)])),
-                ("bar", s("baz")),
-            ])),
+            yaml(object(&[("foo", Value::List(vec![n(1.0), object(&[("a", s("b")), ("c", s("d"))]), n(3.0)])), ("bar", s("baz")),])),
             "\"bar\": \"baz\"\n\"foo\":\n- 1\n- \"a\": \"b\"\n  \"c\": \"d\"\n- 3\n"
         );
-        assert_eq!(
-            yaml(object(&[("a", object(&[("b", object(&[("c", n(1.0))]))]))])),
-            "\"a\":\n  \"b\":\n    \"c\": 1\n"
-        );
+        assert_eq!(yaml(object(&[("a", object(&[("b", object(&[("c", n(1.0))]))]))])), "\"a\":\n  \"b\":\n    \"c\": 1\n");
         assert_eq!(yaml(Value::List(vec![list(&["a", "b"]), list(&[])])), "- - \"a\"\n  - \"b\"\n- []\n");
         assert_eq!(yaml(object(&[("e", object(&[])), ("l", list(&[]))])), "\"e\": {}\n\"l\": []\n");
         assert_eq!(yaml(list(&[])), "[]\n");

@@ -8,8 +8,7 @@ use crate::value::Value;
 use globset::GlobBuilder;
 use std::path::Path;
 
-pub const NAMES: &[&str] =
-    &["abspath", "basename", "dirname", "file", "fileexists", "fileset", "pathexpand", "templatefile"];
+pub const NAMES: &[&str] = &["abspath", "basename", "dirname", "file", "fileexists", "fileset", "pathexpand", "templatefile"];
 
 pub fn call(name: &str, args: &[Value], ctx: &FuncContext) -> FuncResult {
     match name {
@@ -89,11 +88,8 @@ fn join(a: &str, b: &str) -> String {
 /// The working directory as an absolute path, so that results such as
 /// abspath's are absolute even if the caller gave a relative one.
 fn cwd_string(ctx: &FuncContext) -> String {
-    let cwd = if ctx.cwd.is_absolute() {
-        ctx.cwd.to_path_buf()
-    } else {
-        std::env::current_dir().map(|d| d.join(ctx.cwd)).unwrap_or_else(|_| ctx.cwd.to_path_buf())
-    };
+    let cwd =
+        if ctx.cwd.is_absolute() { ctx.cwd.to_path_buf() } else { std::env::current_dir().map(|d| d.join(ctx.cwd)).unwrap_or_else(|_| ctx.cwd.to_path_buf()) };
     clean(&cwd.to_string_lossy())
 }
 
@@ -185,9 +181,7 @@ fn file_exists(ctx: &FuncContext, path: &str) -> FuncResult {
     let resolved = resolve(ctx, path)?;
     match std::fs::metadata(&resolved) {
         Ok(meta) if meta.is_file() => Ok(Value::Bool(true)),
-        Ok(meta) => {
-            Err(FuncError::arg(0, format!("{resolved} is not a regular file, but {}", go_quote(&mode_string(&meta)))))
-        }
+        Ok(meta) => Err(FuncError::arg(0, format!("{resolved} is not a regular file, but {}", go_quote(&mode_string(&meta))))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Value::Bool(false)),
         Err(_) => Err(FuncError::arg(0, format!("failed to stat {resolved}"))),
     }
@@ -235,12 +229,7 @@ fn fileset(ctx: &FuncContext, path: &str, pattern: &str) -> FuncResult {
     let base = absolute(ctx, path);
     let full = join(&base, &doublestar_as_globset(pattern));
     let bad_pattern = || FuncError::new(format!("failed to glob pattern ({full}): syntax error in pattern"));
-    let glob = GlobBuilder::new(&full)
-        .literal_separator(true)
-        .backslash_escape(true)
-        .build()
-        .map_err(|_| bad_pattern())?
-        .compile_matcher();
+    let glob = GlobBuilder::new(&full).literal_separator(true).backslash_escape(true).build().map_err(|_| bad_pattern())?.compile_matcher();
 
     let (root, depth) = walk_plan(&full);
     let mut files = Vec::new();
@@ -319,10 +308,7 @@ fn templatefile(name: &str, args: &[Value], ctx: &FuncContext) -> FuncResult {
     if let Some(bad) = vars.keys().find(|k| !is_identifier(k)) {
         return Err(FuncError::arg(
             1,
-            format!(
-                "invalid template variable name {}: must start with a letter, followed by zero or more letters, digits, and underscores",
-                go_quote(bad)
-            ),
+            format!("invalid template variable name {}: must start with a letter, followed by zero or more letters, digits, and underscores", go_quote(bad)),
         ));
     }
     (ctx.render_template)(Path::new(&resolved), &text, vars).map_err(FuncError::new)
@@ -332,8 +318,7 @@ fn templatefile(name: &str, args: &[Value], ctx: &FuncContext) -> FuncResult {
 /// underscores and dashes.
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]
@@ -431,18 +416,7 @@ mod tests {
     #[test]
     fn fileset_globs() {
         let dir = temp_dir("fileset");
-        for f in [
-            "a.txt",
-            "b.txt",
-            "c.md",
-            ".hidden.txt",
-            "sub/d.txt",
-            "sub/deep/e.txt",
-            "sub/deep/f.md",
-            "x1.log",
-            "x2.log",
-            "xa.log",
-        ] {
+        for f in ["a.txt", "b.txt", "c.md", ".hidden.txt", "sub/d.txt", "sub/deep/e.txt", "sub/deep/f.md", "x1.log", "x2.log", "xa.log"] {
             let p = dir.join(f);
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, f).unwrap();
@@ -482,8 +456,7 @@ mod tests {
         assert_eq!(seen.into_inner(), Some((dir.join("t.tpl"), 1)));
 
         assert_eq!(err_in(&dir, "templatefile", vec![s("t.tpl"), s("x")]), "invalid vars value: must be a map");
-        assert!(err_in(&dir, "templatefile", vec![s("t.tpl"), object(&[("1x", s("v"))])])
-            .starts_with("invalid template variable name \"1x\""));
+        assert!(err_in(&dir, "templatefile", vec![s("t.tpl"), object(&[("1x", s("v"))])]).starts_with("invalid template variable name \"1x\""));
         assert!(err_in(&dir, "templatefile", vec![s("none.tpl"), object(&[])]).starts_with("no file exists at"));
     }
 }

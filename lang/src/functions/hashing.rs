@@ -85,10 +85,7 @@ mod tests {
     fn digests() {
         assert_eq!(ok("md5", vec![s("hello world")]), s("5eb63bbbe01eeed093cb22bb8f5acdc3"));
         assert_eq!(ok("sha1", vec![s("hello world")]), s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"));
-        assert_eq!(
-            ok("sha256", vec![s("hello world")]),
-            s("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
-        );
+        assert_eq!(ok("sha256", vec![s("hello world")]), s("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"));
         assert_eq!(
             ok("sha512", vec![s("hello world")]),
             s("309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f")
@@ -118,21 +115,9 @@ mod tests {
         assert_ne!(ok("uuidv4", vec![]), ok("uuidv4", vec![]));
 
         assert_eq!(ok("uuidv5", vec![s("dns"), s("www.terraform.io")]), s("a5008fae-b28c-5ba5-96cd-82b4c53552d6"));
-        assert_eq!(
-            ok("uuidv5", vec![s("url"), s("https://www.terraform.io/")]),
-            s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5")
-        );
-        assert_eq!(
-            ok("uuidv5", vec![s("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), s("www.terraform.io")]),
-            s("a5008fae-b28c-5ba5-96cd-82b4c53552d6")
-        );
-        assert_eq!(
-            ok("uuidv5", vec![s("oid"), s("1.2.3")]),
-            s(&Uuid::new_v5(&Uuid::NAMESPACE_OID, b"1.2.3").to_string())
-        );
-        assert_eq!(
-            err("uuidv5", vec![s("bogus"), s("x")]),
-            "uuidv5() doesn't support namespace bogus (invalid UUID length: 5)"
-        );
+        assert_eq!(ok("uuidv5", vec![s("url"), s("https://www.terraform.io/")]), s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5"));
+        assert_eq!(ok("uuidv5", vec![s("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), s("www.terraform.io")]), s("a5008fae-b28c-5ba5-96cd-82b4c53552d6"));
+        assert_eq!(ok("uuidv5", vec![s("oid"), s("1.2.3")]), s(&Uuid::new_v5(&Uuid::NAMESPACE_OID, b"1.2.3").to_string()));
+        assert_eq!(err("uuidv5", vec![s("bogus"), s("x")]), "uuidv5() doesn't support namespace bogus (invalid UUID length: 5)");
     }
 }

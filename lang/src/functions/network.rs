@@ -131,17 +131,11 @@ fn cidrsubnet(name: &str, args: &[Value]) -> FuncResult {
     }
     let new_prefix = net.prefix + newbits as u32;
     if new_prefix > net.bits {
-        return Err(FuncError::arg(
-            1,
-            format!("insufficient address space to extend prefix of {} by {newbits}", net.prefix),
-        ));
+        return Err(FuncError::arg(1, format!("insufficient address space to extend prefix of {} by {newbits}", net.prefix)));
     }
     // Negative numbers are out of range too: Go compares them as unsigned.
     if netnum as u64 > (1u64 << newbits) - 1 {
-        return Err(FuncError::arg(
-            2,
-            format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"),
-        ));
+        return Err(FuncError::arg(2, format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}")));
     }
     let addr = net.addr | ((netnum as u128) << (net.bits - new_prefix));
     Ok(Value::String(Net { addr, prefix: new_prefix, bits: net.bits }.to_string()))
@@ -170,19 +164,11 @@ fn cidrsubnets(name: &str, args: &[Value]) -> FuncResult {
         }
         let length = net.prefix + newbits as u32;
         if length > net.bits {
-            return Err(FuncError::arg(
-                i,
-                format!("would extend prefix to {length} bits, which is too long for an {family} address"),
-            ));
+            return Err(FuncError::arg(i, format!("would extend prefix to {length} bits, which is too long for an {family} address")));
         }
         let (next, rollover) = next_subnet(&current, length);
         if rollover || !net.contains(next.addr) {
-            return Err(FuncError::arg(
-                i,
-                format!(
-                    "not enough remaining address space for a subnet with a prefix of {length} bits after {current}"
-                ),
-            ));
+            return Err(FuncError::arg(i, format!("not enough remaining address space for a subnet with a prefix of {length} bits after {current}")));
         }
         current = next;
         out.push(Value::String(current.to_string()));
@@ -216,18 +202,9 @@ mod tests {
         assert_eq!(ok("cidrhost", vec![s("192.168.1.77/24"), n(5.0)]), s("192.168.1.5"));
         assert_eq!(ok("cidrhost", vec![s("fd00:fd12:3456:7890:00a2::/72"), n(34.0)]), s("fd00:fd12:3456:7890::22"));
         assert_eq!(ok("cidrhost", vec![s("::/0"), n(1.0)]), s("::1"));
-        assert_eq!(
-            err("cidrhost", vec![s("192.168.1.0/24"), n(256.0)]),
-            "prefix of 24 does not accommodate a host numbered 256"
-        );
-        assert_eq!(
-            err("cidrhost", vec![s("192.168.1.0/24"), n(-257.0)]),
-            "prefix of 24 does not accommodate a host numbered -257"
-        );
-        assert_eq!(
-            err("cidrhost", vec![s("1.2.3.4"), n(1.0)]),
-            "invalid CIDR expression: invalid CIDR address: 1.2.3.4"
-        );
+        assert_eq!(err("cidrhost", vec![s("192.168.1.0/24"), n(256.0)]), "prefix of 24 does not accommodate a host numbered 256");
+        assert_eq!(err("cidrhost", vec![s("192.168.1.0/24"), n(-257.0)]), "prefix of 24 does not accommodate a host numbered -257");
+        assert_eq!(err("cidrhost", vec![s("1.2.3.4"), n(1.0)]), "invalid CIDR expression: invalid CIDR address: 1.2.3.4");
         assert!(err("cidrhost", vec![s("10.0.0.0/8"), n(1.5)]).contains("whole number"));
     }
 
@@ -248,26 +225,11 @@ mod tests {
         assert_eq!(ok("cidrsubnet", vec![s("172.16.0.0/12"), n(4.0), n(2.0)]), s("172.18.0.0/16"));
         assert_eq!(ok("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(15.0)]), s("10.1.2.240/28"));
         assert_eq!(ok("cidrsubnet", vec![s("10.1.2.0/24"), n(0.0), n(0.0)]), s("10.1.2.0/24"));
-        assert_eq!(
-            ok("cidrsubnet", vec![s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]),
-            s("fd00:fd12:3456:7800:a200::/72")
-        );
-        assert_eq!(
-            err("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(16.0)]),
-            "prefix extension of 4 does not accommodate a subnet numbered 16"
-        );
-        assert_eq!(
-            err("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(-1.0)]),
-            "prefix extension of 4 does not accommodate a subnet numbered -1"
-        );
-        assert_eq!(
-            err("cidrsubnet", vec![s("10.1.2.0/24"), n(9.0), n(0.0)]),
-            "insufficient address space to extend prefix of 24 by 9"
-        );
-        assert_eq!(
-            err("cidrsubnet", vec![s("fd00::/56"), n(33.0), n(0.0)]),
-            "may not extend prefix by more than 32 bits"
-        );
+        assert_eq!(ok("cidrsubnet", vec![s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]), s("fd00:fd12:3456:7800:a200::/72"));
+        assert_eq!(err("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(16.0)]), "prefix extension of 4 does not accommodate a subnet numbered 16");
+        assert_eq!(err("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(-1.0)]), "prefix extension of 4 does not accommodate a subnet numbered -1");
+        assert_eq!(err("cidrsubnet", vec![s("10.1.2.0/24"), n(9.0), n(0.0)]), "insufficient address space to extend prefix of 24 by 9");
+        assert_eq!(err("cidrsubnet", vec![s("fd00::/56"), n(33.0), n(0.0)]), "may not extend prefix by more than 32 bits");
     }
 
     #[test]
@@ -278,12 +240,7 @@ mod tests {
         );
         assert_eq!(
             ok("cidrsubnets", vec![s("fd00:fd12:3456:7890::/56"), n(16.0), n(16.0), n(16.0), n(32.0)]),
-            list(&[
-                "fd00:fd12:3456:7800::/72",
-                "fd00:fd12:3456:7800:100::/72",
-                "fd00:fd12:3456:7800:200::/72",
-                "fd00:fd12:3456:7800:300::/88"
-            ])
+            list(&["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/72", "fd00:fd12:3456:7800:200::/72", "fd00:fd12:3456:7800:300::/88"])
         );
         assert_eq!(ok("cidrsubnets", vec![s("10.0.0.0/8")]), list(&[]));
         assert_eq!(ok("cidrsubnets", vec![s("10.0.0.0/30"), n(1.0), n(1.0)]), list(&["10.0.0.0/31", "10.0.0.2/31"]));
@@ -293,10 +250,7 @@ mod tests {
         );
         assert_eq!(err("cidrsubnets", vec![s("10.0.0.0/8"), n(0.0)]), "must extend prefix by at least one bit");
         assert_eq!(err("cidrsubnets", vec![s("10.0.0.0/8"), n(33.0)]), "may not extend prefix by more than 32 bits");
-        assert_eq!(
-            err("cidrsubnets", vec![s("10.0.0.0/30"), n(3.0)]),
-            "would extend prefix to 33 bits, which is too long for an IPv4 address"
-        );
+        assert_eq!(err("cidrsubnets", vec![s("10.0.0.0/30"), n(3.0)]), "would extend prefix to 33 bits, which is too long for an IPv4 address");
     }
 
     #[test]

@@ -49,12 +49,8 @@ pub fn call(name: &str, args: &[Value], _ctx: &FuncContext) -> FuncResult {
         "strrev" => unary(name, args, "str", |s| graphemes(&s).into_iter().rev().collect()),
         "trimspace" => unary(name, args, "str", |s| s.trim().to_string()),
         "trim" => binary(name, args, ["str", "cutset"], |s, cut| s.trim_matches(|c| cut.contains(c)).to_string()),
-        "trimprefix" => {
-            binary(name, args, ["str", "prefix"], |s, p| s.strip_prefix(p.as_str()).unwrap_or(&s).to_string())
-        }
-        "trimsuffix" => {
-            binary(name, args, ["str", "suffix"], |s, p| s.strip_suffix(p.as_str()).unwrap_or(&s).to_string())
-        }
+        "trimprefix" => binary(name, args, ["str", "prefix"], |s, p| s.strip_prefix(p.as_str()).unwrap_or(&s).to_string()),
+        "trimsuffix" => binary(name, args, ["str", "suffix"], |s, p| s.strip_suffix(p.as_str()).unwrap_or(&s).to_string()),
         "startswith" => predicate(name, args, ["str", "prefix"], |s, p| s.starts_with(p)),
         "endswith" => predicate(name, args, ["str", "suffix"], |s, p| s.ends_with(p)),
         "strcontains" => predicate(name, args, ["str", "substr"], |s, p| s.contains(p)),
@@ -127,9 +123,9 @@ pub(crate) fn number_arg(args: &[Value], index: usize, param: &str) -> Result<Nu
 /// A number argument that must be a whole number fitting Go's `int`, which
 /// is how cty functions receive counts and offsets.
 pub(crate) fn int_arg(args: &[Value], index: usize, param: &str) -> Result<i64, FuncError> {
-    number_arg(args, index, param)?.to_i64().ok_or_else(|| {
-        invalid_arg(index, param, "value must be a whole number, between -9223372036854775808 and 9223372036854775807")
-    })
+    number_arg(args, index, param)?
+        .to_i64()
+        .ok_or_else(|| invalid_arg(index, param, "value must be a whole number, between -9223372036854775808 and 9223372036854775807"))
 }
 
 /// Quotes a string the way Go's `%q` does, for error messages that name a
@@ -461,11 +457,8 @@ fn split(name: &str, args: &[Value]) -> FuncResult {
     let s = string_arg(args, 1, "str")?;
     // Go's strings.Split with an empty separator splits after each UTF-8
     // sequence, and yields nothing at all for an empty string.
-    let parts: Vec<Value> = if sep.is_empty() {
-        s.chars().map(|c| Value::String(c.to_string())).collect()
-    } else {
-        s.split(sep.as_str()).map(Value::from).collect()
-    };
+    let parts: Vec<Value> =
+        if sep.is_empty() { s.chars().map(|c| Value::String(c.to_string())).collect() } else { s.split(sep.as_str()).map(Value::from).collect() };
     Ok(Value::List(parts))
 }
 
@@ -482,8 +475,7 @@ fn join(name: &str, args: &[Value]) -> FuncResult {
         let elems = list.as_list().ok_or_else(|| invalid_arg(arg, "lists", "list of string required"))?;
         for (ei, elem) in elems.iter().enumerate() {
             if elem.is_null() {
-                let which =
-                    if lists.len() > 1 { format!("element {ei} of list {arg}") } else { format!("element {ei}") };
+                let which = if lists.len() > 1 { format!("element {ei} of list {arg}") } else { format!("element {ei}") };
                 return Err(FuncError::arg(arg, format!("{which} is null; cannot concatenate null values")));
             }
             let s = to_string(elem).map_err(|msg| invalid_arg(arg, "lists", format!("element {ei}: {msg}")))?;
@@ -625,12 +617,9 @@ fn match_value(caps: &regex::Captures, shape: &MatchShape) -> Value {
     match shape {
         MatchShape::Whole => group(0),
         MatchShape::Tuple => Value::List((1..caps.len()).map(group).collect()),
-        MatchShape::Object(names) => Value::Object(
-            names
-                .iter()
-                .map(|n| (n.clone(), caps.name(n).map_or(Value::Null, |m| Value::string(m.as_str()))))
-                .collect(),
-        ),
+        MatchShape::Object(names) => {
+            Value::Object(names.iter().map(|n| (n.clone(), caps.name(n).map_or(Value::Null, |m| Value::string(m.as_str())))).collect())
+        }
     }
 }
 
@@ -673,8 +662,7 @@ fn replace(name: &str, args: &[Value]) -> FuncResult {
     let substr = string_arg(args, 1, "substr")?;
     let replacement = string_arg(args, 2, "replace")?;
     if substr.len() > 1 && substr.starts_with('/') && substr.ends_with('/') {
-        let re = go_regex(&substr[1..substr.len() - 1])
-            .map_err(|e| FuncError::arg(1, format!("error parsing regexp: {e}")))?;
+        let re = go_regex(&substr[1..substr.len() - 1]).map_err(|e| FuncError::arg(1, format!("error parsing regexp: {e}")))?;
         return replace_all(&re, &s, &replacement);
     }
     // An empty substring matches between every two characters, as in Go.
@@ -723,13 +711,7 @@ fn formatlist(name: &str, args: &[Value]) -> FuncResult {
             Some((len, from)) if len != list.len() => {
                 return Err(FuncError::arg(
                     i + 1,
-                    format!(
-                        "argument {} has length {}, which is inconsistent with argument {} of length {}",
-                        i + 1,
-                        list.len(),
-                        from + 1,
-                        len
-                    ),
+                    format!("argument {} has length {}, which is inconsistent with argument {} of length {}", i + 1, list.len(), from + 1, len),
                 ))
             }
             Some(_) => {}
@@ -739,15 +721,17 @@ fn formatlist(name: &str, args: &[Value]) -> FuncResult {
     let mut out = Vec::with_capacity(iterations);
     let mut total = 0;
     for n in 0..iterations {
-        let call_args: Vec<Value> =
-            rest.iter().map(|a| a.as_list().map_or_else(|| a.clone(), |l| l[n].clone())).collect();
-        let s = go_format(&fmt, &call_args).map_err(|e| {
-            if rest.is_empty() {
-                e
-            } else {
-                FuncError::new(format!("error on format iteration {n}: {}", e.message))
-            }
-        })?;
+        let call_args: Vec<Value> = rest.iter().map(|a| a.as_list().map_or_else(|| a.clone(), |l| l[n].clone())).collect();
+        let s =
+            go_format(&fmt, &call_args).map_err(
+                |e| {
+                    if rest.is_empty() {
+                        e
+                    } else {
+                        FuncError::new(format!("error on format iteration {n}: {}", e.message))
+                    }
+                },
+            )?;
         total += s.len();
         check_size(total)?;
         out.push(Value::String(s));
@@ -898,16 +882,7 @@ fn append_verb(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), FuncErr
     if v.mode != 'v' && arg.is_null() {
         return Err(unsupported(v, "null value cannot be formatted"));
     }
-    let spec = || NumSpec {
-        verb: v.mode,
-        plus: v.plus,
-        space: v.space,
-        zero: v.zero,
-        minus: v.minus,
-        sharp: v.sharp,
-        width: v.width,
-        prec: v.prec,
-    };
+    let spec = || NumSpec { verb: v.mode, plus: v.plus, space: v.space, zero: v.zero, minus: v.minus, sharp: v.sharp, width: v.width, prec: v.prec };
     let formatted = match v.mode {
         'v' => format_as_is(v, arg)?,
         't' => to_bool(arg).map_err(|m| unsupported(v, m))?.to_string(),
@@ -917,14 +892,7 @@ fn append_verb(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), FuncErr
         }
         'e' | 'E' | 'f' | 'g' | 'G' => go_format_float(&to_number(arg).map_err(|m| unsupported(v, m))?, &spec()),
         's' | 'q' => format_string(v, arg)?,
-        other => {
-            return Err(FuncError::new(format!(
-                "unsupported format verb {} in {} at offset {}",
-                go_quote_rune(other),
-                go_quote(v.raw),
-                v.offset
-            )))
-        }
+        other => return Err(FuncError::new(format!("unsupported format verb {} in {} at offset {}", go_quote_rune(other), go_quote(v.raw), v.offset))),
     };
     out.push_str(&formatted);
     Ok(())
@@ -1135,14 +1103,8 @@ mod tests {
         assert_eq!(ok("join", vec![s("-"), list(&["a"]), list(&[]), list(&["b", "c"])]), s("a-b-c"));
         assert_eq!(ok("join", vec![s("-"), Value::List(vec![n(1.0), Value::Bool(true)])]), s("1-true"));
         assert_eq!(err("join", vec![s(",")]), "at least one list is required");
-        assert_eq!(
-            err("join", vec![s(","), Value::List(vec![s("a"), Value::Null])]),
-            "element 1 is null; cannot concatenate null values"
-        );
-        assert_eq!(
-            err("join", vec![s(","), list(&["a"]), Value::List(vec![Value::Null])]),
-            "element 0 of list 2 is null; cannot concatenate null values"
-        );
+        assert_eq!(err("join", vec![s(","), Value::List(vec![s("a"), Value::Null])]), "element 1 is null; cannot concatenate null values");
+        assert_eq!(err("join", vec![s(","), list(&["a"]), Value::List(vec![Value::Null])]), "element 0 of list 2 is null; cannot concatenate null values");
     }
 
     #[test]
@@ -1191,10 +1153,7 @@ mod tests {
     #[test]
     fn regex_results_depend_on_groups() {
         assert_eq!(ok("regex", vec![s("[a-z]+"), s("53453453.345345aaabbbccc23454")]), s("aaabbbccc"));
-        assert_eq!(
-            ok("regex", vec![s("(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)"), s("2019-02-01")]),
-            list(&["2019", "02", "01"])
-        );
+        assert_eq!(ok("regex", vec![s("(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)"), s("2019-02-01")]), list(&["2019", "02", "01"]));
         assert_eq!(
             ok("regex", vec![s("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?"), s("https://x.io/a")]),
             object(&[("authority", s("x.io")), ("scheme", s("https"))])
@@ -1213,10 +1172,7 @@ mod tests {
         assert_eq!(ok("regexall", vec![s("[a-z]+"), s("1234abcd5678efgh9")]), list(&["abcd", "efgh"]));
         assert_eq!(ok("regexall", vec![s("[a-z]+"), s("123")]), list(&[]));
         assert_eq!(ok("regexall", vec![s("a*"), s("baaab")]), list(&["", "aaa", ""]));
-        assert_eq!(
-            ok("regexall", vec![s("(\\w)=(\\w)"), s("a=1 b=2")]),
-            Value::List(vec![list(&["a", "1"]), list(&["b", "2"])])
-        );
+        assert_eq!(ok("regexall", vec![s("(\\w)=(\\w)"), s("a=1 b=2")]), Value::List(vec![list(&["a", "1"]), list(&["b", "2"])]));
     }
 
     #[test]
@@ -1230,16 +1186,10 @@ mod tests {
         assert_eq!(fmt("%f", vec![n(1.0)]), "1.000000");
         assert_eq!(fmt("%8.3f|%-8.2f|%08.3f", vec![n(1.23456), n(2.5), n(-1.23456)]), "   1.235|2.50    |-001.235");
         assert_eq!(fmt("%+d % d %+.1f", vec![n(5.0), n(5.0), n(2.0)]), "+5  5 +2.0");
-        assert_eq!(
-            fmt("%x %X %o %b %#x %#o", vec![n(255.0), n(255.0), n(8.0), n(5.0), n(255.0), n(8.0)]),
-            "ff FF 10 101 0xff 010"
-        );
+        assert_eq!(fmt("%x %X %o %b %#x %#o", vec![n(255.0), n(255.0), n(8.0), n(5.0), n(255.0), n(8.0)]), "ff FF 10 101 0xff 010");
         assert_eq!(fmt("%05d|%-5d|%5d|%.3d", vec![n(42.0), n(42.0), n(-42.0), n(7.0)]), "00042|42   |  -42|007");
         assert_eq!(fmt("%e %E %.2e", vec![n(123456.789), n(0.000123), n(0.0)]), "1.234568e+05 1.230000E-04 0.00e+00");
-        assert_eq!(
-            fmt("%g %g %g %G %.3g", vec![n(100000.0), n(1000000.0), n(0.00001), n(1e-7), n(1.23456)]),
-            "100000 1e+06 1e-05 1E-07 1.23"
-        );
+        assert_eq!(fmt("%g %g %g %G %.3g", vec![n(100000.0), n(1000000.0), n(0.00001), n(1e-7), n(1.23456)]), "100000 1e+06 1e-05 1E-07 1.23");
         assert_eq!(fmt("%d", vec![n(1e20)]), "100000000000000000000");
         assert_eq!(fmt("%.0f %.0f %.1f", vec![n(2.5), n(3.5), n(0.25)]), "2 4 0.2");
     }
@@ -1254,10 +1204,7 @@ mod tests {
         assert_eq!(fmt("%#v", vec![object(&[("b", n(2.0)), ("a", Value::Null)])]), "{\"a\":null,\"b\":2}");
         assert_eq!(fmt("%q", vec![s("say \"hi\"\n")]), "\"say \\\"hi\\\"\\n\"");
         assert_eq!(fmt("%t %t", vec![Value::Bool(false), s("true")]), "false true");
-        assert_eq!(
-            fmt("[%5s][%-5s][%05s][%.2s]", vec![s("ab"), s("ab"), s("ab"), s("abcdef")]),
-            "[   ab][ab   ][000ab][ab]"
-        );
+        assert_eq!(fmt("[%5s][%-5s][%05s][%.2s]", vec![s("ab"), s("ab"), s("ab"), s("abcdef")]), "[   ab][ab   ][000ab][ab]");
         assert_eq!(fmt("[%4s]", vec![s("né")]), "[  né]");
         assert_eq!(fmt("%%d%s%%", vec![s("x")]), "%dx%");
         assert_eq!(fmt("no verbs", vec![]), "no verbs");
@@ -1313,14 +1260,8 @@ mod tests {
 
     #[test]
     fn formatlist_broadcasts() {
-        assert_eq!(
-            ok("formatlist", vec![s("Hello, %s!"), list(&["Valentina", "Ander"])]),
-            list(&["Hello, Valentina!", "Hello, Ander!"])
-        );
-        assert_eq!(
-            ok("formatlist", vec![s("%s, %s!"), s("Salutations"), list(&["a", "b"])]),
-            list(&["Salutations, a!", "Salutations, b!"])
-        );
+        assert_eq!(ok("formatlist", vec![s("Hello, %s!"), list(&["Valentina", "Ander"])]), list(&["Hello, Valentina!", "Hello, Ander!"]));
+        assert_eq!(ok("formatlist", vec![s("%s, %s!"), s("Salutations"), list(&["a", "b"])]), list(&["Salutations, a!", "Salutations, b!"]));
         assert_eq!(ok("formatlist", vec![s("%s"), list(&[])]), list(&[]));
         assert_eq!(ok("formatlist", vec![s("x")]), list(&["x"]));
         assert_eq!(ok("formatlist", vec![s("%s-%s"), s("a"), s("b")]), list(&["a-b"]));
@@ -1328,19 +1269,13 @@ mod tests {
             err("formatlist", vec![s("%s%s"), list(&["a"]), list(&["b", "c"])]),
             "argument 2 has length 2, which is inconsistent with argument 1 of length 1"
         );
-        assert_eq!(
-            err("formatlist", vec![s("%d"), list(&["a"])]),
-            "error on format iteration 0: unsupported value for \"%d\" at 0: a number is required"
-        );
+        assert_eq!(err("formatlist", vec![s("%d"), list(&["a"])]), "error on format iteration 0: unsupported value for \"%d\" at 0: a number is required");
     }
 
     #[test]
     fn conversions() {
         assert_eq!(go_quote("a\"b\n\u{1}"), "\"a\\\"b\\n\\x01\"");
-        assert_eq!(
-            graphemes("a\r\nb\u{1f469}\u{200d}\u{1f4bb}c"),
-            vec!["a", "\r\n", "b", "\u{1f469}\u{200d}\u{1f4bb}", "c"]
-        );
+        assert_eq!(graphemes("a\r\nb\u{1f469}\u{200d}\u{1f4bb}c"), vec!["a", "\r\n", "b", "\u{1f469}\u{200d}\u{1f4bb}", "c"]);
         assert_eq!(graphemes("\u{1100}\u{1161}\u{11a8}x").len(), 2);
         assert!(err("upper", vec![Value::Null]).contains("must not be null"));
         assert!(err("upper", vec![list(&[])]).contains("string required"));

@@ -28,9 +28,7 @@ pub fn call(name: &str, args: &[Value], ctx: &FuncContext) -> FuncResult {
             arity(name, args, 2, Some(2))?;
             let t = parse_rfc3339(&string_arg(args, 0, "timestamp")?).map_err(|e| FuncError::arg(0, e))?;
             let nanos = parse_duration(&string_arg(args, 1, "duration")?).map_err(|e| FuncError::arg(1, e))?;
-            let later = t
-                .checked_add_signed(TimeDelta::nanoseconds(nanos))
-                .ok_or_else(|| FuncError::arg(1, "the resulting time is out of range"))?;
+            let later = t.checked_add_signed(TimeDelta::nanoseconds(nanos)).ok_or_else(|| FuncError::arg(1, "the resulting time is out of range"))?;
             Ok(Value::String(go_format_time(&later, RFC3339)))
         }
         "legacy_isotime" => {
@@ -58,20 +56,7 @@ fn optional_format(args: &[Value]) -> Result<Option<String>, FuncError> {
     args.first().map(|_| string_arg(args, 0, "format")).transpose()
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 fn month_name(t: &DateTime<FixedOffset>) -> &'static str {
@@ -119,12 +104,8 @@ impl GoParseError {
             "05" => "second",
             "Z07:00" => "UTC offset",
             "T" => return format!("{PREFIX}: missing required time introducer 'T'"),
-            ":" | "-" if self.value.is_empty() => {
-                return format!("{PREFIX}: end of string where {} is expected", go_quote(self.layout))
-            }
-            ":" | "-" => {
-                return format!("{PREFIX}: found {} where {} is expected", go_quote(&self.value), go_quote(self.layout))
-            }
+            ":" | "-" if self.value.is_empty() => return format!("{PREFIX}: end of string where {} is expected", go_quote(self.layout)),
+            ":" | "-" => return format!("{PREFIX}: found {} where {} is expected", go_quote(&self.value), go_quote(self.layout)),
             _ => "timestamp segment",
         };
         if self.value.is_empty() {
@@ -219,13 +200,9 @@ fn parse_go_rfc3339(s: &str) -> Result<DateTime<FixedOffset>, GoParseError> {
         return Err(GoParseError { layout: "", value: value.to_string(), message: ": extra text" });
     }
 
-    let date =
-        NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| GoParseError::range("", "", ": day out of range"))?;
-    let time = date
-        .and_hms_nano_opt(hour, minute, second, nanos)
-        .ok_or_else(|| GoParseError::range("", "", ": time out of range"))?;
-    let zone =
-        FixedOffset::east_opt(offset).ok_or_else(|| GoParseError::range("", "", ": time zone offset out of range"))?;
+    let date = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| GoParseError::range("", "", ": day out of range"))?;
+    let time = date.and_hms_nano_opt(hour, minute, second, nanos).ok_or_else(|| GoParseError::range("", "", ": time out of range"))?;
+    let zone = FixedOffset::east_opt(offset).ok_or_else(|| GoParseError::range("", "", ": time zone offset out of range"))?;
     time.and_local_timezone(zone).single().ok_or_else(|| GoParseError::range("", "", ": time out of range"))
 }
 
@@ -239,9 +216,7 @@ fn parse_zone(value: &str) -> Result<(i32, &str), GoParseError> {
         return Err(GoParseError::bad("Z07:00", value));
     }
     let rest = value.get(6..).unwrap_or("");
-    let two_digits = |i: usize| {
-        (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit()).then(|| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i32)
-    };
+    let two_digits = |i: usize| (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit()).then(|| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i32);
     let (Some(hours), Some(minutes)) = (two_digits(1), two_digits(4)) else {
         return Err(GoParseError::bad("Z07:00", rest));
     };
@@ -284,11 +259,7 @@ pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
         let int_len = s.bytes().take_while(u8::is_ascii_digit).count();
         let mut whole: u64 = 0;
         for d in s[..int_len].bytes() {
-            whole = whole
-                .checked_mul(10)
-                .and_then(|w| w.checked_add((d - b'0') as u64))
-                .filter(|w| *w <= LIMIT)
-                .ok_or_else(invalid)?;
+            whole = whole.checked_mul(10).and_then(|w| w.checked_add((d - b'0') as u64)).filter(|w| *w <= LIMIT).ok_or_else(invalid)?;
         }
         s = &s[int_len..];
         let (mut fraction, mut scale, mut frac_len) = (0u64, 1f64, 0usize);
@@ -631,9 +602,7 @@ fn push_elem(out: &mut String, elem: Elem, t: &DateTime<FixedOffset>) {
             }
         }
         Elem::ZoneName => zone_name(t.offset().local_minus_utc()),
-        Elem::Offset { iso, colon, minutes, seconds } => {
-            format_offset(t.offset().local_minus_utc(), iso, colon, minutes, seconds)
-        }
+        Elem::Offset { iso, colon, minutes, seconds } => format_offset(t.offset().local_minus_utc(), iso, colon, minutes, seconds),
         Elem::Fraction { separator, digits, trim } => format_fraction(t.nanosecond(), separator, digits, trim),
     };
     out.push_str(&text);
@@ -791,10 +760,7 @@ mod tests {
             ("2017-01-02T26:00:00Z", "not a valid RFC3339 timestamp: cannot use \":00:00Z\" as hour"),
             ("2017-13-02T00:00:00Z", "not a valid RFC3339 timestamp: cannot use \"-02T00:00:00Z\" as month"),
             ("2017-02-31T00:00:00Z", "not a valid RFC3339 timestamp: day out of range"),
-            (
-                "\"2017-12-02T00:00:00Z\"",
-                "not a valid RFC3339 timestamp: cannot use \"\\\"2017-12-02T00:00:00Z\\\"\" as year",
-            ),
+            ("\"2017-12-02T00:00:00Z\"", "not a valid RFC3339 timestamp: cannot use \"\\\"2017-12-02T00:00:00Z\\\"\" as year"),
             ("2-12-02T00:00:00Z", "not a valid RFC3339 timestamp: cannot use \"-02T00:00:00Z\" as year"),
             ("2017-01-02T00:00:00Zjunk", "not a valid RFC3339 timestamp: cannot use \"junk\" as timestamp segment"),
         ];
@@ -814,10 +780,7 @@ mod tests {
         assert_eq!(add("2017-11-22T00:00:00Z", "0"), s("2017-11-22T00:00:00Z"));
         assert_eq!(add("2017-12-31T23:59:59Z", "1µs1s"), s("2018-01-01T00:00:00Z"));
         assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("1")]), "time: missing unit in duration \"1\"");
-        assert_eq!(
-            err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("1d")]),
-            "time: unknown unit \"d\" in duration \"1d\""
-        );
+        assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("1d")]), "time: unknown unit \"d\" in duration \"1d\"");
         assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("")]), "time: invalid duration \"\"");
         assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s(".h")]), "time: invalid duration \".h\"");
         assert!(err("timeadd", vec![s("yesterday"), s("1h")]).starts_with("not a valid RFC3339 timestamp"));
@@ -848,10 +811,7 @@ mod tests {
     fn legacy_strftime_formats() {
         assert_eq!(ok("legacy_strftime", vec![]), s("2026-11-22T07:20:32Z"));
         assert_eq!(ok("legacy_strftime", vec![s("%Y-%m-%d %H:%M:%S")]), s("2026-11-22 07:20:32"));
-        assert_eq!(
-            ok("legacy_strftime", vec![s("%a %A %b %B %y %I%p %Z %z%L")]),
-            s("Sun Sunday Nov November 26 07AM UTC +0000.000")
-        );
+        assert_eq!(ok("legacy_strftime", vec![s("%a %A %b %B %y %I%p %Z %z%L")]), s("Sun Sunday Nov November 26 07AM UTC +0000.000"));
         assert_eq!(ok("legacy_strftime", vec![s("%0%1%%%2 100%")]), s("%0%1%%2 100%"));
         assert_eq!(ok("legacy_strftime", vec![s("aaabbb0123456789%Y")]), s("aaabbb01234567892026"));
     }

@@ -52,11 +52,7 @@ mod tests {
 
     fn run(name: &str, arg: serde_json::Value) -> FuncResult {
         let cwd = std::env::temp_dir();
-        let ctx = FuncContext {
-            cwd: &cwd,
-            now: std::time::UNIX_EPOCH,
-            render_template: &|_, t, _| Ok(Value::String(t.to_string())),
-        };
+        let ctx = FuncContext { cwd: &cwd, now: std::time::UNIX_EPOCH, render_template: &|_, t, _| Ok(Value::String(t.to_string())) };
         dispatch(name, &[Value::from_json(&arg)], &ctx)
     }
 
@@ -75,10 +71,7 @@ mod tests {
         assert_eq!(ok("tobool", json!(true)), json!(true));
         assert_eq!(ok("tobool", json!("false")), json!(false));
         assert_eq!(ok("tobool", json!(null)), json!(null));
-        assert_eq!(
-            err("tobool", json!("yes")),
-            "cannot convert \"yes\" to bool; only the strings \"true\" or \"false\" are allowed"
-        );
+        assert_eq!(err("tobool", json!("yes")), "cannot convert \"yes\" to bool; only the strings \"true\" or \"false\" are allowed");
         assert_eq!(err("tobool", json!(1)), "cannot convert number to bool");
     }
 
@@ -88,10 +81,7 @@ mod tests {
         assert_eq!(ok("tonumber", json!("-1.5")), json!(-1.5));
         assert_eq!(ok("tonumber", json!(3)), json!(3));
         assert_eq!(ok("tonumber", json!(null)), json!(null));
-        assert_eq!(
-            err("tonumber", json!("abc")),
-            "cannot convert \"abc\" to number; given string must be a decimal representation of a number"
-        );
+        assert_eq!(err("tonumber", json!("abc")), "cannot convert \"abc\" to number; given string must be a decimal representation of a number");
         assert_eq!(err("tonumber", json!(true)), "cannot convert bool to number");
     }
 
@@ -132,11 +122,7 @@ mod tests {
     #[test]
     fn checks_arity() {
         let cwd = std::env::temp_dir();
-        let ctx = FuncContext {
-            cwd: &cwd,
-            now: std::time::UNIX_EPOCH,
-            render_template: &|_, t, _| Ok(Value::String(t.to_string())),
-        };
+        let ctx = FuncContext { cwd: &cwd, now: std::time::UNIX_EPOCH, render_template: &|_, t, _| Ok(Value::String(t.to_string())) };
         let e = dispatch("tostring", &[], &ctx).unwrap_err();
         assert_eq!(e.message, "function \"tostring\" expects 1 argument, but got 0");
     }

@@ -56,7 +56,11 @@ impl Checksum {
             }
         }
         if types.is_empty() {
-            diags.push(Diagnostic::error("No checksum types", format!("\"checksum_types\" in {what} is empty.")).at(types_span).with_help(format!("the checksum types are: {}", TYPES.join(", "))));
+            diags.push(
+                Diagnostic::error("No checksum types", format!("\"checksum_types\" in {what} is empty."))
+                    .at(types_span)
+                    .with_help(format!("the checksum types are: {}", TYPES.join(", "))),
+            );
         }
         let output = config.output.filter(|o| !o.is_empty()).unwrap_or_else(|| DEFAULT_OUTPUT.to_string());
         if let Err(e) = placeholders::render(&output, &values("name", "type", "md5")) {

@@ -20,7 +20,12 @@ fn input(dir: &Path) -> Artifact {
     let b = dir.join("meta.json");
     std::fs::write(&a, vec![7u8; 3 << 20]).unwrap();
     std::fs::write(&b, b"{\"a\": 1}\n").unwrap();
-    Artifact { builder_type: "qemu".into(), id: "x".into(), files: vec![ArtifactFile::from_path(&a).unwrap(), ArtifactFile::from_path(&b).unwrap()], ..Default::default() }
+    Artifact {
+        builder_type: "qemu".into(),
+        id: "x".into(),
+        files: vec![ArtifactFile::from_path(&a).unwrap(), ArtifactFile::from_path(&b).unwrap()],
+        ..Default::default()
+    }
 }
 
 /// The digest the real coreutils tool prints for `file`.
@@ -34,7 +39,8 @@ fn tool(ty: &str, file: &Path) -> String {
 async fn every_type_matches_coreutils_and_appends() {
     let dir = scratch("types");
     let out = dir.join("sums/{{ .BuildName }}-{{.BuilderType}}.{{ .ChecksumType }}");
-    let pp = prepare_src(&format!("checksum_types = [\"md5\", \"sha1\", \"sha224\", \"sha256\", \"sha384\", \"sha512\"]\noutput = \"{}\"\n", out.display())).unwrap();
+    let pp = prepare_src(&format!("checksum_types = [\"md5\", \"sha1\", \"sha224\", \"sha256\", \"sha384\", \"sha512\"]\noutput = \"{}\"\n", out.display()))
+        .unwrap();
     let input = input(&dir);
     let res = pp.post_process(&info(), input.clone()).await.unwrap();
     assert_eq!(res.keep_input, Some(true));

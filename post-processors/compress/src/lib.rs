@@ -85,8 +85,11 @@ impl Compress {
         if let Some(level) = config.compression_level {
             if !(-1..=22).contains(&level) {
                 diags.push(
-                    Diagnostic::error("Invalid compression_level", format!("{level} is not a compression level: gzip, zip and xz take 1 to 9 (higher is 9), zstd 1 to 22; -1 and 0 mean the default."))
-                        .at(span("compression_level")),
+                    Diagnostic::error(
+                        "Invalid compression_level",
+                        format!("{level} is not a compression level: gzip, zip and xz take 1 to 9 (higher is 9), zstd 1 to 22; -1 and 0 mean the default."),
+                    )
+                    .at(span("compression_level")),
                 );
             }
         }
@@ -121,7 +124,8 @@ impl PostProcessor for Compress {
             Some(f) => format!("{target}.{f}"),
             None => target.clone(),
         };
-        let format = detect(&name).ok_or_else(|| anyhow::anyhow!("cannot tell the format of \"{name}\" from its extension; end the output with one of {EXTENSIONS}"))?;
+        let format =
+            detect(&name).ok_or_else(|| anyhow::anyhow!("cannot tell the format of \"{name}\" from its extension; end the output with one of {EXTENSIONS}"))?;
         let files: Vec<PathBuf> = input.files.iter().map(|f| f.path.clone()).collect();
         if let Format::Single(_) = format {
             if files.len() != 1 {

@@ -43,7 +43,12 @@ fn input(dir: &Path) -> Artifact {
     std::fs::create_dir_all(dir.join("in")).unwrap();
     std::fs::write(&a, disk_bytes()).unwrap();
     std::fs::write(&b, b"hello\n").unwrap();
-    Artifact { builder_type: "qemu".into(), id: "x".into(), files: vec![ArtifactFile::from_path(&a).unwrap(), ArtifactFile::from_path(&b).unwrap()], ..Default::default() }
+    Artifact {
+        builder_type: "qemu".into(),
+        id: "x".into(),
+        files: vec![ArtifactFile::from_path(&a).unwrap(), ArtifactFile::from_path(&b).unwrap()],
+        ..Default::default()
+    }
 }
 
 fn one(a: &Artifact) -> Artifact {
@@ -131,7 +136,8 @@ async fn single_files_read_back_with_the_real_tools() {
 async fn default_output_placeholders_and_format() {
     let dir = scratch("default");
     let input = input(&dir);
-    let pp = prepare_src(&format!("output = \"{}/{{{{ .BuildName }}}}-{{{{.BuilderType}}}}\"\nformat = \"tar.gz\"\ncompression_level = 9\n", dir.display())).unwrap();
+    let pp = prepare_src(&format!("output = \"{}/{{{{ .BuildName }}}}-{{{{.BuilderType}}}}\"\nformat = \"tar.gz\"\ncompression_level = 9\n", dir.display()))
+        .unwrap();
     assert_eq!(pp.level(Codec::Gzip), 9);
     let res = pp.post_process(&info(), input).await.unwrap();
     // As Packer, `format` picks the format; the file keeps the name given.

@@ -101,8 +101,11 @@ impl Vagrant {
             Some(l @ 0..=9) => l as u32,
             Some(l) => {
                 diags.push(
-                    Diagnostic::error("Invalid compression_level", format!("{l} is not a compression level: 0 (no compression) to 9 (best); the default is 6."))
-                        .at(span("compression_level")),
+                    Diagnostic::error(
+                        "Invalid compression_level",
+                        format!("{l} is not a compression level: 0 (no compression) to 9 (best); the default is 6."),
+                    )
+                    .at(span("compression_level")),
                 );
                 DEFAULT_LEVEL
             }
@@ -161,7 +164,15 @@ impl Vagrant {
             return Err(diags);
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(Vagrant { output, level, include: config.include.into_iter().map(PathBuf::from).collect(), vagrantfile_template: template, provider_override, architecture, threads })
+        Ok(Vagrant {
+            output,
+            level,
+            include: config.include.into_iter().map(PathBuf::from).collect(),
+            vagrantfile_template: template,
+            provider_override,
+            architecture,
+            threads,
+        })
     }
 }
 

@@ -28,7 +28,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The providers Packer's post-processor knows, for `provider_override`.
-pub const PACKER_PROVIDERS: &[&str] = &["aws", "azure", "digitalocean", "docker", "file", "google", "hyperv", "libvirt", "lxc", "parallels", "scaleway", "virtualbox", "vmware"];
+pub const PACKER_PROVIDERS: &[&str] =
+    &["aws", "azure", "digitalocean", "docker", "file", "google", "hyperv", "libvirt", "lxc", "parallels", "scaleway", "virtualbox", "vmware"];
 
 /// Packer's builder id for artifice artifacts.
 const ARTIFICE: &str = "packer.post-processor.artifice";
@@ -116,7 +117,8 @@ async fn libvirt(input: &Artifact, staging: &mut Staging, ui: &Ui, cancel: &Canc
         ("provider".to_string(), json!("libvirt")),
         ("virtual_size".to_string(), json!(size_in_gib(image.virtual_size))),
     ]);
-    let vagrantfile = format!("Vagrant.configure(\"2\") do |config|\n  config.vm.provider :libvirt do |libvirt|\n    libvirt.driver = \"{driver}\"\n  end\nend\n");
+    let vagrantfile =
+        format!("Vagrant.configure(\"2\") do |config|\n  config.vm.provider :libvirt do |libvirt|\n    libvirt.driver = \"{driver}\"\n  end\nend\n");
     Ok(Contents { vagrantfile, metadata })
 }
 
@@ -160,13 +162,17 @@ pub fn find_disk(input: &Artifact) -> anyhow::Result<PathBuf> {
     if let [one] = paths.as_slice() {
         return Ok(one.to_path_buf());
     }
-    let disks: Vec<&&Path> = paths.iter().filter(|p| p.extension().is_some_and(|e| ["qcow2", "raw", "img"].iter().any(|d| e.eq_ignore_ascii_case(d)))).collect();
+    let disks: Vec<&&Path> =
+        paths.iter().filter(|p| p.extension().is_some_and(|e| ["qcow2", "raw", "img"].iter().any(|d| e.eq_ignore_ascii_case(d)))).collect();
     match disks.as_slice() {
         [one] => Ok(one.to_path_buf()),
         _ if paths.is_empty() => anyhow::bail!("the artifact has no files: there is no disk to put in the box"),
         _ => {
             let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            anyhow::bail!("cannot tell which of the artifact's files is the disk: {}; give artifice only the disk, and the other files through include", list.join(", "))
+            anyhow::bail!(
+                "cannot tell which of the artifact's files is the disk: {}; give artifice only the disk, and the other files through include",
+                list.join(", ")
+            )
         }
     }
 }

@@ -4,8 +4,8 @@
 use bake_sdk::config::decode;
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
-use bake_sdk::{placeholders, shell};
 use bake_sdk::{async_trait, Artifact, BuildInfo, PostProcessed, PostProcessor, ProvisionContext, Provisioner, Stream};
+use bake_sdk::{placeholders, shell};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -74,8 +74,11 @@ impl ShellLocal {
         for script in config.script.iter().chain(config.scripts.iter().flatten()) {
             if !std::path::Path::new(script).is_file() {
                 diags.push(
-                    Diagnostic::error("Script not found", format!("The script \"{script}\" does not exist or is not a file."))
-                        .at(body.attributes.get("script").or(body.attributes.get("scripts")).map_or(body.span, |a| a.span)),
+                    Diagnostic::error("Script not found", format!("The script \"{script}\" does not exist or is not a file.")).at(body
+                        .attributes
+                        .get("script")
+                        .or(body.attributes.get("scripts"))
+                        .map_or(body.span, |a| a.span)),
                 );
             }
         }
@@ -125,11 +128,8 @@ impl ShellLocal {
         for script in scripts {
             build.ui.say(format!("Running local shell script: {}", script.display()));
             make_executable(&script);
-            let values = BTreeMap::from([
-                ("Vars", vars.trim_end().to_string()),
-                ("Script", script.display().to_string()),
-                ("Command", script.display().to_string()),
-            ]);
+            let values =
+                BTreeMap::from([("Vars", vars.trim_end().to_string()), ("Script", script.display().to_string()), ("Command", script.display().to_string())]);
             let argv: Vec<String> = execute.iter().map(|a| placeholders::render(a, &values)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
             let (program, args) = argv.split_first().ok_or_else(|| anyhow::anyhow!("execute_command is empty"))?;
             let code = run_streaming(build, program, args, env).await?;

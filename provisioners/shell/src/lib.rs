@@ -163,11 +163,7 @@ impl Shell {
                 "chmod +x {{.Path}}; {{.Vars}} {{.Path}}".to_string()
             }
         });
-        let values = BTreeMap::from([
-            ("Path", self.remote_path.clone()),
-            ("Vars", vars.to_string()),
-            ("EnvVarFile", self.env_var_file.clone()),
-        ]);
+        let values = BTreeMap::from([("Path", self.remote_path.clone()), ("Vars", vars.to_string()), ("EnvVarFile", self.env_var_file.clone())]);
         placeholders::render(&template, &values).map_err(|e| anyhow::anyhow!("execute_command: {e}"))
     }
 
@@ -178,7 +174,8 @@ impl Shell {
         let vars = if c.use_env_var_file {
             let format = c.env_var_format.as_deref().unwrap_or("export %s='%s'\n");
             let file = shell::render_vars(format, env);
-            retry(ui, &ctx.build.cancel, c.start_retry_timeout, "upload the environment file", || comm.upload(file.as_bytes(), &self.env_var_file, 0o600)).await?;
+            retry(ui, &ctx.build.cancel, c.start_retry_timeout, "upload the environment file", || comm.upload(file.as_bytes(), &self.env_var_file, 0o600))
+                .await?;
             String::new()
         } else {
             shell::render_vars(c.env_var_format.as_deref().unwrap_or("%s='%s' "), env).trim_end().to_string()

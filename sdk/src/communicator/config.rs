@@ -305,7 +305,8 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let (private_key, certificate) = self.key_files(("ssh_private_key_file", &raw.ssh_private_key_file), ("ssh_certificate_file", &raw.ssh_certificate_file));
+        let (private_key, certificate) =
+            self.key_files(("ssh_private_key_file", &raw.ssh_private_key_file), ("ssh_certificate_file", &raw.ssh_certificate_file));
         let auth = SshAuth {
             password: raw.ssh_password.clone(),
             private_key: private_key.map(PrivateKeySource::File),
@@ -330,7 +331,11 @@ impl<'a> Checker<'a> {
             None | Some("sftp") => {}
             Some("scp") => self.unsupported("ssh_file_transfer_method", "bake copies files with SFTP: remove the option or set it to \"sftp\""),
             Some(other) => {
-                self.error("ssh_file_transfer_method", "Invalid ssh_file_transfer_method", format!("ssh_file_transfer_method must be \"sftp\" or \"scp\", not \"{other}\"."));
+                self.error(
+                    "ssh_file_transfer_method",
+                    "Invalid ssh_file_transfer_method",
+                    format!("ssh_file_transfer_method must be \"sftp\" or \"scp\", not \"{other}\"."),
+                );
             }
         }
         let bastion = self.bastion(raw, &auth);
@@ -397,9 +402,7 @@ impl<'a> Checker<'a> {
     /// Packer: zero means the default (5s), a negative value disables.
     fn keepalive(&mut self, value: &Option<String>) -> Option<Duration> {
         match value.as_deref().map(str::trim) {
-            Some(negative) if negative.starts_with('-') => {
-                self.duration("ssh_keep_alive_interval", &Some(negative[1..].to_string())).map(|_| Duration::ZERO)
-            }
+            Some(negative) if negative.starts_with('-') => self.duration("ssh_keep_alive_interval", &Some(negative[1..].to_string())).map(|_| Duration::ZERO),
             _ => self.duration("ssh_keep_alive_interval", value).filter(|d| !d.is_zero()),
         }
     }
@@ -426,7 +429,10 @@ impl<'a> Checker<'a> {
             return None;
         };
         if raw.ssh_bastion_interactive {
-            self.unsupported("ssh_bastion_interactive", "bake cannot ask for keyboard-interactive answers; use ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth");
+            self.unsupported(
+                "ssh_bastion_interactive",
+                "bake cannot ask for keyboard-interactive answers; use ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth",
+            );
         }
         // Packer: the bastion falls back to the machine's key and
         // certificate (checked already, when both are the machine's).
@@ -447,7 +453,11 @@ impl<'a> Checker<'a> {
         let auth = SshAuth { password: raw.ssh_bastion_password.clone(), private_key: key, certificate, agent };
         let username = raw.ssh_bastion_username.clone().unwrap_or_default();
         if username.is_empty() {
-            self.error("ssh_bastion_host", "Missing ssh_bastion_username", "ssh_bastion_host needs ssh_bastion_username, the user to log in to the bastion as.".into());
+            self.error(
+                "ssh_bastion_host",
+                "Missing ssh_bastion_username",
+                "ssh_bastion_host needs ssh_bastion_username, the user to log in to the bastion as.".into(),
+            );
         }
         Some(Bastion { host, port: raw.ssh_bastion_port.unwrap_or(22), username, auth })
     }
@@ -470,7 +480,10 @@ impl<'a> Checker<'a> {
     fn unsupported_options(&mut self, raw: &Raw) {
         for (key, value) in [("ssh_proxy_username", &raw.ssh_proxy_username), ("ssh_proxy_password", &raw.ssh_proxy_password)] {
             if value.is_some() {
-                self.unsupported(key, "bake speaks to SOCKS proxies without authentication: remove the proxy's user name and password, or use ssh_bastion_host");
+                self.unsupported(
+                    key,
+                    "bake speaks to SOCKS proxies without authentication: remove the proxy's user name and password, or use ssh_bastion_host",
+                );
             }
         }
         if !raw.ssh_local_tunnels.is_empty() {
@@ -689,7 +702,10 @@ mod tests {
     fn proxy_options() {
         assert_eq!(ssh("ssh_username = \"u\"\nssh_proxy_host = \"socks\"\n").proxy, Some(("socks".to_string(), 1080)));
         assert_eq!(ssh("ssh_username = \"u\"\nssh_proxy_host = \"socks\"\nssh_proxy_port = 1081\n").proxy, Some(("socks".to_string(), 1081)));
-        let e = error("ssh_username = \"u\"\nssh_proxy_host = \"socks\"\nssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"\nssh_bastion_password = \"p\"\n", &VM_LIKE);
+        let e = error(
+            "ssh_username = \"u\"\nssh_proxy_host = \"socks\"\nssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"\nssh_bastion_password = \"p\"\n",
+            &VM_LIKE,
+        );
         assert!(e.contains("c.pkr.hcl:2:18") && e.contains("either ssh_bastion_host or ssh_proxy_host, not both"), "{e}");
         let e = error("ssh_username = \"u\"\nssh_proxy_port = 1081\n", &VM_LIKE);
         assert!(e.contains("c.pkr.hcl:2:18") && e.contains("no ssh_proxy_host"), "{e}");
@@ -712,7 +728,10 @@ mod tests {
         assert!(e.contains("Missing bastion credentials") && e.contains("Missing ssh_bastion_username") && e.contains("c.pkr.hcl:2:20"), "{e}");
         let e = error("ssh_username = \"u\"\nssh_bastion_username = \"b\"\n", &VM_LIKE);
         assert!(e.contains("no ssh_bastion_host to use it with") && e.contains("c.pkr.hcl:2:24"), "{e}");
-        let e = error("ssh_username = \"u\"\nssh_bastion_host = \"jump\"\nssh_bastion_username = \"b\"\nssh_bastion_private_key_file = \"/nonexistent/k\"\n", &VM_LIKE);
+        let e = error(
+            "ssh_username = \"u\"\nssh_bastion_host = \"jump\"\nssh_bastion_username = \"b\"\nssh_bastion_private_key_file = \"/nonexistent/k\"\n",
+            &VM_LIKE,
+        );
         assert!(e.contains("c.pkr.hcl:4:32") && e.contains("does not exist"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -729,7 +748,11 @@ mod tests {
         std::fs::write(dir.join("key.pub"), public).unwrap();
         let e = error(&format!("ssh_username = \"u\"\nssh_private_key_file = \"{}\"\n", dir.join("not-a-key").display()), &VM_LIKE);
         assert!(e.contains("Invalid private key") && e.contains("not a private key"), "{e}");
-        let src = format!("ssh_username = \"u\"\nssh_private_key_file = \"{}\"\nssh_certificate_file = \"{}\"\n", dir.join("key").display(), dir.join("key.pub").display());
+        let src = format!(
+            "ssh_username = \"u\"\nssh_private_key_file = \"{}\"\nssh_certificate_file = \"{}\"\n",
+            dir.join("key").display(),
+            dir.join("key.pub").display()
+        );
         let e = error(&src, &VM_LIKE);
         assert!(e.contains("c.pkr.hcl:3:24") && e.contains("not an OpenSSH certificate"), "{e}");
         let e = error(&format!("ssh_username = \"u\"\nssh_certificate_file = \"{}\"\n", dir.join("key.pub").display()), &VM_LIKE);

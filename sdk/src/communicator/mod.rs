@@ -44,6 +44,5 @@ pub struct Disconnected(pub String);
 /// Whether `err`, or any error it wraps, is a [`Disconnected`] or the SSH
 /// communicator's own [`SshError::Disconnected`](crate::ssh::SshError::Disconnected).
 pub fn is_disconnect(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| e.is::<Disconnected>() || matches!(e.downcast_ref::<crate::ssh::SshError>(), Some(crate::ssh::SshError::Disconnected { .. })))
+    err.chain().any(|e| e.is::<Disconnected>() || matches!(e.downcast_ref::<crate::ssh::SshError>(), Some(crate::ssh::SshError::Disconnected { .. })))
 }

@@ -13,9 +13,9 @@ pub(crate) fn check(socket: &Path) -> Result<(), SshError> {
     let agent = socket.display();
     match std::os::unix::net::UnixStream::connect(socket) {
         Ok(_) => Ok(()),
-        Err(e) => Err(SshError::Config(format!(
-            "ssh_agent_auth: no SSH agent answers at {agent} ({e}); start one (eval $(ssh-agent)) and add the key with ssh-add"
-        ))),
+        Err(e) => {
+            Err(SshError::Config(format!("ssh_agent_auth: no SSH agent answers at {agent} ({e}); start one (eval $(ssh-agent)) and add the key with ssh-add")))
+        }
     }
 }
 

@@ -65,11 +65,7 @@ impl Session {
 
 /// Connects, retrying until `cfg.timeout`. `hint` is called only when giving
 /// up; its lines (the tail of a VM's serial console, say) end the error.
-pub async fn connect(
-    cfg: SshConfig,
-    cancel: &CancellationToken,
-    hint: impl Fn() -> Vec<String> + Send + Sync + 'static,
-) -> Result<SshCommunicator, SshError> {
+pub async fn connect(cfg: SshConfig, cancel: &CancellationToken, hint: impl Fn() -> Vec<String> + Send + Sync + 'static) -> Result<SshCommunicator, SshError> {
     let creds = Arc::new(Credentials::load(&cfg)?);
     if !cfg.pause_before_connecting.is_zero() {
         tokio::select! {
@@ -224,13 +220,7 @@ fn client_config(interval: Duration, ciphers: &[String], key_exchanges: &[String
         let markers = russh::Preferred::DEFAULT.kex.iter().copied().filter(|n| is_kex_extension(n.as_ref()));
         preferred.kex = chosen.chain(markers).collect::<Vec<_>>().into();
     }
-    client::Config {
-        keepalive_interval: (!interval.is_zero()).then_some(interval),
-        keepalive_max,
-        nodelay: true,
-        preferred,
-        ..client::Config::default()
-    }
+    client::Config { keepalive_interval: (!interval.is_zero()).then_some(interval), keepalive_max, nodelay: true, preferred, ..client::Config::default() }
 }
 
 /// The key exchange "names" that are protocol extension markers.
@@ -240,13 +230,26 @@ pub(crate) fn is_kex_extension(name: &str) -> bool {
 
 /// How one attempt failed, by the stage it reached.
 enum Failed {
-    Tcp { kind: TcpFailure, message: String },
+    Tcp {
+        kind: TcpFailure,
+        message: String,
+    },
     NoBanner(String),
-    Handshake { server_id: String, message: String },
-    AuthRefused { server_id: String, tried: Vec<String>, accepts: Vec<String> },
+    Handshake {
+        server_id: String,
+        message: String,
+    },
+    AuthRefused {
+        server_id: String,
+        tried: Vec<String>,
+        accepts: Vec<String>,
+    },
     /// Logging in to the bastion failed; `reached` when its SSH server
     /// answered (and so counts against `ssh_handshake_attempts`).
-    Bastion { message: String, reached: bool },
+    Bastion {
+        message: String,
+        reached: bool,
+    },
 }
 
 enum TcpFailure {
@@ -464,7 +467,10 @@ fn tcp_failure(e: &io::Error) -> Failed {
 
 pub(crate) enum Stage {
     Handshake(russh::Error),
-    AuthRefused { tried: Vec<String>, accepts: Vec<String> },
+    AuthRefused {
+        tried: Vec<String>,
+        accepts: Vec<String>,
+    },
     /// The connection dropped during authentication.
     AuthLost(String),
 }

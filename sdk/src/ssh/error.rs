@@ -120,10 +120,7 @@ impl Tally {
         } else if self.handshake_failures > 0 {
             format!("the SSH handshake failed: {}", self.last_handshake_error.as_deref().unwrap_or("unknown error"))
         } else if self.no_banner > 0 {
-            format!(
-                "the TCP port answered but no SSH server greeted: {}",
-                self.last_no_banner.as_deref().unwrap_or("the connection was closed")
-            )
+            format!("the TCP port answered but no SSH server greeted: {}", self.last_no_banner.as_deref().unwrap_or("the connection was closed"))
         } else if self.tcp_failures() > 0 {
             format!("the TCP port never answered: {}", self.last_tcp_error.as_deref().unwrap_or("unknown error"))
         } else if let Some(bastion) = &self.last_bastion_error {
@@ -141,12 +138,9 @@ impl Tally {
 
     fn tcp_line(&self, attempts: u32) -> String {
         let mut failures = Vec::new();
-        for (n, what) in [
-            (self.refused, "connection refused"),
-            (self.tcp_timeouts, "timed out"),
-            (self.unreachable, "no route to host"),
-            (self.other_tcp, "failed"),
-        ] {
+        for (n, what) in
+            [(self.refused, "connection refused"), (self.tcp_timeouts, "timed out"), (self.unreachable, "no route to host"), (self.other_tcp, "failed")]
+        {
             if n > 0 {
                 failures.push(format!("{what} {}", times(n)));
             }
@@ -178,18 +172,10 @@ impl Tally {
             None => parts.push("the server never sent its SSH banner (with QEMU user networking: nothing listens on the guest's port yet)".to_string()),
         }
         if self.no_banner > 0 {
-            parts.push(format!(
-                "{} ended before the banner (last: {})",
-                connections(self.no_banner),
-                self.last_no_banner.as_deref().unwrap_or("?")
-            ))
+            parts.push(format!("{} ended before the banner (last: {})", connections(self.no_banner), self.last_no_banner.as_deref().unwrap_or("?")))
         }
         if self.handshake_failures > 0 {
-            parts.push(format!(
-                "failed {} (last: {})",
-                times(self.handshake_failures),
-                self.last_handshake_error.as_deref().unwrap_or("?")
-            ));
+            parts.push(format!("failed {} (last: {})", times(self.handshake_failures), self.last_handshake_error.as_deref().unwrap_or("?")));
         }
         parts.join("; ")
     }

@@ -30,9 +30,7 @@ pub(crate) async fn run(
 ) -> Result<i32, SshError> {
     for (name, _) in env {
         if !valid_env_name(name) {
-            return Err(SshError::Config(format!(
-                "{name:?} is not a valid environment variable name (letters, digits and _, not starting with a digit)"
-            )));
+            return Err(SshError::Config(format!("{name:?} is not a valid environment variable name (letters, digits and _, not starting with a digit)")));
         }
     }
     let lost = |detail: String| SshError::Disconnected { address: address.to_string(), detail };
@@ -105,9 +103,7 @@ pub(crate) async fn run(
                 signal = Some((signal_label(&signal_name), core_dumped, error_message))
             }
             // The reply to `exec` with want_reply: only a refusal matters.
-            Some(ChannelMsg::Failure) if status.is_none() => {
-                return Err(SshError::Refused(format!("the SSH server at {address} refused to run the command")))
-            }
+            Some(ChannelMsg::Failure) if status.is_none() => return Err(SshError::Refused(format!("the SSH server at {address} refused to run the command"))),
             Some(ChannelMsg::Close) | None => break,
             Some(_) => {}
         }

@@ -32,10 +32,7 @@ impl Sftp {
     pub(crate) async fn open(comm: &SshCommunicator) -> Result<Sftp, SshError> {
         let super::client::Lease { channel, permit, .. } = comm.open_channel().await?;
         let address = comm.address();
-        channel
-            .request_subsystem(true, "sftp")
-            .await
-            .map_err(|e| SshError::Refused(format!("the SSH server at {address} would not start SFTP: {e}")))?;
+        channel.request_subsystem(true, "sftp").await.map_err(|e| SshError::Refused(format!("the SSH server at {address} would not start SFTP: {e}")))?;
         let sftp = SftpSession::new(channel.into_stream()).await.map_err(|e| {
             SshError::Refused(format!(
                 "the SSH server at {address} did not start SFTP ({e}); bake copies files over SFTP, so the server needs a `Subsystem sftp` line (OpenSSH's default)"

@@ -206,9 +206,7 @@ impl Sshd {
         loop {
             match self.spawn() {
                 Ok(()) => return,
-                Err(e) if started.elapsed() < Duration::from_secs(10) && e.contains("Address already in use") => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
+                Err(e) if started.elapsed() < Duration::from_secs(10) && e.contains("Address already in use") => std::thread::sleep(Duration::from_millis(100)),
                 Err(e) => panic!("could not restart sshd: {e}"),
             }
         }
@@ -318,10 +316,7 @@ pub fn test_user(name: &str) -> Result<(String, String), String> {
         return Err("a user with a known password is needed; creating one needs root".into());
     }
     if ids(name).is_none() {
-        let out = Command::new("useradd")
-            .args(["-M", "-d", "/tmp", "-s", "/bin/sh", name])
-            .output()
-            .map_err(|e| format!("useradd: {e}"))?;
+        let out = Command::new("useradd").args(["-M", "-d", "/tmp", "-s", "/bin/sh", name]).output().map_err(|e| format!("useradd: {e}"))?;
         // Another test process may have created it meanwhile.
         if ids(name).is_none() {
             return Err(format!("useradd {name} failed: {}", String::from_utf8_lossy(&out.stderr)));

@@ -69,12 +69,7 @@ pub fn initramfs(init: &str, files: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 pub fn kernel() -> PathBuf {
     let mut kernels: Vec<PathBuf> = std::fs::read_dir("/boot")
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-")))
-                .collect()
-        })
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))).collect())
         .unwrap_or_default();
     kernels.sort();
     kernels.pop().expect("no /boot/vmlinuz-*: apt-get install --no-install-recommends linux-image-amd64")
