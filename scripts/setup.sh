@@ -60,3 +60,11 @@ if ((${#missing[@]})); then
   PATH="$PATH:/usr/sbin" command -v qemu-img >/dev/null || apt_install qemu-utils
 fi
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust (rustup) first" >&2; exit 1; }
+# The test command checks formatting and lints too.
+for tool in rustfmt clippy; do
+  if ! cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || { echo "setup: cargo $tool is missing; install it with your Rust toolchain" >&2; exit 1; }
+    echo "setup: installing the $tool component" >&2
+    rustup component add "$tool"
+  fi
+done

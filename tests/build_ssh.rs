@@ -165,7 +165,7 @@ fn shell_and_file_provisioners_run_over_ssh_and_survive_an_expected_disconnect()
 
 #[test]
 fn a_build_reaches_its_host_through_a_bastion_with_the_packer_options() {
-    let bastion = sshd::Sshd::with(sshd::Options { extra: "LogLevel DEBUG1".into(), ..sshd::Options::default() });
+    let bastion = Sshd::with(sshd::Options { extra: "LogLevel DEBUG1".into(), ..sshd::Options::default() });
     let server = Sshd::start();
     // One key for both, as the bastion uses ssh_private_key_file too.
     bastion.authorize(&std::fs::read_to_string(server.client_key.with_extension("pub")).unwrap());

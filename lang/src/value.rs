@@ -34,7 +34,7 @@ impl Value {
     /// Roughly how many bytes the value takes: its text plus one slot per
     /// element and key.
     pub fn approx_size(&self) -> usize {
-        const SLOT: usize = std::mem::size_of::<Value>();
+        const SLOT: usize = size_of::<Value>();
         SLOT + match self {
             Value::String(s) => s.len(),
             Value::List(items) => items.iter().map(Value::approx_size).sum(),

@@ -257,7 +257,7 @@ mod tests {
         assert!(!tmp.exists());
         j.release(b).unwrap();
         // A torn last line (a crash mid-write) is ignored.
-        std::fs::OpenOptions::new().append(true).open(j.path()).unwrap().write_all(b"{\"op\":\"rel").unwrap();
+        OpenOptions::new().append(true).open(j.path()).unwrap().write_all(b"{\"op\":\"rel").unwrap();
         assert_eq!(read(j.path()).unwrap().pending.len(), 0);
         let path = j.path().to_path_buf();
         j.finish().unwrap();

@@ -375,6 +375,10 @@ fn is_identifier(s: &str) -> bool {
 const BUILD_META: &[&str] = &["name", "description", "sources"];
 const BUILD_BLOCKS: &[&str] = &["source", "dynamic", "provisioner", "error-cleanup-provisioner", "post-processor", "post-processors", "hcp_packer_registry"];
 
+// The label checks stay inside the arms: as match guards, a block with bad
+// labels would fall through to the "unsupported block" arm and be reported
+// twice.
+#[allow(clippy::collapsible_match)]
 fn read_build(block: &Block, diags: &mut Diagnostics) -> BuildDecl {
     let body = &block.body;
     check_body(body, BUILD_META, BUILD_BLOCKS, "a build block", diags);
@@ -438,8 +442,7 @@ fn read_build(block: &Block, diags: &mut Diagnostics) -> BuildDecl {
                     continue;
                 }
                 check_body(&b.body, &[], &["post-processor"], "a post-processors block", diags);
-                let chain: Vec<PostProcessorDecl> =
-                    b.body.blocks_of("post-processor").filter(|p| check_labels(p, 1, diags)).map(|p| read_post_processor(p)).collect();
+                let chain: Vec<PostProcessorDecl> = b.body.blocks_of("post-processor").filter(|p| check_labels(p, 1, diags)).map(read_post_processor).collect();
                 if !chain.is_empty() {
                     build.post_processor_chains.push(chain);
                 }

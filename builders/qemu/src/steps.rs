@@ -627,7 +627,7 @@ impl Step<State> for Provision<'_> {
             generated.insert("PackerHTTPAddr".into(), format!("{HTTP_IP}:{http_port}"));
         }
         let comm = s.comm.clone();
-        self.hook.provision(comm.as_deref().map(|c| c as &dyn bake_sdk::Communicator), &generated).await
+        self.hook.provision(comm.as_deref().map(|c| c as &dyn Communicator), &generated).await
     }
 }
 

@@ -32,7 +32,7 @@ impl Inputs {
         let mut h = Sha256::new();
         h.update(format!(
             "recipe={RECIPE_VERSION}\nbase={}\nsuite={}\nmirror={}\npackages={}\nroot={}\n",
-            crate::BASE_PACKAGES.join(","),
+            BASE_PACKAGES.join(","),
             self.suite,
             self.mirror,
             packages.join(","),

@@ -328,7 +328,7 @@ mod tests {
     use std::fs;
 
     fn call_in(dir: &Path, name: &str, args: Vec<Value>) -> FuncResult {
-        with_ctx(dir, |ctx| super::call(name, &args, ctx))
+        with_ctx(dir, |ctx| call(name, &args, ctx))
     }
 
     fn ok_in(dir: &Path, name: &str, args: Vec<Value>) -> Value {
@@ -452,7 +452,7 @@ mod tests {
             Ok(Value::Bool(true))
         };
         let ctx = FuncContext { cwd: &dir, now: super::super::string::testutil::now(), render_template: &render };
-        assert_eq!(super::call("templatefile", &[s("t.tpl"), vars], &ctx), Ok(Value::Bool(true)));
+        assert_eq!(call("templatefile", &[s("t.tpl"), vars], &ctx), Ok(Value::Bool(true)));
         assert_eq!(seen.into_inner(), Some((dir.join("t.tpl"), 1)));
 
         assert_eq!(err_in(&dir, "templatefile", vec![s("t.tpl"), s("x")]), "invalid vars value: must be a map");

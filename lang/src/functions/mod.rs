@@ -22,6 +22,9 @@ mod typeconv;
 pub use numeric::go_shortest;
 pub use string::go_quote;
 
+/// Renders a template file's text (at the path) with the given variables.
+pub type RenderTemplate<'a> = dyn Fn(&Path, &str, &BTreeMap<String, Value>) -> Result<Value, String> + 'a;
+
 /// What functions may know about the run they are called in.
 pub struct FuncContext<'a> {
     /// Relative paths given to file functions are resolved against this
@@ -31,7 +34,7 @@ pub struct FuncContext<'a> {
     pub now: SystemTime,
     /// Renders a template file's text with the given variables, for
     /// `templatefile`; the evaluator supplies it.
-    pub render_template: &'a dyn Fn(&Path, &str, &BTreeMap<String, Value>) -> Result<Value, String>,
+    pub render_template: &'a RenderTemplate<'a>,
 }
 
 /// A function call failed. `arg` is the zero-based index of the argument at

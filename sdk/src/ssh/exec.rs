@@ -131,7 +131,7 @@ async fn disconnect_detail(session: &Session) -> String {
         if session.is_closed() {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
     match session.disconnect_reason() {
         Some(reason) => format!("the command did not finish ({reason})"),
