@@ -1,8 +1,38 @@
-//! What a build produces and post-processors transform.
+//! What a build produces and post-processors transform, the names of the
+//! facts builders record in an artifact's `state`, and the accessors that
+//! read those facts back (a post-processor asks `disk_image(a)`, not which
+//! builder made `a`).
 
 use serde::Serialize;
+use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The keys of [`Artifact::state`] that builders write and post-processors
+/// read. The camel-case ones are Packer's qemu builder's names, so that
+/// Packer templates and tools reading them see the same facts.
+pub mod state {
+    /// The disk image's file name (qemu: `vm_name`).
+    pub const DISK_NAME: &str = "diskName";
+    /// The disk image's path, one of the artifact's files.
+    pub const DISK_PATH: &str = "diskPath";
+    /// The disk image's format (`qcow2`, `raw`).
+    pub const DISK_TYPE: &str = "diskType";
+    /// The disk's size as configured (`disk_size`).
+    pub const DISK_SIZE: &str = "diskSize";
+    /// The accelerator the machine ran under (`kvm`, `tcg`, …).
+    pub const DOMAIN_TYPE: &str = "domainType";
+    /// The artifact's format, when its builder states one.
+    pub const FORMAT: &str = "format";
+    /// Another builder's name for the image's format.
+    pub const IMAGE_FORMAT: &str = "imageFormat";
+    /// A container image's digest (`sha256:…`).
+    pub const DIGEST: &str = "digest";
+    /// Region → image id, for images in cloud regions.
+    pub const REGION_IMAGES: &str = "region_images";
+    /// The Vagrant provider a box is for.
+    pub const PROVIDER: &str = "provider";
+}
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Artifact {
@@ -45,4 +75,124 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Disk image formats, by the file extension that names them.
+const DISK_FORMATS: &[&str] = &["qcow2", "raw", "img", "vmdk", "vdi", "vhd", "vhdx", "iso", "ova", "ovf", "box"];
+
+/// The artifact's format: what its builder says (`format`, `diskType`), else
+/// the extension of its first file (`qcow2`, `tar.gz`, …).
+pub fn artifact_format(a: &Artifact) -> Option<String> {
+    for key in [state::FORMAT, state::DISK_TYPE, state::IMAGE_FORMAT] {
+        if let Some(s) = a.state.get(key).and_then(Json::as_str).filter(|s| !s.is_empty()) {
+            return Some(s.to_string());
+        }
+    }
+    if a.state.contains_key(state::DIGEST) {
+        return Some("oci".to_string());
+    }
+    let name = a.files.first()?.path.file_name()?.to_string_lossy().to_lowercase();
+    for compound in ["tar.gz", "tar.zst", "tar.xz", "tar.bz2", "qcow2.gz", "raw.gz", "img.gz", "raw.zst", "img.zst"] {
+        if name.ends_with(&format!(".{compound}")) {
+            return Some(compound.to_string());
+        }
+    }
+    let ext = Path::new(&name).extension()?.to_string_lossy().into_owned();
+    Some(if ext == "img" { "raw".to_string() } else { ext })
+}
+
+/// Region → image id, for artifacts that are images in cloud regions: the
+/// builder's `region_images` state, else an id of Packer's amazon form
+/// (`us-east-1:ami-1,eu-west-1:ami-2`). Empty otherwise.
+pub fn region_images(a: &Artifact) -> serde_json::Map<String, Json> {
+    if let Some(Json::Object(m)) = a.state.get(state::REGION_IMAGES) {
+        return m.clone();
+    }
+    let mut map = serde_json::Map::new();
+    for part in a.id.split(',') {
+        let Some((region, id)) = part.trim().split_once(':') else { return serde_json::Map::new() };
+        let region_like = !region.is_empty() && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && region.contains('-');
+        if !region_like || id.is_empty() || id.contains(':') {
+            return serde_json::Map::new();
+        }
+        map.insert(region.to_string(), json!(id));
+    }
+    map
+}
+
+/// The disk image among the artifact's files, when it is a disk image.
+pub fn disk_image(a: &Artifact) -> Option<&ArtifactFile> {
+    if let Some(path) = a.state.get(state::DISK_PATH).and_then(Json::as_str) {
+        if let Some(f) = a.files.iter().find(|f| f.path == Path::new(path)) {
+            return Some(f);
+        }
+    }
+    a.files.iter().find(|f| {
+        let name = f.path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        DISK_FORMATS.iter().any(|ext| name.ends_with(&format!(".{ext}")))
+    })
+}
+
+/// A container image's digest: the builder's `digest` state, or an id that
+/// is one.
+pub fn digest(a: &Artifact) -> Option<String> {
+    if let Some(d) = a.state.get(state::DIGEST).and_then(Json::as_str) {
+        return Some(d.to_string());
+    }
+    a.id.starts_with("sha256:").then(|| a.id.clone())
+}
+
+/// The files with size and sha256; a hash the builder did not give is
+/// computed now (for files that still exist).
+pub fn hashed_files(a: &Artifact) -> Vec<ArtifactFile> {
+    a.files
+        .iter()
+        .map(|f| match &f.sha256 {
+            Some(_) => f.clone(),
+            None => ArtifactFile::from_path(&f.path).map(|h| ArtifactFile { path: f.path.clone(), ..h }).unwrap_or_else(|_| f.clone()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact(id: &str, files: &[&str], state: &[(&str, Json)]) -> Artifact {
+        Artifact {
+            id: id.to_string(),
+            files: files.iter().map(|f| ArtifactFile { path: f.into(), ..Default::default() }).collect(),
+            state: state.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn format_from_state_then_extension() {
+        assert_eq!(artifact_format(&artifact("VM", &["out/web"], &[("diskType", json!("raw"))])).as_deref(), Some("raw"));
+        assert_eq!(artifact_format(&artifact("x", &["a/b.tar.gz"], &[])).as_deref(), Some("tar.gz"));
+        assert_eq!(artifact_format(&artifact("x", &["disk.IMG"], &[])).as_deref(), Some("raw"));
+        assert_eq!(artifact_format(&artifact("sha256:ab", &[], &[("digest", json!("sha256:ab"))])).as_deref(), Some("oci"));
+        assert_eq!(artifact_format(&artifact("Null", &[], &[])), None);
+    }
+
+    #[test]
+    fn region_images_from_state_or_packers_amazon_id() {
+        let from_state = artifact("", &[], &[("region_images", json!({ "us-east-1": "ami-1" }))]);
+        assert_eq!(region_images(&from_state), json!({ "us-east-1": "ami-1" }).as_object().unwrap().clone());
+        let packer = artifact("us-east-1:ami-1,eu-west-1:ami-2", &[], &[]);
+        assert_eq!(Json::Object(region_images(&packer)), json!({ "us-east-1": "ami-1", "eu-west-1": "ami-2" }));
+        for id in ["Null", "VM", "sha256:abcd", "web.qcow2", "us-east-1:", "a:b:c"] {
+            assert!(region_images(&artifact(id, &[], &[])).is_empty(), "{id}");
+        }
+    }
+
+    #[test]
+    fn disk_image_prefers_the_builders_disk_path() {
+        let a = artifact("VM", &["out/efivars.fd", "out/web"], &[("diskPath", json!("out/web"))]);
+        assert_eq!(disk_image(&a).unwrap().path, Path::new("out/web"));
+        let b = artifact("x", &["notes.txt", "web.qcow2"], &[]);
+        assert_eq!(disk_image(&b).unwrap().path, Path::new("web.qcow2"));
+        assert!(disk_image(&artifact("x", &["notes.txt"], &[])).is_none());
+    }
 }

@@ -108,7 +108,7 @@ fn region_map(b: &Json) -> Vec<(String, String)> {
         return m.iter().filter_map(|(r, id)| id.as_str().map(|id| (r.clone(), id.to_string()))).collect();
     }
     let artifact = bake_sdk::Artifact { id: b["artifact_id"].as_str().unwrap_or_default().to_string(), ..Default::default() };
-    crate::postprocess::region_images(&artifact).into_iter().filter_map(|(r, id)| id.as_str().map(|id| (r, id.to_string()))).collect()
+    bake_sdk::artifact::region_images(&artifact).into_iter().filter_map(|(r, id)| id.as_str().map(|id| (r, id.to_string()))).collect()
 }
 
 fn image_in(b: &Json, region: &str) -> Option<String> {

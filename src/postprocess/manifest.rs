@@ -111,8 +111,10 @@ fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
 /// bake's own record of a build, beside Packer's fields (which stay as
 /// Packer writes them, so Packer's consumers are unaffected).
 fn bake_section(build: &BuildInfo, artifact: &Artifact) -> Json {
-    let files: Vec<Json> =
-        super::hashed_files(artifact).iter().map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 })).collect();
+    let files: Vec<Json> = bake_sdk::artifact::hashed_files(artifact)
+        .iter()
+        .map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 }))
+        .collect();
     let t = &build.template;
     let mut template = json!({
         "path": t.path.display().to_string(),
@@ -127,8 +129,8 @@ fn bake_section(build: &BuildInfo, artifact: &Artifact) -> Json {
         "version": env!("CARGO_PKG_VERSION"),
         "build": build.name,
         "files": files,
-        "format": super::artifact_format(artifact),
-        "region_images": super::region_images(artifact),
+        "format": bake_sdk::artifact::artifact_format(artifact),
+        "region_images": bake_sdk::artifact::region_images(artifact),
         "template": template,
         "variables": t.variables,
     })

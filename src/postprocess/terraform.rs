@@ -95,18 +95,19 @@ impl PostProcessor for Terraform {
 /// One build's value: every key is always present (null or empty when it
 /// does not apply), so that Terraform sees one object type for all builds.
 fn entry(a: &Artifact) -> Json {
-    let files: Vec<Json> = super::hashed_files(a).iter().map(|f| json!({ "path": f.path.display().to_string(), "sha256": f.sha256, "size": f.size })).collect();
-    let image = super::disk_image(a).map(|f| {
-        let hashed = super::hashed_files(&Artifact { files: vec![f.clone()], ..Default::default() }).remove(0);
+    let files: Vec<Json> =
+        bake_sdk::artifact::hashed_files(a).iter().map(|f| json!({ "path": f.path.display().to_string(), "sha256": f.sha256, "size": f.size })).collect();
+    let image = bake_sdk::artifact::disk_image(a).map(|f| {
+        let hashed = bake_sdk::artifact::hashed_files(&Artifact { files: vec![f.clone()], ..Default::default() }).remove(0);
         json!({ "path": hashed.path.display().to_string(), "sha256": hashed.sha256 })
     });
     json!({
         "builder_type": a.builder_type,
         "artifact_id": a.id,
         "files": files,
-        "format": super::artifact_format(a),
-        "amis": super::region_images(a),
+        "format": bake_sdk::artifact::artifact_format(a),
+        "amis": bake_sdk::artifact::region_images(a),
         "image": image,
-        "digest": super::digest(a),
+        "digest": bake_sdk::artifact::digest(a),
     })
 }

@@ -24,6 +24,7 @@ pub mod provider;
 mod staging;
 
 use bake_archive::{Codec, Format, Job};
+use bake_sdk::artifact::state;
 use bake_sdk::config::decode;
 use bake_sdk::lang::diag::{suggest, Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
@@ -264,7 +265,7 @@ impl PostProcessor for Vagrant {
             id: provider.name().into(),
             description: format!("'{}' provider box: {}", provider.name(), file.path.display()),
             files: vec![file],
-            state: BTreeMap::from([("provider".to_string(), serde_json::json!(provider.name()))]),
+            state: BTreeMap::from([(state::PROVIDER.to_string(), serde_json::json!(provider.name()))]),
         };
         // Packer's libvirt and file providers leave the input to keep_input_artifact.
         Ok(PostProcessed { artifact, keep_input: None })

@@ -21,6 +21,7 @@
 //! artifact goes into the box by its base name; metadata names the provider.
 
 use crate::staging::Staging;
+use bake_sdk::artifact::state;
 use bake_sdk::qemu_img;
 use bake_sdk::{Artifact, CancellationToken, Ui};
 use serde_json::{json, Value as Json};
@@ -137,7 +138,7 @@ fn file(input: &Artifact, staging: &mut Staging, ui: &Ui) -> anyhow::Result<Cont
 /// vagrant-libvirt's `driver` for the accelerator a qemu build ran under
 /// (Packer's mapping of `domainType`).
 pub fn libvirt_driver(input: &Artifact) -> anyhow::Result<&'static str> {
-    match input.state.get("domainType").and_then(Json::as_str) {
+    match input.state.get(state::DOMAIN_TYPE).and_then(Json::as_str) {
         None | Some("") => Ok("kvm"),
         Some("kvm") => Ok("kvm"),
         Some("none" | "tcg" | "hvf") => Ok("qemu"),
@@ -149,12 +150,12 @@ pub fn libvirt_driver(input: &Artifact) -> anyhow::Result<&'static str> {
 /// its only file, else its only file that looks like a disk image.
 pub fn find_disk(input: &Artifact) -> anyhow::Result<PathBuf> {
     let paths: Vec<&Path> = input.files.iter().map(|f| f.path.as_path()).collect();
-    if let Some(path) = input.state.get("diskPath").and_then(Json::as_str) {
+    if let Some(path) = input.state.get(state::DISK_PATH).and_then(Json::as_str) {
         if let Some(p) = paths.iter().find(|p| **p == Path::new(path)) {
             return Ok(p.to_path_buf());
         }
     }
-    if let Some(name) = input.state.get("diskName").and_then(Json::as_str) {
+    if let Some(name) = input.state.get(state::DISK_NAME).and_then(Json::as_str) {
         if let Some(p) = paths.iter().find(|p| p.file_name().is_some_and(|n| n == name)) {
             return Ok(p.to_path_buf());
         }
