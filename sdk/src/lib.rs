@@ -7,6 +7,7 @@ pub mod communicator;
 pub mod config;
 pub mod duration;
 pub mod journal;
+pub mod json_file;
 pub mod placeholders;
 pub mod plugin;
 pub mod process;

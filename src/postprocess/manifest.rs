@@ -77,18 +77,9 @@ impl Manifest {
             entry["custom_data"] = json!(self.config.custom_data);
         }
         entry["bake"] = bake_section(build, artifact);
-        mask_strings(&mut entry, &|s| build.ui.mask(s));
+        // Sensitive values never reach the manifest, custom_data included.
+        bake_sdk::json_file::mask_strings(&mut entry, &|s| build.ui.mask(s));
         entry
-    }
-}
-
-/// Sensitive values never reach the manifest, custom_data included.
-pub(super) fn mask_strings(v: &mut Json, mask: &dyn Fn(&str) -> String) {
-    match v {
-        Json::String(s) => *s = mask(s),
-        Json::Array(items) => items.iter_mut().for_each(|i| mask_strings(i, mask)),
-        Json::Object(map) => map.values_mut().for_each(|i| mask_strings(i, mask)),
-        _ => {}
     }
 }
 
@@ -96,7 +87,7 @@ pub(super) fn mask_strings(v: &mut Json, mask: &dyn Fn(&str) -> String) {
 /// then replaces the file atomically, so that concurrent builds (in this
 /// process or another) never lose each other's entries.
 fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
-    super::update_json_locked(path, "manifest", json!({ "builds": [] }), |manifest| {
+    bake_sdk::json_file::update_json_locked(path, "manifest", json!({ "builds": [] }), |manifest| {
         if !manifest.is_object() {
             *manifest = json!({ "builds": [] });
         }

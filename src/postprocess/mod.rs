@@ -1,6 +1,5 @@
 //! Post-processors that live in the engine (they need no heavy dependencies),
-//! and what they share: the template's provenance and the locked
-//! read-modify-rename of a JSON file.
+//! and the template's provenance the manifest records.
 
 pub mod artifice;
 pub mod manifest;
@@ -8,8 +7,8 @@ pub mod terraform;
 
 use crate::load::Loaded;
 use bake_sdk::{ArtifactFile, TemplateInfo};
-use serde_json::{json, Value as Json};
-use std::path::{Path, PathBuf};
+use serde_json::json;
+use std::path::PathBuf;
 
 /// What the manifest records about where a run's builds come from.
 pub fn template_info(loaded: &Loaded) -> TemplateInfo {
@@ -47,30 +46,4 @@ pub fn template_info(loaded: &Loaded) -> TemplateInfo {
     let git_commit = git(&["rev-parse", "HEAD"]).filter(|c| !c.is_empty());
     let git_dirty = git_commit.is_some() && git(&["status", "--porcelain", "--", "."]).is_some_and(|s| !s.is_empty());
     TemplateInfo { path: loaded.template_path.clone(), files, sha256, variables, git_commit, git_dirty }
-}
-
-/// Reads the JSON file at `path` (or `empty` when it does not exist), lets
-/// `change` edit it, and writes it back through a temp file renamed into
-/// place, all under an exclusive lock on its directory, so that concurrent
-/// writers (builds in this process or another bake) never lose each other's
-/// changes.
-pub fn update_json_locked(path: &Path, what: &str, empty: Json, change: impl FnOnce(&mut Json)) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let lock = std::fs::File::open(&dir)?;
-    lock.lock()?;
-    let mut doc: Json = match std::fs::read_to_string(path) {
-        Ok(text) if !text.trim().is_empty() => serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("the existing {what} {} is not valid JSON ({e}); move it away or fix it", path.display()))?,
-        _ => empty,
-    };
-    change(&mut doc);
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map_or("bake".into(), |n| n.to_string_lossy()), std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&doc)? + "\n")?;
-    std::fs::rename(&tmp, path)?;
-    lock.unlock()?;
-    Ok(())
 }

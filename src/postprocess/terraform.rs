@@ -71,12 +71,12 @@ impl PostProcessor for Terraform {
     async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed> {
         let output = PathBuf::from(&self.config.output);
         let mut entry = tokio::task::block_in_place(|| entry(&input));
-        super::manifest::mask_strings(&mut entry, &|s| build.ui.mask(s));
+        bake_sdk::json_file::mask_strings(&mut entry, &|s| build.ui.mask(s));
         build.ui.say(format!("Writing Terraform variables {} (var.{}[\"{}\"])", output.display(), self.config.variable_name, build.name));
         let variable = self.config.variable_name.clone();
         let name = build.name.clone();
         tokio::task::spawn_blocking(move || {
-            super::update_json_locked(&output, "Terraform variables file", json!({}), |doc| {
+            bake_sdk::json_file::update_json_locked(&output, "Terraform variables file", json!({}), |doc| {
                 if !doc.is_object() {
                     *doc = json!({});
                 }
