@@ -8,7 +8,7 @@ mod commands;
 pub mod load;
 pub mod plan;
 mod plugins;
-mod postprocess;
+mod provenance;
 mod run;
 mod ui;
 

@@ -19,12 +19,12 @@ const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
 ];
 
 const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
-    ("manifest", crate::postprocess::manifest::prepare),
+    ("manifest", bake_post_processor_manifest::prepare),
     ("checksum", bake_post_processor_checksum::prepare),
     ("compress", bake_post_processor_compress::prepare),
     ("shell-local", bake_shell_local::prepare_post_processor),
-    ("artifice", crate::postprocess::artifice::prepare),
-    ("terraform", crate::postprocess::terraform::prepare),
+    ("artifice", bake_post_processor_artifice::prepare),
+    ("terraform", bake_post_processor_terraform::prepare),
     ("vagrant", bake_post_processor_vagrant::prepare),
 ];
 

@@ -54,7 +54,7 @@ pub fn run(args: BuildArgs) -> i32 {
         template_dir: loaded.root_dir.clone(),
         run_uuid,
         journal: journal.clone(),
-        template: std::sync::Arc::new(crate::postprocess::template_info(&loaded)),
+        template: std::sync::Arc::new(crate::provenance::template_info(&loaded)),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

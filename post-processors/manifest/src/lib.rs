@@ -1,9 +1,11 @@
 //! The `manifest` post-processor: Packer's `packer-manifest.json`, appended
 //! to across runs and safe when several builds write it at once.
 
-use bake_lang::diag::Diagnostics;
-use bake_lang::eval::EvalBody;
+use bake_sdk::artifact;
 use bake_sdk::config::decode;
+use bake_sdk::json_file;
+use bake_sdk::lang::diag::Diagnostics;
+use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::{async_trait, Artifact, BuildInfo, PostProcessed, PostProcessor};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -78,7 +80,7 @@ impl Manifest {
         }
         entry["bake"] = bake_section(build, artifact);
         // Sensitive values never reach the manifest, custom_data included.
-        bake_sdk::json_file::mask_strings(&mut entry, &|s| build.ui.mask(s));
+        json_file::mask_strings(&mut entry, &|s| build.ui.mask(s));
         entry
     }
 }
@@ -87,7 +89,7 @@ impl Manifest {
 /// then replaces the file atomically, so that concurrent builds (in this
 /// process or another) never lose each other's entries.
 fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
-    bake_sdk::json_file::update_json_locked(path, "manifest", json!({ "builds": [] }), |manifest| {
+    json_file::update_json_locked(path, "manifest", json!({ "builds": [] }), |manifest| {
         if !manifest.is_object() {
             *manifest = json!({ "builds": [] });
         }
@@ -102,10 +104,8 @@ fn append(path: &Path, entry: Json, run_uuid: &str) -> anyhow::Result<()> {
 /// bake's own record of a build, beside Packer's fields (which stay as
 /// Packer writes them, so Packer's consumers are unaffected).
 fn bake_section(build: &BuildInfo, artifact: &Artifact) -> Json {
-    let files: Vec<Json> = bake_sdk::artifact::hashed_files(artifact)
-        .iter()
-        .map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 }))
-        .collect();
+    let files: Vec<Json> =
+        artifact::hashed_files(artifact).iter().map(|f| json!({ "path": f.path.display().to_string(), "size": f.size, "sha256": f.sha256 })).collect();
     let t = &build.template;
     let mut template = json!({
         "path": t.path.display().to_string(),
@@ -120,8 +120,8 @@ fn bake_section(build: &BuildInfo, artifact: &Artifact) -> Json {
         "version": env!("CARGO_PKG_VERSION"),
         "build": build.name,
         "files": files,
-        "format": bake_sdk::artifact::artifact_format(artifact),
-        "region_images": bake_sdk::artifact::region_images(artifact),
+        "format": artifact::artifact_format(artifact),
+        "region_images": artifact::region_images(artifact),
         "template": template,
         "variables": t.variables,
     })

@@ -1,9 +1,9 @@
 //! The `artifice` post-processor (Packer's): the files a step produced
 //! become the artifact that the rest of the chain sees.
 
-use bake_lang::diag::{Diagnostic, Diagnostics};
-use bake_lang::eval::EvalBody;
 use bake_sdk::config::decode;
+use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
+use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::{async_trait, Artifact, ArtifactFile, BuildInfo, PostProcessed, PostProcessor};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
-//! Post-processors that live in the engine (they need no heavy dependencies),
-//! and the template's provenance the manifest records.
-
-pub mod artifice;
-pub mod manifest;
-pub mod terraform;
+//! Where a run's builds come from, as the manifest records it: the
+//! template's files and their hashes, the variables, the git commit. The
+//! engine computes it from the loaded template and hands it to every
+//! plugin in [`bake_sdk::BuildInfo::template`].
 
 use crate::load::Loaded;
 use bake_sdk::{ArtifactFile, TemplateInfo};

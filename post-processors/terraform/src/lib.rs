@@ -8,9 +8,11 @@
 //! Each build replaces its own entry; other builds' entries, and other
 //! variables in the file, are kept.
 
-use bake_lang::diag::{Diagnostic, Diagnostics};
-use bake_lang::eval::EvalBody;
+use bake_sdk::artifact;
 use bake_sdk::config::decode;
+use bake_sdk::json_file;
+use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
+use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::{async_trait, Artifact, BuildInfo, PostProcessed, PostProcessor};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -71,12 +73,12 @@ impl PostProcessor for Terraform {
     async fn post_process(&self, build: &BuildInfo, input: Artifact) -> anyhow::Result<PostProcessed> {
         let output = PathBuf::from(&self.config.output);
         let mut entry = tokio::task::block_in_place(|| entry(&input));
-        bake_sdk::json_file::mask_strings(&mut entry, &|s| build.ui.mask(s));
+        json_file::mask_strings(&mut entry, &|s| build.ui.mask(s));
         build.ui.say(format!("Writing Terraform variables {} (var.{}[\"{}\"])", output.display(), self.config.variable_name, build.name));
         let variable = self.config.variable_name.clone();
         let name = build.name.clone();
         tokio::task::spawn_blocking(move || {
-            bake_sdk::json_file::update_json_locked(&output, "Terraform variables file", json!({}), |doc| {
+            json_file::update_json_locked(&output, "Terraform variables file", json!({}), |doc| {
                 if !doc.is_object() {
                     *doc = json!({});
                 }
@@ -96,18 +98,18 @@ impl PostProcessor for Terraform {
 /// does not apply), so that Terraform sees one object type for all builds.
 fn entry(a: &Artifact) -> Json {
     let files: Vec<Json> =
-        bake_sdk::artifact::hashed_files(a).iter().map(|f| json!({ "path": f.path.display().to_string(), "sha256": f.sha256, "size": f.size })).collect();
-    let image = bake_sdk::artifact::disk_image(a).map(|f| {
-        let hashed = bake_sdk::artifact::hashed_files(&Artifact { files: vec![f.clone()], ..Default::default() }).remove(0);
+        artifact::hashed_files(a).iter().map(|f| json!({ "path": f.path.display().to_string(), "sha256": f.sha256, "size": f.size })).collect();
+    let image = artifact::disk_image(a).map(|f| {
+        let hashed = artifact::hashed_files(&Artifact { files: vec![f.clone()], ..Default::default() }).remove(0);
         json!({ "path": hashed.path.display().to_string(), "sha256": hashed.sha256 })
     });
     json!({
         "builder_type": a.builder_type,
         "artifact_id": a.id,
         "files": files,
-        "format": bake_sdk::artifact::artifact_format(a),
-        "amis": bake_sdk::artifact::region_images(a),
+        "format": artifact::artifact_format(a),
+        "amis": artifact::region_images(a),
         "image": image,
-        "digest": bake_sdk::artifact::digest(a),
+        "digest": artifact::digest(a),
     })
 }
