@@ -188,7 +188,7 @@ pub fn undo_local(resource: &Resource) -> std::io::Result<bool> {
         Resource::Process { pidfile, pid, .. } => {
             let pid = pid.or_else(|| std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse().ok()));
             if let Some(pid) = pid {
-                kill_and_wait(pid);
+                crate::process::terminate_pid(pid, std::time::Duration::from_secs(5));
             }
             let _ = std::fs::remove_file(pidfile);
             Ok(true)
@@ -203,34 +203,6 @@ pub fn undo_local(resource: &Resource) -> std::io::Result<bool> {
             Ok(true)
         }
         Resource::Cloud { .. } => Ok(false),
-    }
-}
-
-/// Terminates a process and waits (up to 10 s) until it is gone.
-pub fn kill_and_wait(pid: u32) {
-    let alive = || is_running(pid);
-    if !alive() {
-        return;
-    }
-    // SAFETY: kill(2) with a plain pid and signal; no memory is shared.
-    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-    for i in 0..100 {
-        if !alive() {
-            return;
-        }
-        if i == 50 {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
-/// True when the process exists and is not a zombie.
-pub fn is_running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit(')').next().and_then(|r| r.split_whitespace().next()).is_some_and(|s| s != "Z"),
-        Err(_) => false,
     }
 }
 
