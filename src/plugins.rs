@@ -14,7 +14,7 @@ const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepar
 const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
     ("shell", bake_provisioner_shell::prepare),
     ("file", bake_provisioner_file::prepare),
-    ("shell-local", bake_shell_local::prepare_provisioner),
+    ("shell-local", bake_provisioner_shell_local::prepare),
     ("breakpoint", bake_provisioner_breakpoint::prepare),
 ];
 
@@ -22,7 +22,7 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("manifest", bake_post_processor_manifest::prepare),
     ("checksum", bake_post_processor_checksum::prepare),
     ("compress", bake_post_processor_compress::prepare),
-    ("shell-local", bake_shell_local::prepare_post_processor),
+    ("shell-local", bake_post_processor_shell_local::prepare),
     ("artifice", bake_post_processor_artifice::prepare),
     ("terraform", bake_post_processor_terraform::prepare),
     ("vagrant", bake_post_processor_vagrant::prepare),

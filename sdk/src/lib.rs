@@ -13,6 +13,7 @@ pub mod plugin;
 pub mod process;
 pub mod qemu_img;
 pub mod shell;
+pub mod shell_local;
 pub mod ssh;
 pub mod steps;
 pub mod testing;
