@@ -2,6 +2,7 @@
 
 use bake_lang::diag::Diagnostics;
 use bake_lang::eval::EvalBody;
+use bake_sdk::artifact::{DestroyArtifact, RemoveFiles};
 use bake_sdk::{Builder, DataSource, PostProcessor, Provisioner};
 
 pub type BuilderFactory = fn(&EvalBody, &str) -> Result<Box<dyn Builder>, Diagnostics>;
@@ -29,6 +30,17 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
 ];
 
 const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare), ("null", bake_datasource_null::prepare)];
+
+/// Artifacts that are more than their files, by the `builder_type` of the
+/// plugin that makes them, with what destroys them (none yet: an AMI
+/// builder registers its deregistration here). Any other artifact's files
+/// are removed ([`RemoveFiles`]).
+const ARTIFACT_DESTROYERS: &[(&str, &dyn DestroyArtifact)] = &[];
+
+/// What removes an intermediate artifact made by `builder_type`.
+pub fn artifact_destroyer(builder_type: &str) -> &'static dyn DestroyArtifact {
+    ARTIFACT_DESTROYERS.iter().find(|(k, _)| *k == builder_type).map_or(&RemoveFiles, |(_, d)| *d)
+}
 
 pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
     DATA_SOURCES.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f)

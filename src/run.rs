@@ -242,7 +242,7 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &Genera
                     } else if keep {
                         results.push(current.clone());
                     } else {
-                        destroy(&current, &out.artifact, info);
+                        destroy(&current, &out.artifact, info).await;
                     }
                     current = out.artifact;
                 }
@@ -267,19 +267,17 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &Genera
                 return (results, errors);
             }
         }
-        destroy(&original, &Artifact::default(), info);
+        destroy(&original, &Artifact::default(), info).await;
     }
     (results, errors)
 }
 
-/// Removes an artifact's files, except those the next artifact still uses.
-fn destroy(artifact: &Artifact, next: &Artifact, info: &BuildInfo) {
-    for f in &artifact.files {
-        if next.files.iter().any(|n| n.path == f.path) {
-            continue;
-        }
-        if std::fs::remove_file(&f.path).is_ok() {
-            info.ui.message(format!("Removed intermediate artifact file {}", f.path.display()));
-        }
+/// Removes an artifact the chain does not keep, through the plugin that made
+/// it (its files, except those the next artifact still uses, unless that
+/// plugin registered more to do).
+async fn destroy(artifact: &Artifact, next: &Artifact, info: &BuildInfo) {
+    let destroyer = crate::plugins::artifact_destroyer(&artifact.builder_type);
+    if let Err(e) = destroyer.destroy(artifact, next, &info.ui).await {
+        info.ui.error(format!("Cannot remove the intermediate artifact {} ({}): {e:#}", artifact.id, artifact.builder_type));
     }
 }

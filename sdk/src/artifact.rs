@@ -3,6 +3,7 @@
 //! read those facts back (a post-processor asks `disk_image(a)`, not which
 //! builder made `a`).
 
+use crate::ui::Ui;
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
@@ -154,6 +155,39 @@ pub fn hashed_files(a: &Artifact) -> Vec<ArtifactFile> {
         .collect()
 }
 
+/// Removes an artifact that a chain does not keep (Packer's
+/// `Artifact.Destroy`). The engine asks the plugin that made the artifact,
+/// by its [`Artifact::builder_type`]: a plugin whose artifacts are more
+/// than files (an AMI and its snapshots, a container image in a registry)
+/// provides one and the engine registers it (`src/plugins.rs`); every other
+/// artifact gets [`RemoveFiles`].
+#[async_trait::async_trait]
+pub trait DestroyArtifact: Send + Sync {
+    /// Removes `artifact`, except what `next` (the artifact made from it,
+    /// which the chain goes on with) still uses.
+    async fn destroy(&self, artifact: &Artifact, next: &Artifact, ui: &Ui) -> anyhow::Result<()>;
+}
+
+/// The default [`DestroyArtifact`]: removes the artifact's files, except
+/// those the next artifact still uses. A file that is already gone, or
+/// cannot be removed, is left as it is.
+pub struct RemoveFiles;
+
+#[async_trait::async_trait]
+impl DestroyArtifact for RemoveFiles {
+    async fn destroy(&self, artifact: &Artifact, next: &Artifact, ui: &Ui) -> anyhow::Result<()> {
+        for f in &artifact.files {
+            if next.files.iter().any(|n| n.path == f.path) {
+                continue;
+            }
+            if std::fs::remove_file(&f.path).is_ok() {
+                ui.message(format!("Removed intermediate artifact file {}", f.path.display()));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +228,24 @@ mod tests {
         let b = artifact("x", &["notes.txt", "web.qcow2"], &[]);
         assert_eq!(disk_image(&b).unwrap().path, Path::new("web.qcow2"));
         assert!(disk_image(&artifact("x", &["notes.txt"], &[])).is_none());
+    }
+
+    #[test]
+    fn remove_files_spares_what_the_next_artifact_uses() {
+        let dir = std::env::temp_dir().join(format!("bake-destroy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (gone, kept) = (dir.join("gone.raw"), dir.join("kept.raw"));
+        std::fs::write(&gone, "x").unwrap();
+        std::fs::write(&kept, "y").unwrap();
+        let input = artifact("VM", &[gone.to_str().unwrap(), kept.to_str().unwrap()], &[]);
+        let next = artifact("next", &[kept.to_str().unwrap()], &[]);
+        let sink = std::sync::Arc::new(crate::ui::RecordingSink::default());
+        let ui = Ui::new("b", sink.clone());
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(RemoveFiles.destroy(&input, &next, &ui)).unwrap();
+        assert!(!gone.exists() && kept.exists());
+        let events = sink.events.lock().unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].1, crate::ui::Event::Message(format!("Removed intermediate artifact file {}", gone.display())));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
