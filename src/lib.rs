@@ -12,6 +12,10 @@ mod provenance;
 mod run;
 mod ui;
 
+/// `bake cleanup` over a registry of the caller's choosing (the binary uses
+/// the plugins' one; tests give it a fake owner).
+pub use commands::cleanup::{clean_dead_runs, Line as CleanupLine};
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     cli::main()

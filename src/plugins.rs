@@ -3,6 +3,7 @@
 use bake_lang::diag::Diagnostics;
 use bake_lang::eval::EvalBody;
 use bake_sdk::artifact::{DestroyArtifact, RemoveFiles};
+use bake_sdk::journal::{CleanupRegistry, ResourceOwner};
 use bake_sdk::{Builder, DataSource, PostProcessor, Provisioner};
 
 pub type BuilderFactory = fn(&EvalBody, &str) -> Result<Box<dyn Builder>, Diagnostics>;
@@ -40,6 +41,18 @@ const ARTIFACT_DESTROYERS: &[(&str, &dyn DestroyArtifact)] = &[];
 /// What removes an intermediate artifact made by `builder_type`.
 pub fn artifact_destroyer(builder_type: &str) -> &'static dyn DestroyArtifact {
     ARTIFACT_DESTROYERS.iter().find(|(k, _)| *k == builder_type).map_or(&RemoveFiles, |(_, d)| *d)
+}
+
+/// The plugins that create external resources (cloud instances, images,
+/// snapshots), each naming the journal kinds it undoes (none yet: an EC2
+/// builder registers its owner of `aws:*` here). `bake cleanup` hands every
+/// journal entry to its owner through [`cleanup_registry`].
+const RESOURCE_OWNERS: &[&dyn ResourceOwner] = &[];
+
+/// Who undoes what a dead run left: the sdk for local processes and paths,
+/// the plugins above for their kinds.
+pub fn cleanup_registry() -> CleanupRegistry<'static> {
+    CleanupRegistry::new(RESOURCE_OWNERS.iter().copied())
 }
 
 pub fn data_source(kind: &str) -> Option<DataSourceFactory> {

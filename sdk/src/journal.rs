@@ -23,8 +23,8 @@ pub enum Resource {
     Process { pidfile: PathBuf, pid: Option<u32>, what: String },
     /// A file or directory to remove.
     Path { path: PathBuf },
-    /// A cloud resource, undone by the plugin that owns `kind` (for example
-    /// `aws:instance`).
+    /// A cloud resource, undone by the plugin that owns `provider_kind` (for
+    /// example `aws:instance`; see [`ResourceOwner`]).
     Cloud { provider_kind: String, region: String, id: String },
 }
 
@@ -203,6 +203,50 @@ pub fn undo_local(resource: &Resource) -> std::io::Result<bool> {
             Ok(true)
         }
         Resource::Cloud { .. } => Ok(false),
+    }
+}
+
+/// A plugin's undo of the external resources it creates: the journal's
+/// [`Resource::Cloud`] entries of the `provider_kind`s it names. The plugin
+/// crate provides one; the engine registers it (`src/plugins.rs`), and
+/// `bake cleanup` hands it the entries of its kinds that a dead run left.
+#[async_trait::async_trait]
+pub trait ResourceOwner: Send + Sync {
+    /// The `provider_kind`s it undoes, such as `aws:instance`.
+    fn kinds(&self) -> &[&str];
+
+    /// Removes the resource (one of its kinds); `Ok` once it is gone,
+    /// including when it was gone already.
+    async fn undo(&self, resource: &Resource) -> anyhow::Result<()>;
+}
+
+/// Who undoes each journal entry: local processes and paths by
+/// [`undo_local`], cloud resources by the owner of their kind.
+#[derive(Default)]
+pub struct CleanupRegistry<'a> {
+    owners: Vec<&'a dyn ResourceOwner>,
+}
+
+impl<'a> CleanupRegistry<'a> {
+    pub fn new(owners: impl IntoIterator<Item = &'a dyn ResourceOwner>) -> CleanupRegistry<'a> {
+        CleanupRegistry { owners: owners.into_iter().collect() }
+    }
+
+    /// The owner of a cloud kind, if a registered plugin names it.
+    pub fn owner(&self, provider_kind: &str) -> Option<&'a dyn ResourceOwner> {
+        self.owners.iter().copied().find(|o| o.kinds().contains(&provider_kind))
+    }
+
+    /// Undoes one entry: `Ok(true)` once it is gone, `Ok(false)` when no
+    /// plugin here owns its kind.
+    pub async fn undo(&self, resource: &Resource) -> anyhow::Result<bool> {
+        match resource {
+            Resource::Cloud { provider_kind, .. } => match self.owner(provider_kind) {
+                Some(owner) => owner.undo(resource).await.map(|()| true),
+                None => Ok(false),
+            },
+            local => Ok(undo_local(local)?),
+        }
     }
 }
 

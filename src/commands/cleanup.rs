@@ -1,16 +1,44 @@
 //! `bake cleanup`: finishes the cleanup of runs that died (crash, `kill -9`,
 //! power loss), from their journals. Runs that are still alive are left
-//! alone.
+//! alone. Each entry goes to its owner through the cleanup registry
+//! (`crate::plugins::cleanup_registry`): local processes and paths to the
+//! sdk, cloud resources to the plugin that registered their kind.
 
 use crate::cli::CleanupArgs;
-use bake_sdk::journal::{self, Journal, Resource};
+use bake_sdk::journal::{self, CleanupRegistry, Journal, Resource};
+use std::path::Path;
+
+/// One line of the report, for stdout or stderr.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
+    Out(String),
+    Err(String),
+}
 
 pub fn run(args: CleanupArgs) -> i32 {
-    let dir = journal::state_dir();
-    let journals = match journal::all(&dir) {
+    let registry = crate::plugins::cleanup_registry();
+    clean_dead_runs(&journal::state_dir(), &registry, args.dry_run, &mut |line| match line {
+        Line::Out(text) => outln!("{text}"),
+        Line::Err(text) => eprintln!("{text}"),
+    })
+}
+
+/// What `bake cleanup` does, over the journals under `state_dir` and with
+/// the owners in `registry`; reports through `say` and returns the exit
+/// code (1 when something is left).
+pub fn clean_dead_runs(state_dir: &Path, registry: &CleanupRegistry<'_>, dry_run: bool, say: &mut dyn FnMut(Line)) -> i32 {
+    let journals = match journal::all(state_dir) {
         Ok(j) => j,
         Err(e) => {
-            eprintln!("Error: cannot read the journals in {}: {e}", dir.display());
+            say(Line::Err(format!("Error: cannot read the journals in {}: {e}", state_dir.display())));
+            return 1;
+        }
+    };
+    // Owners are async (a cloud API call); local undos do not need it.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            say(Line::Err(format!("Error: cannot start the runtime: {e}")));
             return 1;
         }
     };
@@ -18,21 +46,21 @@ pub fn run(args: CleanupArgs) -> i32 {
     let mut removed = 0;
     for state in journals {
         if state.owner_alive() {
-            outln!("Run {} is still going (pid {}); leaving it alone.", state.run_uuid, state.owner_pid.unwrap_or(0));
+            say(Line::Out(format!("Run {} is still going (pid {}); leaving it alone.", state.run_uuid, state.owner_pid.unwrap_or(0))));
             continue;
         }
-        let reopened = if args.dry_run { None } else { Journal::reopen(&state.path).ok() };
+        let reopened = if dry_run { None } else { Journal::reopen(&state.path).ok() };
         let mut left = 0;
         for (id, build, resource) in state.pending.iter().rev() {
             let what = describe(resource);
-            if args.dry_run {
-                outln!("would remove {what} (build {build}, run {})", state.run_uuid);
+            if dry_run {
+                say(Line::Out(format!("would remove {what} (build {build}, run {})", state.run_uuid)));
                 continue;
             }
-            match undo(resource) {
+            match runtime.block_on(registry.undo(resource)) {
                 Ok(true) => {
                     removed += 1;
-                    outln!("removed {what} (build {build})");
+                    say(Line::Out(format!("removed {what} (build {build})")));
                     if let Some(j) = &reopened {
                         let _ = j.release(*id);
                     }
@@ -40,31 +68,27 @@ pub fn run(args: CleanupArgs) -> i32 {
                 Ok(false) => {
                     left += 1;
                     failed += 1;
-                    eprintln!("cannot remove {what} (build {build}): no plugin in this bake can; remove it by hand");
+                    say(Line::Err(format!("cannot remove {what} (build {build}): no plugin in this bake can; remove it by hand")));
                 }
                 Err(e) => {
                     left += 1;
                     failed += 1;
-                    eprintln!("cannot remove {what} (build {build}): {e}");
+                    say(Line::Err(format!("cannot remove {what} (build {build}): {e:#}")));
                 }
             }
         }
-        if !args.dry_run && left == 0 {
+        if !dry_run && left == 0 {
             let _ = std::fs::remove_file(&state.path);
         }
     }
-    if !args.dry_run {
-        outln!("Cleanup done: {removed} removed, {failed} left.");
+    if !dry_run {
+        say(Line::Out(format!("Cleanup done: {removed} removed, {failed} left.")));
     }
     if failed > 0 {
         1
     } else {
         0
     }
-}
-
-fn undo(resource: &Resource) -> std::io::Result<bool> {
-    journal::undo_local(resource)
 }
 
 fn describe(resource: &Resource) -> String {

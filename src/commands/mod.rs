@@ -19,7 +19,7 @@ macro_rules! outln {
 
 mod artifacts;
 mod build;
-mod cleanup;
+pub(crate) mod cleanup;
 mod console;
 mod fmt;
 mod init;
