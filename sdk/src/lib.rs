@@ -14,6 +14,7 @@ pub mod qemu_img;
 pub mod shell;
 pub mod ssh;
 pub mod steps;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;
 
