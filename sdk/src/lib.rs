@@ -16,6 +16,7 @@ pub mod shell;
 pub mod shell_local;
 pub mod ssh;
 pub mod steps;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;
 
