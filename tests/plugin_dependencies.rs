@@ -12,15 +12,43 @@ const PLUGIN_DIRS: &[&str] = &["builders", "provisioners", "post-processors", "d
 #[test]
 fn no_plugin_depends_on_another_plugin_or_on_the_engine() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let violations = violations(&metadata(root), root);
+    assert!(violations.is_empty(), "plugin crates may depend only on bake-sdk and shared crates:\n{}", violations.join("\n"));
+}
+
+/// `bake_sdk::testing` (recorded UIs, journals under target/) is for tests:
+/// only dev-dependencies may turn on the sdk's `testing` feature, so the
+/// bake binary never carries it.
+#[test]
+fn only_dev_dependencies_enable_the_sdks_test_helpers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let metadata = metadata(root);
+    let mut found = Vec::new();
+    let mut dev_uses = 0;
+    for package in metadata["packages"].as_array().expect("packages") {
+        for dep in package["dependencies"].as_array().into_iter().flatten() {
+            let enables_testing = dep["features"].as_array().into_iter().flatten().any(|f| f == "testing");
+            if dep["name"] != "bake-sdk" || !enables_testing {
+                continue;
+            }
+            match dep["kind"].as_str() {
+                Some("dev") => dev_uses += 1,
+                kind => found.push(format!("{} -> bake-sdk with \"testing\" as a {} dependency", package["name"], kind.unwrap_or("normal"))),
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    assert!(dev_uses > 0, "no crate's tests enable bake-sdk's testing feature: has it been renamed?");
+}
+
+fn metadata(root: &Path) -> Json {
     let out = std::process::Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
         .current_dir(root)
         .output()
         .expect("cargo metadata runs");
     assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
-    let metadata: Json = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
-    let violations = violations(&metadata, root);
-    assert!(violations.is_empty(), "plugin crates may depend only on bake-sdk and shared crates:\n{}", violations.join("\n"));
+    serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
 }
 
 /// Every forbidden edge, as `FROM -> TO (why)`.
