@@ -3,6 +3,7 @@
 //! artifacts and the user interface.
 
 pub mod artifact;
+pub mod cancel;
 pub mod communicator;
 pub mod config;
 pub mod duration;
@@ -21,6 +22,7 @@ pub mod testing;
 pub mod ui;
 
 pub use artifact::{Artifact, ArtifactFile};
+pub use cancel::Cancelled;
 pub use communicator::Communicator;
 pub use plugin::{
     BuildInfo, Builder, DataSource, GeneratedData, OnError, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, TemplateInfo,
