@@ -18,6 +18,10 @@ impl Step<State> for Provision<'_> {
         "Provisioning".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.provision")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let mut generated = GeneratedData::new();
         let (host, port) = ssh_address(&self.p, s);
