@@ -6,7 +6,8 @@ use crate::load::template::ProvisionerDecl;
 use crate::plan::{self, PlannedBuild};
 use crate::ui::TerminalUi;
 use bake_lang::eval::Evaluator;
-use bake_sdk::{async_trait, Artifact, BuildInfo, CancellationToken, Communicator, GeneratedData, OnError, ProvisionContext, ProvisionHook, Ui};
+use bake_sdk::{async_trait, Artifact, BuildInfo, CancellationToken, Communicator, GeneratedData, OnError, ProvisionContext, ProvisionHook, ProvisionerStep, Ui};
+use bake_sdk::steps::StepId;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,7 +101,8 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
     outcome
 }
 
-/// Runs the provisioners when the builder's machine is reachable.
+/// Hands the build's provisioners to the builder, which runs them once its
+/// machine is reachable.
 struct EngineHook<'a> {
     build: &'a PlannedBuild,
     info: &'a BuildInfo,
@@ -109,10 +111,8 @@ struct EngineHook<'a> {
     generated: std::sync::Mutex<GeneratedData>,
 }
 
-#[async_trait]
 impl ProvisionHook for EngineHook<'_> {
-    async fn provision(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
-        let build = self.build;
+    fn machine_ready(&self, generated: &GeneratedData) {
         // The builder's credentials are as secret as a sensitive variable.
         for key in ["Password", "SSHPrivateKey", "WinRMPassword"] {
             if let Some(secret) = generated.get(key).filter(|v| !v.is_empty()) {
@@ -120,25 +120,60 @@ impl ProvisionHook for EngineHook<'_> {
             }
         }
         *self.generated.lock().unwrap_or_else(|e| e.into_inner()) = generated.clone();
+    }
+
+    fn provisioners(&self) -> Vec<Box<dyn ProvisionerStep + '_>> {
+        self.build.provisioners.iter().enumerate().map(|(index, decl)| Box::new(EngineProvisioner { hook: self, index, decl }) as Box<dyn ProvisionerStep>).collect()
+    }
+}
+
+/// One `provisioner` block of the build, prepared when it runs (with the
+/// generated values in scope).
+struct EngineProvisioner<'a> {
+    hook: &'a EngineHook<'a>,
+    /// Its place among the build's provisioners, for the step id.
+    index: usize,
+    decl: &'a ProvisionerDecl,
+}
+
+impl EngineProvisioner<'_> {
+    fn label(&self) -> String {
+        self.decl.name.clone().unwrap_or_else(|| self.decl.kind.clone())
+    }
+}
+
+#[async_trait]
+impl ProvisionerStep for EngineProvisioner<'_> {
+    fn id(&self) -> StepId {
+        StepId::new(format!("provisioner.{}.{}", self.index, self.decl.kind))
+    }
+
+    fn name(&self) -> String {
+        format!("Provisioning with {}", self.label())
+    }
+
+    async fn run(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
+        let hook = self.hook;
+        let build = hook.build;
         let build_decl_eval = generated_evaluator(&build.evaluator, generated);
-        for p in &build.provisioners {
-            if let Err(e) = self.run_provisioner(&build_decl_eval, p, comm, generated).await {
-                if let Some(cleanup) = &build.error_cleanup {
-                    if self.info.on_error != OnError::Abort {
-                        self.info.ui.say(format!("Provisioning failed; running error-cleanup-provisioner \"{}\"", cleanup.kind));
-                        if let Err(ce) = self.run_provisioner(&build_decl_eval, cleanup, comm, generated).await {
-                            self.info.ui.error(format!("error-cleanup-provisioner failed too: {ce:#}"));
-                        }
-                    }
+        let Err(e) = hook.run_provisioner(&build_decl_eval, self.decl, comm, generated).await else {
+            return Ok(());
+        };
+        if let Some(cleanup) = &build.error_cleanup {
+            if hook.info.on_error != OnError::Abort {
+                hook.info.ui.say(format!("Provisioning failed; running error-cleanup-provisioner \"{}\"", cleanup.kind));
+                if let Err(ce) = hook.run_provisioner(&build_decl_eval, cleanup, comm, generated).await {
+                    hook.info.ui.error(format!("error-cleanup-provisioner failed too: {ce:#}"));
                 }
-                return Err(e);
             }
         }
-        Ok(())
+        Err(e)
     }
 }
 
 impl EngineHook<'_> {
+    /// Runs one provisioner with its `pause_before`, `timeout` and
+    /// `max_retries`.
     async fn run_provisioner(&self, ev: &Evaluator, p: &ProvisionerDecl, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
         let build = self.build;
         let ui = &self.info.ui;
@@ -154,7 +189,6 @@ impl EngineHook<'_> {
         let ctx = ProvisionContext { build: self.info, comm, generated };
         let mut attempt = 0;
         loop {
-            let step = ui.step(format!("Provisioning with {label}"));
             let run = plugin.provision(&ctx);
             let result = match p.timeout {
                 Some(t) => match tokio::time::timeout(t, run).await {
@@ -163,14 +197,8 @@ impl EngineHook<'_> {
                 },
                 None => run.await,
             };
-            step.finish(result.is_ok());
             match result {
-                Ok(()) => {
-                    if self.info.debug {
-                        pause_for_debug(ui).await;
-                    }
-                    return Ok(());
-                }
+                Ok(()) => return Ok(()),
                 Err(e) if attempt < p.max_retries && !self.info.cancel.is_cancelled() => {
                     attempt += 1;
                     ui.error(format!("Provisioner {label} failed ({e:#}); retrying ({attempt} of {})", p.max_retries));
@@ -192,15 +220,6 @@ fn generated_evaluator(ev: &Evaluator, generated: &GeneratedData) -> Evaluator {
     }
     ev.root.insert("build".into(), bake_lang::Value::Object(build));
     ev
-}
-
-async fn pause_for_debug(ui: &Ui) {
-    ui.say("Pausing (-debug): press Enter to go on");
-    let _ = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-    })
-    .await;
 }
 
 /// Feeds the artifact through every chain, with Packer's rules: each chain

@@ -176,6 +176,39 @@ build {
     assert_eq!(dir.read("count").trim(), "3");
 }
 
+/// Each provisioner is a step of its own in the progress, with its name and
+/// its time, in the template's order.
+#[test]
+fn each_provisioner_is_its_own_timed_step() {
+    let dir = TestDir::new("null-steps");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "p" { communicator = "none" }
+build {
+  sources = ["source.null.p"]
+  provisioner "shell-local" {
+    name   = "first"
+    inline = ["echo one"]
+  }
+  provisioner "shell-local" {
+    name   = "second"
+    inline = ["echo two"]
+  }
+}
+"#,
+    );
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let at = |prefix: &str| lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?} in\n{}", run.stdout));
+    let first = (at("==> null.p: Provisioning with first …"), at("==> null.p: Provisioning with first done in "));
+    let second = (at("==> null.p: Provisioning with second …"), at("==> null.p: Provisioning with second done in "));
+    assert!(first.0 < first.1 && first.1 < second.0 && second.0 < second.1, "each step starts and ends before the next:\n{}", run.stdout);
+    assert!(lines[first.0..first.1].iter().any(|l| l.ends_with(": one")) && lines[second.0..second.1].iter().any(|l| l.ends_with(": two")), "{}", run.stdout);
+    assert!(lines[first.1].ends_with('s') && lines[second.1].ends_with('s'), "a step line ends with its time:\n{}", run.stdout);
+}
+
 #[test]
 fn machine_readable_output_is_packer_shaped() {
     let dir = TestDir::new("null-machine");

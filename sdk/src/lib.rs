@@ -25,7 +25,8 @@ pub use artifact::{Artifact, ArtifactFile};
 pub use cancel::Cancelled;
 pub use communicator::Communicator;
 pub use plugin::{
-    BuildInfo, Builder, DataSource, GeneratedData, OnError, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, TemplateInfo,
+    BuildInfo, Builder, DataSource, GeneratedData, OnError, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, ProvisionerStep,
+    TemplateInfo,
 };
 pub use ui::{Stream, Ui};
 

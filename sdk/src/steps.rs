@@ -103,12 +103,13 @@ pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, 
             break;
         }
         started = started.max(i + 1);
-        let timer = build.ui.step(step.name());
-        let result = tokio::select! {
-            r = step.run(state, build) => r,
-            _ = build.cancel.cancelled() => Err(anyhow::anyhow!("cancelled during: {}", step.name())),
+        let run = async {
+            tokio::select! {
+                r = step.run(state, build) => r,
+                _ = build.cancel.cancelled() => Err(anyhow::anyhow!("cancelled during: {}", step.name())),
+            }
         };
-        timer.finish(result.is_ok());
+        let result = timed(&build.ui, step.name(), run).await;
         match result {
             Ok(()) => {
                 if build.debug && i + 1 < steps.len() {
@@ -143,6 +144,15 @@ pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, 
     }
 }
 
+/// Runs `work` as one step of the progress: "NAME …", then "NAME done in
+/// 1.23s" or "NAME FAILED in 1.23s".
+pub async fn timed<T>(ui: &crate::ui::Ui, name: String, work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let timer = ui.step(name);
+    let result = work.await;
+    timer.finish(result.is_ok());
+    result
+}
+
 /// A cache keyed by step id would confuse two steps with one id, so a list
 /// that has them is a builder's bug, caught before anything runs.
 fn check_unique_ids<S: Send>(steps: &[Box<dyn Step<S> + '_>]) -> anyhow::Result<()> {
@@ -172,7 +182,8 @@ async fn ask(build: &BuildInfo, e: &anyhow::Error) -> Choice {
     }
 }
 
-async fn pause(build: &BuildInfo, msg: &str) {
+/// `-debug`: shows `msg` and waits for Enter (or Ctrl-C).
+pub async fn pause(build: &BuildInfo, msg: &str) {
     build.ui.say(msg);
     tokio::select! {
         _ = read_line() => {}

@@ -112,7 +112,7 @@ impl Builder for FileBuilder {
         // As in Packer, the provisioners run after the file exists, with no
         // communicator.
         let generated = GeneratedData::from([("ID".to_string(), "File".to_string()), ("PackerRunUUID".to_string(), build.run_uuid.clone())]);
-        hook.provision(None, &generated).await?;
+        bake_sdk::plugin::provision_all(hook, build, None, &generated).await?;
         Ok(Some(Artifact {
             builder_type: "file".into(),
             id: "File".into(),
