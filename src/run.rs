@@ -181,10 +181,7 @@ impl EngineHook<'_> {
         let plugin = plan::prepare_provisioner(ev, p, &build.source_name, &build.builder_type).map_err(|d| anyhow::anyhow!("{}", d.render(&ev.sources)))?;
         if let Some(pause) = p.pause_before {
             ui.say(format!("Pausing {} before provisioner {label}", crate::ui::human_duration(pause)));
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = self.info.cancel.cancelled() => anyhow::bail!("cancelled"),
-            }
+            bake_sdk::cancel::sleep(pause, &self.info.cancel).await?;
         }
         let ctx = ProvisionContext { build: self.info, comm, generated };
         let mut attempt = 0;

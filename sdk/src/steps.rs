@@ -11,6 +11,7 @@
 //! the seam for a step cache that records finished steps and skips them on
 //! the next run. Nothing caches yet — a later issue builds that on these.
 
+use crate::cancel::Cancelled;
 use crate::plugin::{BuildInfo, OnError};
 use async_trait::async_trait;
 use std::fmt;
@@ -99,14 +100,14 @@ pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, 
     while i < steps.len() {
         let step = &steps[i];
         if build.cancel.is_cancelled() {
-            failure = Some(anyhow::anyhow!("cancelled"));
+            failure = Some(Cancelled::new().into());
             break;
         }
         started = started.max(i + 1);
         let run = async {
             tokio::select! {
                 r = step.run(state, build) => r,
-                _ = build.cancel.cancelled() => Err(anyhow::anyhow!("cancelled during: {}", step.name())),
+                _ = build.cancel.cancelled() => Err(Cancelled::in_step(step.name()).into()),
             }
         };
         let result = timed(&build.ui, step.name(), run).await;

@@ -44,7 +44,7 @@ impl Provisioner for Breakpoint {
         });
         tokio::select! {
             _ = wait => Ok(()),
-            _ = cancel.cancelled() => anyhow::bail!("cancelled at breakpoint"),
+            _ = cancel.cancelled() => Err(bake_sdk::Cancelled::at("breakpoint").into()),
         }
     }
 }

@@ -240,10 +240,7 @@ where
             return Err(err.context(format!("could not {what} (attempt {attempt}, after {:.0?})", started.elapsed())));
         }
         ui.message(format!("Could not {what} yet ({err:#}); retrying"));
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = cancel.cancelled() => anyhow::bail!("cancelled"),
-        }
+        bake_sdk::cancel::sleep(Duration::from_secs(2), cancel).await?;
     }
 }
 
@@ -273,10 +270,7 @@ impl Provisioner for Shell {
         }
         if let Some(pause) = self.config.pause_after {
             ctx.build.ui.message(format!("Pausing {pause:?} after the scripts (pause_after)"));
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = ctx.build.cancel.cancelled() => anyhow::bail!("cancelled"),
-            }
+            bake_sdk::cancel::sleep(pause, &ctx.build.cancel).await?;
         }
         Ok(())
     }
