@@ -101,7 +101,7 @@ fn summarise(ui: &TerminalUi, outcomes: &[run::BuildOutcome]) {
     if ui.is_machine_readable() {
         for o in outcomes {
             if let Some(e) = &o.error {
-                ui.machine(&o.name, "error", &[e]);
+                ui.machine(&o.name, "error", &[&e.to_string()]);
             }
             ui.machine(&o.name, "artifact-count", &[&o.artifacts.len().to_string()]);
             for (i, a) in o.artifacts.iter().enumerate() {
@@ -122,7 +122,7 @@ fn summarise(ui: &TerminalUi, outcomes: &[run::BuildOutcome]) {
     if !failed.is_empty() {
         ui.error_line(&ui.red("Some builds didn't complete successfully and had errors:"));
         for o in &failed {
-            ui.error_line(&ui.red(&format!("--> {}: {}", o.name, o.error.as_deref().unwrap_or(""))));
+            ui.error_line(&ui.red(&format!("--> {}: {}", o.name, o.error.as_ref().map(ToString::to_string).unwrap_or_default())));
         }
         ui.error_line("");
     }
