@@ -17,6 +17,7 @@ pub mod shell;
 pub mod shell_local;
 pub mod ssh;
 pub mod steps;
+pub mod terminal;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;

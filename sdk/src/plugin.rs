@@ -123,7 +123,7 @@ pub async fn provision_all(hook: &dyn ProvisionHook, build: &BuildInfo, comm: Op
     for provisioner in hook.provisioners() {
         crate::steps::timed(&build.ui, provisioner.name(), provisioner.run(comm, generated)).await?;
         if build.debug {
-            crate::steps::pause(build, "Pausing (-debug): press Enter to go on").await;
+            crate::steps::pause(build, "Pausing (-debug): press Enter to go on").await?;
         }
     }
     Ok(())

@@ -13,6 +13,7 @@
 
 use crate::cancel::Cancelled;
 use crate::plugin::{BuildInfo, OnError};
+use crate::terminal;
 use async_trait::async_trait;
 use std::fmt;
 
@@ -114,7 +115,8 @@ pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, 
         match result {
             Ok(()) => {
                 if build.debug && i + 1 < steps.len() {
-                    pause(build, &format!("Step \"{}\" done; press Enter for \"{}\"", step.name(), steps[i + 1].name())).await;
+                    // Cancelled here, the loop stops before the next step.
+                    let _ = pause(build, &format!("Step \"{}\" done; press Enter for \"{}\"", step.name(), steps[i + 1].name())).await;
                 }
                 i += 1;
             }
@@ -174,7 +176,8 @@ fn leave_for_inspection(build: &BuildInfo, e: anyhow::Error) -> anyhow::Error {
 async fn ask(build: &BuildInfo, e: &anyhow::Error) -> Choice {
     build.ui.error(format!("{e:#}"));
     build.ui.say("[c] Clean up and exit, [a] abort without cleanup, [r] retry the step:");
-    let answer = read_line().await;
+    // Ctrl-C while asking: the safe default too.
+    let answer = terminal::read_line(&build.cancel).await.unwrap_or_default();
     match answer.trim() {
         "a" | "A" => Choice::Abort,
         "r" | "R" => Choice::Retry,
@@ -183,23 +186,10 @@ async fn ask(build: &BuildInfo, e: &anyhow::Error) -> Choice {
     }
 }
 
-/// `-debug`: shows `msg` and waits for Enter (or Ctrl-C).
-pub async fn pause(build: &BuildInfo, msg: &str) {
+/// `-debug`: shows `msg` and waits for Enter, or for Ctrl-C.
+pub async fn pause(build: &BuildInfo, msg: &str) -> Result<(), Cancelled> {
     build.ui.say(msg);
-    tokio::select! {
-        _ = read_line() => {}
-        _ = build.cancel.cancelled() => {}
-    }
-}
-
-async fn read_line() -> String {
-    tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-        line
-    })
-    .await
-    .unwrap_or_default()
+    terminal::read_line(&build.cancel).await.map(drop)
 }
 
 #[cfg(test)]

@@ -74,6 +74,10 @@ pub fn run(args: BuildArgs) -> i32 {
         });
         run::run_all(builds, &run_opts, ui.clone(), cancel.clone()).await
     });
+    // Every build is done; what may be left is a terminal read that Ctrl-C
+    // abandoned (a -debug pause, a breakpoint), which must not hold up the
+    // exit until someone presses Enter.
+    runtime.shutdown_background();
     drop(run_opts);
     summarise(&ui, &outcomes);
     if let Ok(journal) = std::sync::Arc::try_unwrap(journal) {
