@@ -233,6 +233,48 @@ build {
     }
 }
 
+/// A data source reports on the run's own UI: with `-machine-readable` its
+/// progress is a record, and a sensitive variable in it is masked. The
+/// debootstrap data source says "Using cached …" on a cache hit; its cache
+/// key is learnt from the lock file a first run leaves (that run fails at
+/// once: no mmdebstrap on its PATH).
+#[test]
+fn a_data_source_reports_through_the_runs_ui() {
+    let dir = TestDir::new("null-data-ui");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+variable "cache_name" {
+  type      = string
+  default   = "hush-cache-7c1f"
+  sensitive = true
+}
+data "debootstrap" "base" {
+  suite     = "bookworm"
+  mirror    = "http://deb.example.invalid/debian"
+  cache_dir = "${path.root}/${var.cache_name}"
+}
+source "null" "d" { communicator = "none" }
+build {
+  sources = ["source.null.d"]
+  provisioner "shell-local" { inline = ["echo format=${data.debootstrap.base.format}"] }
+}
+"#,
+    );
+    dir.bake_env(&["build", "t.pkr.hcl"], &[("PATH", "/nonexistent")]).failure().contains("mmdebstrap");
+    let lock = std::fs::read_dir(dir.path.join("hush-cache-7c1f")).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "lock"));
+    let image = lock.expect("the first run left its lock file").with_extension("qcow2");
+    std::fs::write(&image, "").unwrap();
+
+    let run = dir.bake(&["build", "-machine-readable", "t.pkr.hcl"]);
+    run.success().lacks("hush-cache-7c1f");
+    let said = run.stdout.lines().find(|l| l.contains("Using cached Debian bookworm base image")).unwrap_or_else(|| panic!("no cache line:\n{}", run.stdout));
+    let fields: Vec<&str> = said.splitn(5, ',').collect();
+    assert!(fields[0].parse::<u64>().is_ok(), "a record starts with its timestamp: {said}");
+    assert_eq!(fields[1..4], ["data.debootstrap.base", "ui", "say"], "{said}");
+    assert!(fields[4].starts_with("==> data.debootstrap.base: Using cached Debian bookworm base image ") && fields[4].contains("<sensitive>"), "{said}");
+}
+
 #[test]
 fn ctrl_c_cancels_the_build_and_kills_its_commands() {
     let dir = TestDir::new("null-sigint");

@@ -14,8 +14,14 @@ pub fn run(args: BuildArgs) -> i32 {
     let color = args.color && !args.machine_readable && std::io::stdout().is_terminal();
     let ui_options = UiOptions { machine_readable: args.machine_readable, color, timestamps: args.timestamp_ui };
     let opts = load_options(&args.template, &args.vars, false);
-    let Some(loaded) = load_or_report(&opts, DataMode::Execute(ui_options)) else { return 1 };
-    let masker = Masker::new(loaded.secrets.clone());
+    // One UI for the run, data sources included; its masker learns the
+    // template's secrets as loading finds them.
+    let masker = Masker::default();
+    let ui = TerminalUi::new(ui_options, masker.clone());
+    let Some(loaded) = load_or_report(&opts, DataMode::Execute(ui.clone())) else { return 1 };
+    for secret in &loaded.secrets {
+        masker.add(secret.clone());
+    }
     let selection = Selection { only: args.filter.only.clone(), except: args.filter.except.clone() };
     let builds = match plan::plan(&loaded, &selection) {
         Ok(planned) => {
@@ -31,7 +37,6 @@ pub fn run(args: BuildArgs) -> i32 {
         eprintln!("Error: no build matches -only / -except; nothing to do.");
         return 1;
     }
-    let ui = TerminalUi::new(ui_options, masker);
     let run_uuid = uuid::Uuid::new_v4().to_string();
     let journal = match bake_sdk::journal::Journal::create(&bake_sdk::journal::state_dir(), &run_uuid) {
         Ok(j) => std::sync::Arc::new(j),
