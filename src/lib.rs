@@ -27,7 +27,9 @@ pub fn main() -> i32 {
 pub fn validate(path: &std::path::Path) -> Result<usize, bake_lang::Diagnostics> {
     let opts = load::LoadOptions { path: path.to_path_buf(), ..load::LoadOptions::default() };
     let sources = bake_lang::SourceMap::new();
-    let resolve = |decl: &load::template::DataDecl, body: &bake_lang::eval::EvalBody| commands::resolve_data(decl, body, commands::DataMode::Placeholder);
+    let resolve = |decl: &load::template::DataDecl, body: &bake_lang::eval::EvalBody, secrets: &[String]| {
+        commands::resolve_data(decl, body, secrets, &commands::DataMode::Placeholder)
+    };
     let loaded = load::load(&opts, &sources, &resolve).map_err(|failure| failure.diags)?;
     Ok(plan::plan(&loaded, &plan::Selection::default())?.builds.len())
 }

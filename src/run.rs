@@ -6,7 +6,11 @@ use crate::load::template::ProvisionerDecl;
 use crate::plan::{self, PlannedBuild};
 use crate::ui::TerminalUi;
 use bake_lang::eval::Evaluator;
-use bake_sdk::{async_trait, Artifact, BuildInfo, CancellationToken, Communicator, GeneratedData, OnError, ProvisionContext, ProvisionHook, Ui};
+use bake_sdk::steps::StepId;
+use bake_sdk::Cancelled;
+use bake_sdk::{
+    async_trait, Artifact, BuildInfo, CancellationToken, Communicator, GeneratedData, OnError, ProvisionContext, ProvisionHook, ProvisionerStep, Ui,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,9 +31,40 @@ pub struct RunOptions {
 pub struct BuildOutcome {
     pub name: String,
     pub artifacts: Vec<Artifact>,
-    pub error: Option<String>,
+    /// Why the build failed, if it did.
+    pub error: Option<BuildError>,
     pub elapsed: Duration,
 }
+
+/// Why a build failed, kept typed so that the summary (and later the step
+/// cache) can tell a cancellation from a failure; printed as it always was.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The run was cancelled before this build started.
+    Cancelled,
+    /// The builder failed (a provisioner's failure included).
+    Build(anyhow::Error),
+    /// Chains of post-processors failed: each failing one with its label.
+    PostProcess(Vec<(String, anyhow::Error)>),
+    /// The build's task ended without an outcome (it panicked).
+    Task(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Cancelled => Cancelled::new().fmt(f),
+            BuildError::Build(e) => write!(f, "{e:#}"),
+            BuildError::PostProcess(failures) => {
+                let each: Vec<String> = failures.iter().map(|(label, e)| format!("post-processor {label}: {e:#}")).collect();
+                f.write_str(&each.join("; "))
+            }
+            BuildError::Task(why) => write!(f, "build task failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
 
 pub async fn run_all(builds: Vec<PlannedBuild>, opts: &RunOptions, ui: Arc<TerminalUi>, cancel: CancellationToken) -> Vec<BuildOutcome> {
     let limit = if opts.parallel_builds == 0 { builds.len().max(1) } else { opts.parallel_builds };
@@ -50,7 +85,7 @@ pub async fn run_all(builds: Vec<PlannedBuild>, opts: &RunOptions, ui: Arc<Termi
         match t.await {
             Ok(o) => outcomes.push(o),
             Err(e) => {
-                outcomes.push(BuildOutcome { name: "?".into(), artifacts: Vec::new(), error: Some(format!("build task failed: {e}")), elapsed: Duration::ZERO })
+                outcomes.push(BuildOutcome { name: "?".into(), artifacts: Vec::new(), error: Some(BuildError::Task(e.to_string())), elapsed: Duration::ZERO })
             }
         }
     }
@@ -75,7 +110,7 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
         template: opts.template.clone(),
     };
     if cancel.is_cancelled() {
-        return BuildOutcome { name: build.name, artifacts: Vec::new(), error: Some("cancelled".into()), elapsed: Duration::ZERO };
+        return BuildOutcome { name: build.name, artifacts: Vec::new(), error: Some(BuildError::Cancelled), elapsed: Duration::ZERO };
     }
     let hook = EngineHook { build: &build, info: &info, generated: Default::default() };
     let result = build.builder.run(&info, &hook).await;
@@ -84,7 +119,7 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
     match result {
         Err(e) => {
             ui.error(format!("Build '{}' errored after {}: {e:#}", build.name, crate::ui::human_duration(started.elapsed())));
-            outcome.error = Some(format!("{e:#}"));
+            outcome.error = Some(BuildError::Build(e));
         }
         Ok(None) => ui.say(format!("Build '{}' finished after {} and produced no artifact.", build.name, crate::ui::human_duration(started.elapsed()))),
         Ok(Some(artifact)) => {
@@ -92,7 +127,7 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
             let (artifacts, errors) = post_process(&build, &info, &generated, artifact).await;
             outcome.artifacts = artifacts;
             if !errors.is_empty() {
-                outcome.error = Some(errors.join("; "));
+                outcome.error = Some(BuildError::PostProcess(errors));
             }
         }
     }
@@ -100,7 +135,8 @@ async fn run_one(build: PlannedBuild, opts: &RunOptions, sink: Arc<TerminalUi>, 
     outcome
 }
 
-/// Runs the provisioners when the builder's machine is reachable.
+/// Hands the build's provisioners to the builder, which runs them once its
+/// machine is reachable.
 struct EngineHook<'a> {
     build: &'a PlannedBuild,
     info: &'a BuildInfo,
@@ -109,10 +145,8 @@ struct EngineHook<'a> {
     generated: std::sync::Mutex<GeneratedData>,
 }
 
-#[async_trait]
 impl ProvisionHook for EngineHook<'_> {
-    async fn provision(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
-        let build = self.build;
+    fn machine_ready(&self, generated: &GeneratedData) {
         // The builder's credentials are as secret as a sensitive variable.
         for key in ["Password", "SSHPrivateKey", "WinRMPassword"] {
             if let Some(secret) = generated.get(key).filter(|v| !v.is_empty()) {
@@ -120,25 +154,65 @@ impl ProvisionHook for EngineHook<'_> {
             }
         }
         *self.generated.lock().unwrap_or_else(|e| e.into_inner()) = generated.clone();
+    }
+
+    fn provisioners(&self) -> Vec<Box<dyn ProvisionerStep + '_>> {
+        self.build
+            .provisioners
+            .iter()
+            .enumerate()
+            .map(|(index, decl)| Box::new(EngineProvisioner { hook: self, index, decl }) as Box<dyn ProvisionerStep>)
+            .collect()
+    }
+}
+
+/// One `provisioner` block of the build, prepared when it runs (with the
+/// generated values in scope).
+struct EngineProvisioner<'a> {
+    hook: &'a EngineHook<'a>,
+    /// Its place among the build's provisioners, for the step id.
+    index: usize,
+    decl: &'a ProvisionerDecl,
+}
+
+impl EngineProvisioner<'_> {
+    fn label(&self) -> String {
+        self.decl.name.clone().unwrap_or_else(|| self.decl.kind.clone())
+    }
+}
+
+#[async_trait]
+impl ProvisionerStep for EngineProvisioner<'_> {
+    fn id(&self) -> StepId {
+        StepId::new(format!("provisioner.{}.{}", self.index, self.decl.kind))
+    }
+
+    fn name(&self) -> String {
+        format!("Provisioning with {}", self.label())
+    }
+
+    async fn run(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
+        let hook = self.hook;
+        let build = hook.build;
         let build_decl_eval = generated_evaluator(&build.evaluator, generated);
-        for p in &build.provisioners {
-            if let Err(e) = self.run_provisioner(&build_decl_eval, p, comm, generated).await {
-                if let Some(cleanup) = &build.error_cleanup {
-                    if self.info.on_error != OnError::Abort {
-                        self.info.ui.say(format!("Provisioning failed; running error-cleanup-provisioner \"{}\"", cleanup.kind));
-                        if let Err(ce) = self.run_provisioner(&build_decl_eval, cleanup, comm, generated).await {
-                            self.info.ui.error(format!("error-cleanup-provisioner failed too: {ce:#}"));
-                        }
-                    }
+        let Err(e) = hook.run_provisioner(&build_decl_eval, self.decl, comm, generated).await else {
+            return Ok(());
+        };
+        if let Some(cleanup) = &build.error_cleanup {
+            if hook.info.on_error != OnError::Abort {
+                hook.info.ui.say(format!("Provisioning failed; running error-cleanup-provisioner \"{}\"", cleanup.kind));
+                if let Err(ce) = hook.run_provisioner(&build_decl_eval, cleanup, comm, generated).await {
+                    hook.info.ui.error(format!("error-cleanup-provisioner failed too: {ce:#}"));
                 }
-                return Err(e);
             }
         }
-        Ok(())
+        Err(e)
     }
 }
 
 impl EngineHook<'_> {
+    /// Runs one provisioner with its `pause_before`, `timeout` and
+    /// `max_retries`.
     async fn run_provisioner(&self, ev: &Evaluator, p: &ProvisionerDecl, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
         let build = self.build;
         let ui = &self.info.ui;
@@ -146,15 +220,11 @@ impl EngineHook<'_> {
         let plugin = plan::prepare_provisioner(ev, p, &build.source_name, &build.builder_type).map_err(|d| anyhow::anyhow!("{}", d.render(&ev.sources)))?;
         if let Some(pause) = p.pause_before {
             ui.say(format!("Pausing {} before provisioner {label}", crate::ui::human_duration(pause)));
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = self.info.cancel.cancelled() => anyhow::bail!("cancelled"),
-            }
+            bake_sdk::cancel::sleep(pause, &self.info.cancel).await?;
         }
         let ctx = ProvisionContext { build: self.info, comm, generated };
         let mut attempt = 0;
         loop {
-            let step = ui.step(format!("Provisioning with {label}"));
             let run = plugin.provision(&ctx);
             let result = match p.timeout {
                 Some(t) => match tokio::time::timeout(t, run).await {
@@ -163,14 +233,8 @@ impl EngineHook<'_> {
                 },
                 None => run.await,
             };
-            step.finish(result.is_ok());
             match result {
-                Ok(()) => {
-                    if self.info.debug {
-                        pause_for_debug(ui).await;
-                    }
-                    return Ok(());
-                }
+                Ok(()) => return Ok(()),
                 Err(e) if attempt < p.max_retries && !self.info.cancel.is_cancelled() => {
                     attempt += 1;
                     ui.error(format!("Provisioner {label} failed ({e:#}); retrying ({attempt} of {})", p.max_retries));
@@ -194,21 +258,12 @@ fn generated_evaluator(ev: &Evaluator, generated: &GeneratedData) -> Evaluator {
     ev
 }
 
-async fn pause_for_debug(ui: &Ui) {
-    ui.say("Pausing (-debug): press Enter to go on");
-    let _ = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-    })
-    .await;
-}
-
 /// Feeds the artifact through every chain, with Packer's rules: each chain
 /// starts from the builder's artifact; an artifact that the next
 /// post-processor does not keep is removed; the builder's own artifact is
 /// kept only when a chain's first post-processor keeps it (or there are no
 /// chains). A failing chain fails the build but not the other chains.
-async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &GeneratedData, original: Artifact) -> (Vec<Artifact>, Vec<String>) {
+async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &GeneratedData, original: Artifact) -> (Vec<Artifact>, Vec<(String, anyhow::Error)>) {
     if build.chains.is_empty() {
         return (vec![original], Vec::new());
     }
@@ -249,7 +304,7 @@ async fn post_process(build: &PlannedBuild, info: &BuildInfo, generated: &Genera
                 Err(e) => {
                     step.finish(false);
                     info.ui.error(format!("Post-processor {label} failed: {e:#}"));
-                    errors.push(format!("post-processor {label}: {e:#}"));
+                    errors.push((label, e));
                     failed = true;
                     break;
                 }
@@ -279,5 +334,22 @@ async fn destroy(artifact: &Artifact, next: &Artifact, info: &BuildInfo) {
     let destroyer = crate::plugins::artifact_destroyer(&artifact.builder_type);
     if let Err(e) = destroyer.destroy(artifact, next, &info.ui).await {
         info.ui.error(format!("Cannot remove the intermediate artifact {} ({}): {e:#}", artifact.id, artifact.builder_type));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_error_prints_as_the_string_it_replaced_and_keeps_its_cause() {
+        assert_eq!(BuildError::Cancelled.to_string(), "cancelled");
+        let build = BuildError::Build(anyhow::Error::new(Cancelled::in_step("Waiting for SSH")).context("step \"Waiting for SSH\" failed"));
+        assert_eq!(build.to_string(), "step \"Waiting for SSH\" failed: cancelled during: Waiting for SSH");
+        let BuildError::Build(e) = &build else { unreachable!() };
+        assert!(Cancelled::is(e), "the cause is still a Cancelled");
+        let chains = BuildError::PostProcess(vec![("checksum".into(), anyhow::anyhow!("disk full")), ("manifest".into(), anyhow::anyhow!("no such dir"))]);
+        assert_eq!(chains.to_string(), "post-processor checksum: disk full; post-processor manifest: no such dir");
+        assert_eq!(BuildError::Task("panicked".into()).to_string(), "build task failed: panicked");
     }
 }

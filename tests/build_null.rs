@@ -176,6 +176,39 @@ build {
     assert_eq!(dir.read("count").trim(), "3");
 }
 
+/// Each provisioner is a step of its own in the progress, with its name and
+/// its time, in the template's order.
+#[test]
+fn each_provisioner_is_its_own_timed_step() {
+    let dir = TestDir::new("null-steps");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+source "null" "p" { communicator = "none" }
+build {
+  sources = ["source.null.p"]
+  provisioner "shell-local" {
+    name   = "first"
+    inline = ["echo one"]
+  }
+  provisioner "shell-local" {
+    name   = "second"
+    inline = ["echo two"]
+  }
+}
+"#,
+    );
+    let run = dir.bake(&["build", "-color=false", "t.pkr.hcl"]);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let at = |prefix: &str| lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line {prefix:?} in\n{}", run.stdout));
+    let first = (at("==> null.p: Provisioning with first …"), at("==> null.p: Provisioning with first done in "));
+    let second = (at("==> null.p: Provisioning with second …"), at("==> null.p: Provisioning with second done in "));
+    assert!(first.0 < first.1 && first.1 < second.0 && second.0 < second.1, "each step starts and ends before the next:\n{}", run.stdout);
+    assert!(lines[first.0..first.1].iter().any(|l| l.ends_with(": one")) && lines[second.0..second.1].iter().any(|l| l.ends_with(": two")), "{}", run.stdout);
+    assert!(lines[first.1].ends_with('s') && lines[second.1].ends_with('s'), "a step line ends with its time:\n{}", run.stdout);
+}
+
 #[test]
 fn machine_readable_output_is_packer_shaped() {
     let dir = TestDir::new("null-machine");
@@ -198,6 +231,48 @@ build {
         let ts = l.split(',').next().unwrap();
         assert!(ts.parse::<u64>().is_ok(), "every record starts with a timestamp: {l}");
     }
+}
+
+/// A data source reports on the run's own UI: with `-machine-readable` its
+/// progress is a record, and a sensitive variable in it is masked. The
+/// debootstrap data source says "Using cached …" on a cache hit; its cache
+/// key is learnt from the lock file a first run leaves (that run fails at
+/// once: no mmdebstrap on its PATH).
+#[test]
+fn a_data_source_reports_through_the_runs_ui() {
+    let dir = TestDir::new("null-data-ui");
+    dir.write(
+        "t.pkr.hcl",
+        r#"
+variable "cache_name" {
+  type      = string
+  default   = "hush-cache-7c1f"
+  sensitive = true
+}
+data "debootstrap" "base" {
+  suite     = "bookworm"
+  mirror    = "http://deb.example.invalid/debian"
+  cache_dir = "${path.root}/${var.cache_name}"
+}
+source "null" "d" { communicator = "none" }
+build {
+  sources = ["source.null.d"]
+  provisioner "shell-local" { inline = ["echo format=${data.debootstrap.base.format}"] }
+}
+"#,
+    );
+    dir.bake_env(&["build", "t.pkr.hcl"], &[("PATH", "/nonexistent")]).failure().contains("mmdebstrap");
+    let lock = std::fs::read_dir(dir.path.join("hush-cache-7c1f")).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "lock"));
+    let image = lock.expect("the first run left its lock file").with_extension("qcow2");
+    std::fs::write(&image, "").unwrap();
+
+    let run = dir.bake(&["build", "-machine-readable", "t.pkr.hcl"]);
+    run.success().lacks("hush-cache-7c1f");
+    let said = run.stdout.lines().find(|l| l.contains("Using cached Debian bookworm base image")).unwrap_or_else(|| panic!("no cache line:\n{}", run.stdout));
+    let fields: Vec<&str> = said.splitn(5, ',').collect();
+    assert!(fields[0].parse::<u64>().is_ok(), "a record starts with its timestamp: {said}");
+    assert_eq!(fields[1..4], ["data.debootstrap.base", "ui", "say"], "{said}");
+    assert!(fields[4].starts_with("==> data.debootstrap.base: Using cached Debian bookworm base image ") && fields[4].contains("<sensitive>"), "{said}");
 }
 
 #[test]

@@ -9,33 +9,53 @@ use tokio_util::sync::CancellationToken;
 /// The work stopped because the run was cancelled. `during` says what was
 /// under way ("downloading debian.iso"), for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cancelled{}", during_suffix(.during))]
+#[error("cancelled{}", self.suffix())]
 pub struct Cancelled {
     pub during: Option<String>,
-}
-
-fn during_suffix(during: &Option<String>) -> String {
-    during.as_ref().map(|d| format!(" while {d}")).unwrap_or_default()
+    /// How `during` follows "cancelled": " while " ([`Cancelled::during`]),
+    /// " during: " ([`Cancelled::in_step`]) or " at " ([`Cancelled::at`]).
+    joiner: &'static str,
 }
 
 impl Cancelled {
     /// Cancelled, with nothing more to say.
     pub fn new() -> Self {
-        Self { during: None }
+        Self { during: None, joiner: " while " }
     }
 
     /// Cancelled while doing `what` ("typing the boot command").
     pub fn during(what: impl Into<String>) -> Self {
-        Self { during: Some(what.into()) }
+        Self { during: Some(what.into()), joiner: " while " }
+    }
+
+    /// Cancelled while the step runner ran the step `name`: "cancelled
+    /// during: Waiting for SSH".
+    pub fn in_step(name: impl Into<String>) -> Self {
+        Self { during: Some(name.into()), joiner: " during: " }
+    }
+
+    /// Cancelled while waiting at `place` ("breakpoint").
+    pub fn at(place: impl Into<String>) -> Self {
+        Self { during: Some(place.into()), joiner: " at " }
+    }
+
+    fn suffix(&self) -> String {
+        self.during.as_ref().map(|d| format!("{}{d}", self.joiner)).unwrap_or_default()
     }
 
     /// Whether `error`, or anything in its chain of causes, is a
-    /// cancellation (an `std::io::Error` wrapping one counts too: the
-    /// archive writers report through `io::Error`).
+    /// cancellation: a [`Cancelled`], an `std::io::Error` wrapping one (the
+    /// archive writers report through `io::Error`), or the cancelled
+    /// variant of the sdk's own process and SSH errors.
     pub fn is(error: &anyhow::Error) -> bool {
-        error.chain().any(|cause| {
-            cause.is::<Cancelled>() || cause.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).is_some_and(|inner| inner.is::<Cancelled>())
-        })
+        error.chain().any(Self::is_cause)
+    }
+
+    fn is_cause(cause: &(dyn std::error::Error + 'static)) -> bool {
+        cause.is::<Cancelled>()
+            || cause.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).is_some_and(|inner| inner.is::<Cancelled>())
+            || matches!(cause.downcast_ref::<crate::process::StreamError>(), Some(crate::process::StreamError::Cancelled))
+            || matches!(cause.downcast_ref::<crate::ssh::SshError>(), Some(crate::ssh::SshError::Cancelled(_)))
     }
 
     /// The same cancellation as an `io::Error`, for code whose error type
@@ -68,6 +88,8 @@ mod tests {
     fn the_message_says_what_was_under_way() {
         assert_eq!(Cancelled::new().to_string(), "cancelled");
         assert_eq!(Cancelled::during("typing the boot command").to_string(), "cancelled while typing the boot command");
+        assert_eq!(Cancelled::in_step("Waiting for SSH").to_string(), "cancelled during: Waiting for SSH");
+        assert_eq!(Cancelled::at("breakpoint").to_string(), "cancelled at breakpoint");
     }
 
     #[test]
@@ -76,6 +98,10 @@ mod tests {
         assert!(Cancelled::is(&wrapped));
         let io = anyhow::Error::new(Cancelled::during("compressing").into_io()).context("writing out.tar.gz");
         assert!(Cancelled::is(&io));
+        // The sdk's process and SSH errors say so by their variant.
+        assert!(Cancelled::is(&anyhow::Error::new(crate::process::StreamError::Cancelled).context("running make")));
+        assert!(Cancelled::is(&anyhow::Error::new(crate::ssh::SshError::Cancelled("connecting over SSH"))));
+        assert!(!Cancelled::is(&anyhow::Error::new(crate::ssh::SshError::Closed("127.0.0.1:22".into()))));
         // Only the type counts, not the words.
         assert!(!Cancelled::is(&anyhow::anyhow!("cancelled")));
     }

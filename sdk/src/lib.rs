@@ -17,6 +17,7 @@ pub mod shell;
 pub mod shell_local;
 pub mod ssh;
 pub mod steps;
+pub mod terminal;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod ui;
@@ -25,7 +26,8 @@ pub use artifact::{Artifact, ArtifactFile};
 pub use cancel::Cancelled;
 pub use communicator::Communicator;
 pub use plugin::{
-    BuildInfo, Builder, DataSource, GeneratedData, OnError, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, TemplateInfo,
+    BuildInfo, Builder, DataSource, GeneratedData, OnError, PostProcessed, PostProcessor, ProvisionContext, ProvisionHook, Provisioner, ProvisionerStep,
+    TemplateInfo,
 };
 pub use ui::{Stream, Ui};
 

@@ -6,6 +6,7 @@
 
 use crate::artifact::Artifact;
 use crate::communicator::Communicator;
+use crate::steps::StepId;
 use crate::ui::Ui;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -82,10 +83,50 @@ pub enum OnError {
 /// …), keyed by their Packer names.
 pub type GeneratedData = BTreeMap<String, String>;
 
-/// Called by a builder once its machine is reachable, to run the provisioners.
-#[async_trait]
+/// The engine's side of provisioning, handed to the builder: once its
+/// machine is reachable the builder calls [`ProvisionHook::machine_ready`],
+/// then runs each of [`ProvisionHook::provisioners`] as a step of its own
+/// (so that each has its name and time in the progress, and later its own
+/// cache entry). A builder without a step list calls [`provision_all`].
 pub trait ProvisionHook: Send + Sync {
-    async fn provision(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()>;
+    /// The machine is reachable; `generated` is what the builder knows of it
+    /// (`build.Host`, `build.Password`, …). Called once, before the first
+    /// provisioner and also when there is none: the engine masks the
+    /// credentials from now on and keeps the data for the post-processors.
+    fn machine_ready(&self, generated: &GeneratedData);
+
+    /// The build's provisioners, in their order in the template.
+    fn provisioners(&self) -> Vec<Box<dyn ProvisionerStep + '_>>;
+}
+
+/// One provisioner of the build, ready to run as one of the builder's
+/// steps. Retries, `timeout`, `pause_before` and the
+/// error-cleanup-provisioner are inside `run`; the builder times it.
+#[async_trait]
+pub trait ProvisionerStep: Send + Sync {
+    /// `provisioner.N.TYPE`: its place in the build and its type, stable
+    /// across runs of one template.
+    fn id(&self) -> StepId;
+
+    /// The progress line: "Provisioning with shell".
+    fn name(&self) -> String;
+
+    async fn run(&self, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()>;
+}
+
+/// Runs every provisioner, each as a timed step, for a builder that has no
+/// step list of its own (`null`, `file`): tells the hook the machine is
+/// ready, then runs them in order and stops at the first failure. With
+/// `-debug` it pauses after each, as the step runner does between steps.
+pub async fn provision_all(hook: &dyn ProvisionHook, build: &BuildInfo, comm: Option<&dyn Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
+    hook.machine_ready(generated);
+    for provisioner in hook.provisioners() {
+        crate::steps::timed(&build.ui, provisioner.name(), provisioner.run(comm, generated)).await?;
+        if build.debug {
+            crate::steps::pause(build, "Pausing (-debug): press Enter to go on").await?;
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]

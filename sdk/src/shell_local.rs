@@ -168,7 +168,7 @@ async fn run_command(build: &BuildInfo, program: &str, args: &[String], env: &BT
     match process::run_streaming(&mut cmd, &how, &build.cancel, |stream, line| build.ui.output(stream, line)).await {
         Ok(done) => Ok(done.status.code().unwrap_or(-1)),
         Err(process::StreamError::Spawn(e)) => anyhow::bail!("cannot start {program}: {e}"),
-        Err(process::StreamError::Cancelled) => anyhow::bail!("cancelled"),
+        Err(process::StreamError::Cancelled) => Err(crate::Cancelled::new().into()),
         Err(process::StreamError::Io(e)) => Err(e.into()),
     }
 }

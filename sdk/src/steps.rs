@@ -5,14 +5,74 @@
 //! something. `-on-error=abort` leaves everything for inspection (the journal
 //! still knows it, so `bake cleanup` can remove it later); `-on-error=ask`
 //! asks; `-debug` pauses between steps.
+//!
+//! Each step has a stable [`StepId`] (its name is display text and may
+//! change) and may say what its result depends on ([`Step::cache_key`]):
+//! the seam for a step cache that records finished steps and skips them on
+//! the next run. Nothing caches yet — a later issue builds that on these.
 
+use crate::cancel::Cancelled;
 use crate::plugin::{BuildInfo, OnError};
+use crate::terminal;
 use async_trait::async_trait;
+use std::fmt;
+
+/// What identifies a step across runs and versions, such as
+/// `qemu.run_qemu` or `provisioner.0.shell`: unlike the name, it is not for
+/// people, so rewording a progress line does not invalidate a cache.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepId(String);
+
+impl StepId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a step's result depends on (its inputs, hashed): two runs of a step
+/// with the same id and the same key would produce the same result. Only
+/// carried for now; the step cache (a later issue) stores and compares it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey(String);
+
+impl CacheKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 #[async_trait]
 pub trait Step<S: Send>: Send + Sync {
     /// Shown in progress lines: "Starting the VM", "Waiting for SSH".
     fn name(&self) -> String;
+
+    /// Stable across runs and unique within a step list. The default is
+    /// the type's path, which is unique but moves with the code: steps a
+    /// cache will know give theirs explicitly ("qemu.run_qemu").
+    fn id(&self) -> StepId {
+        StepId::new(std::any::type_name::<Self>())
+    }
+
+    /// What this step's result depends on, given the state it starts from;
+    /// `None` (the default) means "always run". No step is skipped yet: the
+    /// step cache that reads this comes in a later issue.
+    fn cache_key(&self, _state: &S) -> Option<CacheKey> {
+        None
+    }
 
     /// Does the work. Must record what it creates in `state` (and the
     /// journal) *before* awaiting anything that could be cancelled.
@@ -32,27 +92,31 @@ enum Choice {
 }
 
 /// Runs the steps in order and then cleans up. Returns the first error.
+/// Refuses, before running anything, a list where two steps share an id.
 pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, build: &BuildInfo) -> anyhow::Result<()> {
+    check_unique_ids(steps)?;
     let mut started = 0;
     let mut failure: Option<anyhow::Error> = None;
     let mut i = 0;
     while i < steps.len() {
         let step = &steps[i];
         if build.cancel.is_cancelled() {
-            failure = Some(anyhow::anyhow!("cancelled"));
+            failure = Some(Cancelled::new().into());
             break;
         }
         started = started.max(i + 1);
-        let timer = build.ui.step(step.name());
-        let result = tokio::select! {
-            r = step.run(state, build) => r,
-            _ = build.cancel.cancelled() => Err(anyhow::anyhow!("cancelled during: {}", step.name())),
+        let run = async {
+            tokio::select! {
+                r = step.run(state, build) => r,
+                _ = build.cancel.cancelled() => Err(Cancelled::in_step(step.name()).into()),
+            }
         };
-        timer.finish(result.is_ok());
+        let result = timed(&build.ui, step.name(), run).await;
         match result {
             Ok(()) => {
                 if build.debug && i + 1 < steps.len() {
-                    pause(build, &format!("Step \"{}\" done; press Enter for \"{}\"", step.name(), steps[i + 1].name())).await;
+                    // Cancelled here, the loop stops before the next step.
+                    let _ = pause(build, &format!("Step \"{}\" done; press Enter for \"{}\"", step.name(), steps[i + 1].name())).await;
                 }
                 i += 1;
             }
@@ -83,6 +147,27 @@ pub async fn run_steps<S: Send>(steps: &[Box<dyn Step<S> + '_>], state: &mut S, 
     }
 }
 
+/// Runs `work` as one step of the progress: "NAME …", then "NAME done in
+/// 1.23s" or "NAME FAILED in 1.23s".
+pub async fn timed<T>(ui: &crate::ui::Ui, name: String, work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let timer = ui.step(name);
+    let result = work.await;
+    timer.finish(result.is_ok());
+    result
+}
+
+/// A cache keyed by step id would confuse two steps with one id, so a list
+/// that has them is a builder's bug, caught before anything runs.
+fn check_unique_ids<S: Send>(steps: &[Box<dyn Step<S> + '_>]) -> anyhow::Result<()> {
+    let mut seen = std::collections::BTreeMap::new();
+    for step in steps {
+        if let Some(first) = seen.insert(step.id(), step.name()) {
+            anyhow::bail!("steps \"{first}\" and \"{}\" have the same id {}", step.name(), step.id());
+        }
+    }
+    Ok(())
+}
+
 fn leave_for_inspection(build: &BuildInfo, e: anyhow::Error) -> anyhow::Error {
     build.ui.error("-on-error=abort: leaving the machine and its files for inspection; `bake cleanup` removes them");
     e
@@ -91,7 +176,8 @@ fn leave_for_inspection(build: &BuildInfo, e: anyhow::Error) -> anyhow::Error {
 async fn ask(build: &BuildInfo, e: &anyhow::Error) -> Choice {
     build.ui.error(format!("{e:#}"));
     build.ui.say("[c] Clean up and exit, [a] abort without cleanup, [r] retry the step:");
-    let answer = read_line().await;
+    // Ctrl-C while asking: the safe default too.
+    let answer = terminal::read_line(&build.cancel).await.unwrap_or_default();
     match answer.trim() {
         "a" | "A" => Choice::Abort,
         "r" | "R" => Choice::Retry,
@@ -100,22 +186,10 @@ async fn ask(build: &BuildInfo, e: &anyhow::Error) -> Choice {
     }
 }
 
-async fn pause(build: &BuildInfo, msg: &str) {
+/// `-debug`: shows `msg` and waits for Enter, or for Ctrl-C.
+pub async fn pause(build: &BuildInfo, msg: &str) -> Result<(), Cancelled> {
     build.ui.say(msg);
-    tokio::select! {
-        _ = read_line() => {}
-        _ = build.cancel.cancelled() => {}
-    }
-}
-
-async fn read_line() -> String {
-    tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-        line
-    })
-    .await
-    .unwrap_or_default()
+    terminal::read_line(&build.cancel).await.map(drop)
 }
 
 #[cfg(test)]
@@ -131,6 +205,9 @@ mod tests {
     impl Step<Vec<String>> for Record {
         fn name(&self) -> String {
             self.name.to_string()
+        }
+        fn id(&self) -> StepId {
+            StepId::new(format!("test.record.{}", self.name))
         }
         async fn run(&self, state: &mut Vec<String>, _: &BuildInfo) -> anyhow::Result<()> {
             state.push(format!("run {}", self.name));
@@ -179,6 +256,24 @@ mod tests {
         let mut log = Vec::new();
         assert!(run_steps(&steps(None), &mut log, &build).await.is_err());
         assert!(log.is_empty(), "nothing ran, so nothing to clean: {log:?}");
+    }
+
+    #[tokio::test]
+    async fn two_steps_with_one_id_are_refused_before_anything_runs() {
+        let steps: Vec<Box<dyn Step<Vec<String>>>> =
+            vec![Box::new(Record { name: "a", fail: false }), Box::new(Record { name: "b", fail: false }), Box::new(Record { name: "a", fail: false })];
+        let mut log = Vec::new();
+        let err = run_steps(&steps, &mut log, &info(OnError::Cleanup)).await.unwrap_err();
+        assert_eq!(err.to_string(), "steps \"a\" and \"a\" have the same id test.record.a");
+        assert!(log.is_empty(), "nothing ran: {log:?}");
+    }
+
+    #[test]
+    fn ids_default_to_the_type_and_cache_keys_to_none() {
+        // `Hang` keeps the defaults; `Record` names its id.
+        assert!(Step::<Vec<String>>::id(&Hang).as_str().ends_with("steps::tests::Hang"), "{}", Step::<Vec<String>>::id(&Hang));
+        assert_eq!(Step::<Vec<String>>::id(&Record { name: "a", fail: false }), StepId::new("test.record.a"));
+        assert_eq!(Hang.cache_key(&Vec::new()), None, "no step is cacheable unless it says what it depends on");
     }
 
     struct Hang;

@@ -14,8 +14,14 @@ pub fn run(args: BuildArgs) -> i32 {
     let color = args.color && !args.machine_readable && std::io::stdout().is_terminal();
     let ui_options = UiOptions { machine_readable: args.machine_readable, color, timestamps: args.timestamp_ui };
     let opts = load_options(&args.template, &args.vars, false);
-    let Some(loaded) = load_or_report(&opts, DataMode::Execute(ui_options)) else { return 1 };
-    let masker = Masker::new(loaded.secrets.clone());
+    // One UI for the run, data sources included; its masker learns the
+    // template's secrets as loading finds them.
+    let masker = Masker::default();
+    let ui = TerminalUi::new(ui_options, masker.clone());
+    let Some(loaded) = load_or_report(&opts, DataMode::Execute(ui.clone())) else { return 1 };
+    for secret in &loaded.secrets {
+        masker.add(secret.clone());
+    }
     let selection = Selection { only: args.filter.only.clone(), except: args.filter.except.clone() };
     let builds = match plan::plan(&loaded, &selection) {
         Ok(planned) => {
@@ -31,7 +37,6 @@ pub fn run(args: BuildArgs) -> i32 {
         eprintln!("Error: no build matches -only / -except; nothing to do.");
         return 1;
     }
-    let ui = TerminalUi::new(ui_options, masker);
     let run_uuid = uuid::Uuid::new_v4().to_string();
     let journal = match bake_sdk::journal::Journal::create(&bake_sdk::journal::state_dir(), &run_uuid) {
         Ok(j) => std::sync::Arc::new(j),
@@ -74,6 +79,10 @@ pub fn run(args: BuildArgs) -> i32 {
         });
         run::run_all(builds, &run_opts, ui.clone(), cancel.clone()).await
     });
+    // Every build is done; what may be left is a terminal read that Ctrl-C
+    // abandoned (a -debug pause, a breakpoint), which must not hold up the
+    // exit until someone presses Enter.
+    runtime.shutdown_background();
     drop(run_opts);
     summarise(&ui, &outcomes);
     if let Ok(journal) = std::sync::Arc::try_unwrap(journal) {
@@ -101,7 +110,7 @@ fn summarise(ui: &TerminalUi, outcomes: &[run::BuildOutcome]) {
     if ui.is_machine_readable() {
         for o in outcomes {
             if let Some(e) = &o.error {
-                ui.machine(&o.name, "error", &[e]);
+                ui.machine(&o.name, "error", &[&e.to_string()]);
             }
             ui.machine(&o.name, "artifact-count", &[&o.artifacts.len().to_string()]);
             for (i, a) in o.artifacts.iter().enumerate() {
@@ -122,7 +131,7 @@ fn summarise(ui: &TerminalUi, outcomes: &[run::BuildOutcome]) {
     if !failed.is_empty() {
         ui.error_line(&ui.red("Some builds didn't complete successfully and had errors:"));
         for o in &failed {
-            ui.error_line(&ui.red(&format!("--> {}: {}", o.name, o.error.as_deref().unwrap_or(""))));
+            ui.error_line(&ui.red(&format!("--> {}: {}", o.name, o.error.as_ref().map(ToString::to_string).unwrap_or_default())));
         }
         ui.error_line("");
     }

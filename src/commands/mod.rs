@@ -29,12 +29,14 @@ mod validate;
 use crate::cli::{Command, VarArgs};
 use crate::load::template::DataDecl;
 use crate::load::{self, LoadOptions, Loaded};
-use crate::ui::{Masker, UiOptions};
+use crate::ui::{Masker, TerminalUi};
 use bake_lang::diag::Diagnostic;
 use bake_lang::diag::Diagnostics;
 use bake_lang::eval::EvalBody;
 use bake_lang::{SourceMap, Value};
+use bake_sdk::ui::UiSink;
 use std::path::Path;
+use std::sync::Arc;
 
 pub fn dispatch(command: Command) -> i32 {
     match command {
@@ -69,20 +71,20 @@ pub fn load_options(template: &Path, vars: &VarArgs, syntax_only: bool) -> LoadO
     }
 }
 
-/// Whether data sources run while loading (`build`, showing their progress
-/// as the build's is shown) or stand in with placeholders (`validate`,
-/// `inspect`, `console`).
-#[derive(Clone, Copy)]
+/// Whether data sources run while loading (`build`, their progress on the
+/// run's own UI: its options, its secret masking) or stand in with
+/// placeholders (`validate`, `inspect`, `console`).
+#[derive(Clone)]
 pub enum DataMode {
     Placeholder,
-    Execute(UiOptions),
+    Execute(Arc<TerminalUi>),
 }
 
 /// Loads a template, printing its warnings; on error prints the diagnostics
 /// and returns `None`.
 pub fn load_or_report(opts: &LoadOptions, data: DataMode) -> Option<Loaded> {
     let sources = SourceMap::new();
-    let resolve = |decl: &DataDecl, body: &EvalBody| resolve_data(decl, body, data);
+    let resolve = |decl: &DataDecl, body: &EvalBody, secrets: &[String]| resolve_data(decl, body, secrets, &data);
     match load::load(opts, &sources, &resolve) {
         Ok(loaded) => {
             print_diagnostics(&loaded.warnings, &loaded.sources, &Masker::new(loaded.secrets.clone()));
@@ -102,7 +104,7 @@ pub fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, masker: &Mask
     }
 }
 
-pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> Result<Value, Diagnostics> {
+pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, secrets: &[String], mode: &DataMode) -> Result<Value, Diagnostics> {
     let Some(factory) = crate::plugins::data_source(&decl.kind) else {
         let known = crate::plugins::data_source_names();
         let list = if known.is_empty() { "none yet".to_string() } else { known.join(", ") };
@@ -114,11 +116,15 @@ pub(crate) fn resolve_data(decl: &DataDecl, body: &EvalBody, mode: DataMode) -> 
         return Err(d.into());
     };
     let source = factory(body, &format!("data \"{}.{}\"", decl.kind, decl.name))?;
-    let DataMode::Execute(ui_options) = mode else {
+    let DataMode::Execute(sink) = mode else {
         return Ok(source.placeholder());
     };
-    let sink = crate::ui::TerminalUi::new(ui_options, Masker::default());
-    let ui = bake_sdk::Ui::new(&format!("data.{}.{}", decl.kind, decl.name), sink);
+    // The run's UI masks what is known sensitive by now, whether or not
+    // the build's own secrets have been added yet.
+    for secret in secrets {
+        sink.add_secret(secret);
+    }
+    let ui = bake_sdk::Ui::new(&format!("data.{}.{}", decl.kind, decl.name), sink.clone());
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Diagnostic::error("Cannot start the runtime", e.to_string()))?;
     runtime

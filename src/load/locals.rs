@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Turns a data block's evaluated configuration into its value: the
 /// outputs at build time, placeholders of the same shape for `validate`.
-pub type DataResolver<'a> = dyn Fn(&DataDecl, &EvalBody) -> Result<Value, Diagnostics> + 'a;
+/// The third argument is every value known to be sensitive so far (the
+/// sensitive variables'), which a data source's output must mask.
+pub type DataResolver<'a> = dyn Fn(&DataDecl, &EvalBody, &[String]) -> Result<Value, Diagnostics> + 'a;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Node {
@@ -50,6 +52,7 @@ pub fn evaluate(
     template: &Template,
     ev: &mut Evaluator,
     resolve: &DataResolver,
+    secrets: &[String],
     unknown: &mut BTreeSet<String>,
     diags: &mut Diagnostics,
 ) -> IndexMap<String, LocalValue> {
@@ -82,7 +85,7 @@ pub fn evaluate(
             }
             Node::Data(i) => {
                 let decl = &template.data[i];
-                match ev.eval_body(&decl.body).and_then(|body| resolve(decl, &EvalBody { span: decl.span, ..body })) {
+                match ev.eval_body(&decl.body).and_then(|body| resolve(decl, &EvalBody { span: decl.span, ..body }, secrets)) {
                     Ok(value) => {
                         data.entry(decl.kind.clone()).or_default().insert(decl.name.clone(), value);
                     }

@@ -168,7 +168,7 @@ pub fn load(opts: &LoadOptions, sources: &SourceMap, resolve_data: &DataResolver
         return Err(fail(diags, secrets, warnings));
     }
     let mut unknown: BTreeSet<String> = variables.iter().filter(|(_, v)| v.unknown).map(|(name, _)| format!("var.{name}")).collect();
-    let mut locals = locals::evaluate(&template, &mut evaluator, resolve_data, &mut unknown, &mut diags);
+    let mut locals = locals::evaluate(&template, &mut evaluator, resolve_data, &secrets, &mut unknown, &mut diags);
     for l in locals.values().filter(|l| l.sensitive) {
         collect_secrets(&l.value, &mut secrets);
     }

@@ -112,7 +112,7 @@ impl Builder for FileBuilder {
         // As in Packer, the provisioners run after the file exists, with no
         // communicator.
         let generated = GeneratedData::from([("ID".to_string(), "File".to_string()), ("PackerRunUUID".to_string(), build.run_uuid.clone())]);
-        hook.provision(None, &generated).await?;
+        bake_sdk::plugin::provision_all(hook, build, None, &generated).await?;
         Ok(Some(Artifact {
             builder_type: "file".into(),
             id: "File".into(),
@@ -144,7 +144,9 @@ impl WriteJob {
         match &self.input {
             Input::Source(source) => {
                 let from = std::fs::File::open(source).map_err(|e| anyhow::anyhow!("unable to open {}: {e}", source.display()))?;
-                copy(from, &mut out, &self.cancel).map_err(|e| anyhow::anyhow!("copying {} to {}: {e}", source.display(), self.target.display()))?;
+                // As context, not text, so that a cancellation stays a `Cancelled`.
+                copy(from, &mut out, &self.cancel)
+                    .map_err(|e| anyhow::Error::new(e).context(format!("copying {} to {}", source.display(), self.target.display())))?;
             }
             Input::Content(text) => out.write_all(text.as_bytes()).map_err(|e| anyhow::anyhow!("writing {}: {e}", self.target.display()))?,
             Input::Nothing => {}
@@ -162,7 +164,7 @@ fn copy(mut from: std::fs::File, to: &mut std::fs::File, cancel: &CancellationTo
     let mut buf = vec![0u8; 1 << 20];
     loop {
         if cancel.is_cancelled() {
-            return Err(std::io::Error::other("cancelled"));
+            return Err(bake_sdk::Cancelled::new().into_io());
         }
         match from.read(&mut buf) {
             Ok(0) => return Ok(()),

@@ -9,12 +9,13 @@ fn prepare_src(src: &str) -> Result<FileBuilder, String> {
 /// Counts the provisioning runs and checks the target exists by then.
 struct Hook(PathBuf, std::sync::atomic::AtomicUsize);
 
-#[async_trait]
 impl ProvisionHook for Hook {
-    async fn provision(&self, comm: Option<&dyn bake_sdk::Communicator>, generated: &GeneratedData) -> anyhow::Result<()> {
-        assert!(comm.is_none() && self.0.is_file() && generated["ID"] == "File");
+    fn machine_ready(&self, generated: &GeneratedData) {
+        assert!(self.0.is_file() && generated["ID"] == "File");
         self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Ok(())
+    }
+    fn provisioners(&self) -> Vec<Box<dyn bake_sdk::ProvisionerStep + '_>> {
+        Vec::new()
     }
 }
 

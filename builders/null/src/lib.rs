@@ -5,6 +5,7 @@
 use bake_sdk::communicator::config::{decode_with_communicator, Kind, Support};
 use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
+use bake_sdk::plugin::provision_all;
 use bake_sdk::ssh::{PrivateKeySource, SshConfig};
 use bake_sdk::{async_trait, Artifact, BuildInfo, Builder, GeneratedData, ProvisionHook};
 use serde::Deserialize;
@@ -36,7 +37,7 @@ impl Builder for NullBuilder {
         build.ui.say(format!("Running the null builder (communicator: {})", self.communicator));
         let mut generated = GeneratedData::from([("ID".to_string(), "Null".to_string()), ("PackerRunUUID".to_string(), build.run_uuid.clone())]);
         match &self.ssh {
-            None => hook.provision(None, &generated).await?,
+            None => provision_all(hook, build, None, &generated).await?,
             Some(cfg) => {
                 build.ui.say(format!("Waiting for SSH to become available on {}@{}...", cfg.username, cfg.address()));
                 let comm = bake_sdk::ssh::connect(cfg.clone(), &build.cancel, Vec::new).await?;
@@ -55,7 +56,7 @@ impl Builder for NullBuilder {
                 ] {
                     generated.insert(k.to_string(), v);
                 }
-                let result = hook.provision(Some(&comm), &generated).await;
+                let result = provision_all(hook, build, Some(&comm), &generated).await;
                 comm.close().await;
                 result?;
             }

@@ -17,7 +17,7 @@
 //!   `<enter>` says where Enter is pressed. A tab character types Tab.
 
 use crate::qmp::Qmp;
-use bake_sdk::CancellationToken;
+use bake_sdk::{CancellationToken, Cancelled};
 use std::time::Duration;
 
 /// What happens to a key.
@@ -351,7 +351,7 @@ impl Typist<'_> {
     async fn run(&mut self, actions: &[Action]) -> anyhow::Result<()> {
         for action in actions {
             if self.cancel.is_cancelled() {
-                anyhow::bail!("cancelled while typing the boot command");
+                return Err(Cancelled::during("typing the boot command").into());
             }
             match action {
                 Action::Wait(d) => self.pause(*d).await?,
@@ -401,10 +401,7 @@ impl Typist<'_> {
     }
 
     async fn pause(&self, d: Duration) -> anyhow::Result<()> {
-        tokio::select! {
-            _ = tokio::time::sleep(d) => Ok(()),
-            _ = self.cancel.cancelled() => anyhow::bail!("cancelled while typing the boot command"),
-        }
+        bake_sdk::cancel::sleep(d, self.cancel).await.map_err(|_| Cancelled::during("typing the boot command").into())
     }
 }
 

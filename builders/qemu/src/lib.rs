@@ -79,7 +79,7 @@ impl Builder for QemuBuilder {
         if ssh {
             list.push(Box::new(ConnectSsh { p: p.clone() }));
         }
-        list.push(Box::new(Provision { p: p.clone(), hook }));
+        list.extend(provision_steps(p, hook));
         list.push(Box::new(Shutdown { p: p.clone() }));
         if !(c.skip_compaction || c.use_backing_file) || c.disk_compression {
             list.push(Box::new(Compact { p: p.clone() }));

@@ -10,7 +10,7 @@
 
 mod common;
 
-use bake_sdk::{async_trait, BuildInfo, Communicator, GeneratedData, ProvisionHook};
+use bake_sdk::{BuildInfo, GeneratedData, ProvisionHook, ProvisionerStep};
 use common::{initramfs, kernel, module, TempDir};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -32,10 +32,10 @@ $B poweroff -f
 
 struct NoProvisioners;
 
-#[async_trait]
 impl ProvisionHook for NoProvisioners {
-    async fn provision(&self, _comm: Option<&dyn Communicator>, _generated: &GeneratedData) -> anyhow::Result<()> {
-        Ok(())
+    fn machine_ready(&self, _generated: &GeneratedData) {}
+    fn provisioners(&self) -> Vec<Box<dyn ProvisionerStep + '_>> {
+        Vec::new()
     }
 }
 

@@ -109,7 +109,7 @@ async fn libvirt(input: &Artifact, staging: &mut Staging, ui: &Ui, cancel: &Canc
         let target = staging.path("box.img");
         tokio::select! {
             done = qemu_img::convert(&disk, &target, "qcow2", false) => done?,
-            _ = cancel.cancelled() => anyhow::bail!("cancelled"),
+            _ = cancel.cancelled() => return Err(bake_sdk::Cancelled::new().into()),
         }
         staging.add("box.img");
     }

@@ -36,15 +36,10 @@ impl Provisioner for Breakpoint {
             ui.say(format!("Breakpoint: {}", self.config.note));
         }
         ui.say("Pausing at breakpoint: press Enter to continue");
-        let cancel = ctx.build.cancel.clone();
-        let wait = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            // EOF (no terminal, as in CI) continues immediately.
-            let _ = std::io::stdin().read_line(&mut line);
-        });
-        tokio::select! {
-            _ = wait => Ok(()),
-            _ = cancel.cancelled() => anyhow::bail!("cancelled at breakpoint"),
+        // EOF (no terminal, as in CI) continues immediately.
+        match bake_sdk::terminal::read_line(&ctx.build.cancel).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(bake_sdk::Cancelled::at("breakpoint").into()),
         }
     }
 }

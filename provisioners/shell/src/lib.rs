@@ -1,7 +1,7 @@
 //! `shell`: uploads scripts to the machine being built and runs them there,
 //! with Packer's options and semantics.
 
-use bake_sdk::communicator::is_disconnect;
+use bake_sdk::communicator::Disconnected;
 use bake_sdk::config::decode;
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
@@ -193,10 +193,10 @@ impl Shell {
                 c.valid_exit_codes,
                 script.name
             ),
-            Err(e) if c.expect_disconnect && is_disconnect(&e) => {
+            Err(e) if c.expect_disconnect && Disconnected::is(&e) => {
                 ui.message("The machine disconnected, as expected (expect_disconnect); carrying on once it is back");
             }
-            Err(e) if is_disconnect(&e) => {
+            Err(e) if Disconnected::is(&e) => {
                 return Err(e.context(format!("the machine disconnected while running {}; if the script reboots it, set expect_disconnect = true", script.name)))
             }
             Err(e) => return Err(e.context(format!("running {}", script.name))),
@@ -236,14 +236,11 @@ where
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
-        if !is_disconnect(&err) || started.elapsed() >= timeout {
+        if !Disconnected::is(&err) || started.elapsed() >= timeout {
             return Err(err.context(format!("could not {what} (attempt {attempt}, after {:.0?})", started.elapsed())));
         }
         ui.message(format!("Could not {what} yet ({err:#}); retrying"));
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = cancel.cancelled() => anyhow::bail!("cancelled"),
-        }
+        bake_sdk::cancel::sleep(Duration::from_secs(2), cancel).await?;
     }
 }
 
@@ -273,10 +270,7 @@ impl Provisioner for Shell {
         }
         if let Some(pause) = self.config.pause_after {
             ctx.build.ui.message(format!("Pausing {pause:?} after the scripts (pause_after)"));
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = ctx.build.cancel.cancelled() => anyhow::bail!("cancelled"),
-            }
+            bake_sdk::cancel::sleep(pause, &ctx.build.cancel).await?;
         }
         Ok(())
     }

@@ -145,7 +145,7 @@ impl SshCommunicator {
                 Ok(channel) => return Ok(Lease { channel, session, permit }),
                 Err(_) if session.is_closed() => {
                     let detail = session.disconnect_reason().unwrap_or_default();
-                    return Err(SshError::Disconnected { address: self.address(), detail });
+                    return Err(SshError::disconnected(self.address(), detail));
                 }
                 Err(russh::Error::ChannelOpenFailure(_)) if retries > 0 => {
                     retries -= 1;
@@ -201,9 +201,7 @@ impl SshCommunicator {
             _ = self.cancel.cancelled() => return Err(SshError::Cancelled("copying files over SSH").into()),
         };
         match result {
-            Err(SshError::Transfer(detail) | SshError::Refused(detail)) if self.dropped().await => {
-                Err(SshError::Disconnected { address: self.address(), detail }.into())
-            }
+            Err(SshError::Transfer(detail) | SshError::Refused(detail)) if self.dropped().await => Err(SshError::disconnected(self.address(), detail).into()),
             r => Ok(r?),
         }
     }

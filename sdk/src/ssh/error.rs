@@ -24,9 +24,10 @@ pub enum SshError {
 
     /// The connection dropped: mid-command, or before the next one. A shell
     /// provisioner with `expect_disconnect` treats this as the reboot it
-    /// asked for.
-    #[error("the SSH connection to {address} was lost{}", detail_suffix(.detail))]
-    Disconnected { address: String, detail: String },
+    /// asked for ([`Disconnected::is`](crate::communicator::Disconnected::is)
+    /// sees it, as it sees any communicator's).
+    #[error(transparent)]
+    Disconnected(crate::communicator::Disconnected),
 
     /// The remote command was killed by a signal instead of exiting.
     #[error("the remote command was killed by signal {signal}{}{}", if *.core_dumped { " (core dumped)" } else { "" }, detail_suffix(.message))]
@@ -48,6 +49,13 @@ pub enum SshError {
     /// A file transfer failed.
     #[error("{0}")]
     Transfer(String),
+}
+
+impl SshError {
+    /// The connection to `address` dropped; `detail` is what it said.
+    pub fn disconnected(address: String, detail: String) -> SshError {
+        SshError::Disconnected(crate::communicator::Disconnected { via: "SSH", address, detail })
+    }
 }
 
 fn detail_suffix(s: &str) -> String {

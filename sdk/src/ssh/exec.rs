@@ -33,7 +33,7 @@ pub(crate) async fn run(
             return Err(SshError::Config(format!("{name:?} is not a valid environment variable name (letters, digits and _, not starting with a digit)")));
         }
     }
-    let lost = |detail: String| SshError::Disconnected { address: address.to_string(), detail };
+    let lost = |detail: String| SshError::disconnected(address.to_string(), detail);
     let Lease { mut channel, session, .. } = lease;
     let session = &*session;
 

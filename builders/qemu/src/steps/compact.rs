@@ -18,6 +18,10 @@ impl Step<State> for Compact {
         "Converting the disk".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.compact")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let main = s.disks[0].clone();

@@ -19,6 +19,10 @@ impl Step<State> for ConnectSsh {
         "Waiting for SSH".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.connect_ssh")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let (host, port) = ssh_address(&self.p, s);
         let mut cfg = SshConfig { host, port, ..self.p.comm.ssh.clone() };

@@ -22,6 +22,10 @@ impl Step<State> for CreateCdroms {
         "Creating CD-ROM images".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.create_cdroms")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         if !c.cd_files.is_empty() || !c.cd_content.is_empty() {

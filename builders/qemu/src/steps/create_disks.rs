@@ -18,6 +18,10 @@ impl Step<State> for CreateDisks {
         "Creating the disks".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.create_disks")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let main = s.partial_dir.join(&s.vm_name);

@@ -17,6 +17,10 @@ impl Step<State> for CreateFloppy {
         "Creating the floppy image".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.create_floppy")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let image = s.runtime_dir.join("floppy.img");

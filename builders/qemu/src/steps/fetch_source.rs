@@ -18,6 +18,10 @@ impl Step<State> for FetchSource {
         "Fetching the source image".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.fetch_source")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let checksum = crate::download::parse_checksum(c.iso_checksum.as_deref().unwrap_or("none")).map_err(anyhow::Error::msg)?;

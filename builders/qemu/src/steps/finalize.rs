@@ -14,6 +14,10 @@ impl Step<State> for Finalize {
         "Writing the artifact".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.finalize")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         if s.output_dir.exists() {
             // Only with -force (checked at the start).

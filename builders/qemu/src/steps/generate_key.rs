@@ -17,6 +17,10 @@ impl Step<State> for GenerateKey {
         "Generating an SSH key".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.generate_key")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let user = &self.p.comm.ssh.username;

@@ -33,7 +33,7 @@ pub use finalize::Finalize;
 pub use generate_key::GenerateKey;
 pub use prepare_dirs::PrepareDirs;
 pub use prepare_firmware::PrepareFirmware;
-pub use provision::Provision;
+pub use provision::provision_steps;
 pub use run_qemu::RunQemu;
 pub use shutdown::Shutdown;
 pub use start_http::StartHttp;

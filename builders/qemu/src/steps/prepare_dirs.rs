@@ -20,6 +20,10 @@ impl Step<State> for PrepareDirs {
         "Preparing the output directory".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.prepare_dirs")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         s.vm_name = self.p.vm_name(&b.source_name);
         s.output_dir = PathBuf::from(self.p.output_directory(&b.source_name));

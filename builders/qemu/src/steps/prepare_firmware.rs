@@ -18,6 +18,10 @@ impl Step<State> for PrepareFirmware {
         "Preparing UEFI firmware".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.prepare_firmware")
+    }
+
     async fn run(&self, s: &mut State, _b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let code = PathBuf::from(c.efi_firmware_code.clone().unwrap_or_else(|| default_firmware().0));

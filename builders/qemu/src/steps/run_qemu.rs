@@ -21,6 +21,10 @@ impl Step<State> for RunQemu {
         "Starting the VM".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.run_qemu")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let firmware = s.efi.as_ref().map(|(code, _)| code.clone());

@@ -18,6 +18,10 @@ impl Step<State> for Shutdown {
         "Shutting down the VM".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.shutdown")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         match (&c.shutdown_command, s.comm.clone()) {

@@ -18,6 +18,10 @@ impl Step<State> for StartHttp {
         "Starting the HTTP server".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.start_http")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let server = crate::http::start(

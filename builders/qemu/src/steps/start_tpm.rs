@@ -16,6 +16,10 @@ impl Step<State> for StartTpm {
         "Starting the software TPM".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.start_tpm")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let tpm1 = self.p.config.use_tpm1;
         let swtpm = crate::tpm::Swtpm::start(&s.runtime_dir.join("tpm"), tpm1, &b.journal, &b.name).await?;

@@ -18,6 +18,10 @@ impl Step<State> for TypeBootCommand {
         "Typing the boot command".into()
     }
 
+    fn id(&self) -> bake_sdk::steps::StepId {
+        bake_sdk::steps::StepId::new("qemu.type_boot_command")
+    }
+
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         b.ui.message(format!("Waiting {:?} (boot_wait)", c.boot_wait));
