@@ -3,6 +3,7 @@
 //! artifacts and the user interface.
 
 pub mod artifact;
+pub mod cache;
 pub mod cancel;
 pub mod communicator;
 pub mod config;

@@ -293,15 +293,9 @@ fn is_http(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// `$XDG_CACHE_HOME/bake/downloads`, by default `~/.cache/bake/downloads`.
+/// Where remote images are kept: [`bake_sdk::cache::dir`]`("downloads")`.
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("bake")
-        .join("downloads")
+    bake_sdk::cache::dir("downloads")
 }
 
 /// Fetches the first of `urls` that works and matches `checksum`, and

@@ -47,7 +47,8 @@ pub struct Config {
     /// disk and cloud-init grows the partition at first boot.
     #[serde(default = "default_root_size")]
     pub root_size: String,
-    /// Where built images are kept; by default `$XDG_CACHE_HOME/bake/images`.
+    /// Where built images are kept; by default `bake_sdk::cache::dir("images")`
+    /// (`$XDG_CACHE_HOME/bake/images`).
     pub cache_dir: Option<String>,
 }
 
@@ -141,11 +142,7 @@ impl Debootstrap {
         if let Some(d) = &self.config.cache_dir {
             return PathBuf::from(d);
         }
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(|| PathBuf::from("/var/cache"));
-        base.join("bake/images")
+        bake_sdk::cache::dir("images")
     }
 }
 

@@ -7,7 +7,6 @@ use crate::config::Prepared;
 use crate::vm::{Launch, Vm, VmHandle};
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, BuildInfo};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub struct RunQemu {
@@ -24,7 +23,7 @@ impl Step<State> for RunQemu {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let firmware = s.efi.as_ref().map(|(code, _)| code.clone());
-        let cache = cache_dir();
+        let cache = bake_sdk::cache::root();
         let (accel, why) = crate::accel::choose(c.accelerator.as_deref(), &c.qemu_binary, firmware.as_deref(), &cache).await;
         b.ui.message(format!("Accelerator: {accel} ({why})"));
         s.accelerator = accel;
@@ -99,14 +98,6 @@ impl RunQemu {
         s.vm = Some(VmHandle::new(vm));
         Ok(())
     }
-}
-
-fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"))
-        .join("bake")
 }
 
 /// Process-wide reserved ports, so parallel builds in one bake never pick
