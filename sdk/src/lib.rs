@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod communicator;
 pub mod config;
 pub mod duration;
+pub mod hash;
 pub mod journal;
 pub mod json_file;
 pub mod placeholders;

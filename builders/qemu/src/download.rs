@@ -7,12 +7,15 @@
 //! renamed only once its checksum matched: an interrupted or corrupt
 //! download never looks complete.
 
+use bake_sdk::hash::{self, Hasher};
 use bake_sdk::{CancellationToken, Ui};
-use sha2::Digest;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// The checksum types `iso_checksum` takes: go-getter's four, as Packer.
+/// (The checksum post-processor writes more; both hash through
+/// [`bake_sdk::hash`].)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
     Md5,
@@ -24,29 +27,29 @@ pub enum Algorithm {
 impl Algorithm {
     pub const ALL: [Algorithm; 4] = [Algorithm::Md5, Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512];
 
-    pub fn name(self) -> &'static str {
+    /// The same algorithm in the sdk's terms, which does the hashing.
+    pub fn hash(self) -> hash::Algorithm {
         match self {
-            Algorithm::Md5 => "md5",
-            Algorithm::Sha1 => "sha1",
-            Algorithm::Sha256 => "sha256",
-            Algorithm::Sha512 => "sha512",
+            Algorithm::Md5 => hash::Algorithm::Md5,
+            Algorithm::Sha1 => hash::Algorithm::Sha1,
+            Algorithm::Sha256 => hash::Algorithm::Sha256,
+            Algorithm::Sha512 => hash::Algorithm::Sha512,
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.hash().name()
     }
 
     /// How many hex digits a digest has.
     pub fn hex_len(self) -> usize {
-        match self {
-            Algorithm::Md5 => 32,
-            Algorithm::Sha1 => 40,
-            Algorithm::Sha256 => 64,
-            Algorithm::Sha512 => 128,
-        }
+        self.hash().hex_len()
     }
 
     /// `sha256`, `SHA256` (BSD checksum files), `sha-256`.
     pub fn from_name(name: &str) -> Option<Algorithm> {
-        let n = name.to_ascii_lowercase().replace('-', "");
-        Algorithm::ALL.into_iter().find(|a| a.name() == n)
+        let algorithm = hash::Algorithm::from_name(name)?;
+        Algorithm::ALL.into_iter().find(|a| a.hash() == algorithm)
     }
 
     /// The algorithm whose digest has `len` hex digits.
@@ -55,47 +58,13 @@ impl Algorithm {
     }
 
     pub fn hasher(self) -> Hasher {
-        match self {
-            Algorithm::Md5 => Hasher::Md5(md5::Md5::new()),
-            Algorithm::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
-            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
-            Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
-        }
+        self.hash().hasher()
     }
 }
 
 impl std::fmt::Display for Algorithm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-pub enum Hasher {
-    Md5(md5::Md5),
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            Hasher::Md5(h) => h.update(data),
-            Hasher::Sha1(h) => h.update(data),
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Sha512(h) => h.update(data),
-        }
-    }
-
-    /// The digest in lower-case hex.
-    pub fn finish(self) -> String {
-        let bytes: Vec<u8> = match self {
-            Hasher::Md5(h) => h.finalize().to_vec(),
-            Hasher::Sha1(h) => h.finalize().to_vec(),
-            Hasher::Sha256(h) => h.finalize().to_vec(),
-            Hasher::Sha512(h) => h.finalize().to_vec(),
-        };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 

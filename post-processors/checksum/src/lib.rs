@@ -7,6 +7,7 @@
 //! so a failure never leaves half a line behind.
 
 use bake_sdk::config::decode;
+use bake_sdk::hash::{Algorithm, Hasher};
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::placeholders;
@@ -150,26 +151,8 @@ impl PostProcessor for Checksum {
 /// Reads `path` once, feeding every requested hasher; returns lowercase hex
 /// digests in the order of `types`.
 fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk::CancellationToken) -> anyhow::Result<Vec<String>> {
-    use sha2::Digest;
-    enum H {
-        Md5(md5::Md5),
-        Sha1(sha1::Sha1),
-        Sha224(sha2::Sha224),
-        Sha256(sha2::Sha256),
-        Sha384(sha2::Sha384),
-        Sha512(sha2::Sha512),
-    }
-    let mut hashers: Vec<H> = types
-        .iter()
-        .map(|t| match t.as_str() {
-            "md5" => H::Md5(md5::Md5::new()),
-            "sha1" => H::Sha1(sha1::Sha1::new()),
-            "sha224" => H::Sha224(sha2::Sha224::new()),
-            "sha256" => H::Sha256(sha2::Sha256::new()),
-            "sha384" => H::Sha384(sha2::Sha384::new()),
-            _ => H::Sha512(sha2::Sha512::new()),
-        })
-        .collect();
+    // `prepare` accepted only names in TYPES, which are all Algorithm names.
+    let mut hashers: Vec<Hasher> = types.iter().map(|t| Algorithm::from_name(t).expect("a checksum type checked by prepare").hasher()).collect();
     let mut file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("unable to open {}: {e}", path.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut buf = vec![0u8; 1 << 20];
@@ -187,14 +170,7 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
             Err(e) => anyhow::bail!("unable to read {}: {e}", path.display()),
         };
         for h in &mut hashers {
-            match h {
-                H::Md5(h) => h.update(&buf[..n]),
-                H::Sha1(h) => h.update(&buf[..n]),
-                H::Sha224(h) => h.update(&buf[..n]),
-                H::Sha256(h) => h.update(&buf[..n]),
-                H::Sha384(h) => h.update(&buf[..n]),
-                H::Sha512(h) => h.update(&buf[..n]),
-            }
+            h.update(&buf[..n]);
         }
         done += n as u64;
         if last.elapsed() >= Duration::from_secs(5) {
@@ -203,17 +179,7 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
             ui.message(format!("{}: {pct}% ({} MiB in {}s)", path.display(), done >> 20, started.elapsed().as_secs()));
         }
     }
-    Ok(hashers
-        .into_iter()
-        .map(|h| match h {
-            H::Md5(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha1(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha224(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha256(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha384(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha512(h) => bake_sdk::artifact::hex(&h.finalize()),
-        })
-        .collect())
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
 }
 
 /// Appends `text` to `path` (created if missing, with its directory) by
