@@ -8,10 +8,11 @@
 //! download never looks complete.
 
 use bake_sdk::hash::{self, Hasher};
+use bake_sdk::ui::{human_size, ByteProgress};
 use bake_sdk::{CancellationToken, Ui};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The checksum types `iso_checksum` takes: go-getter's four, as Packer.
 /// (The checksum post-processor writes more; both hash through
@@ -543,14 +544,12 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
     let mut file = std::fs::File::create(temp).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", temp.display()))?;
     let mut hasher = algorithm.map(Algorithm::hasher);
     let mut buf = vec![0u8; 256 << 10];
-    let mut done: u64 = 0;
-    let started = Instant::now();
-    let mut last_report = started;
+    let mut progress = ByteProgress::new(ui, "Downloaded", total);
     loop {
         if cancel.is_cancelled() {
             anyhow::bail!("cancelled");
         }
-        let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("the download broke off after {done} bytes: {e}"))?;
+        let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("the download broke off after {} bytes: {e}", progress.done()))?;
         if n == 0 {
             break;
         }
@@ -558,30 +557,15 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
         if let Some(h) = hasher.as_mut() {
             h.update(&buf[..n]);
         }
-        done += n as u64;
-        if last_report.elapsed() >= Duration::from_secs(5) {
-            last_report = Instant::now();
-            ui.message(progress(done, total, started.elapsed()));
-        }
+        progress.advance(n as u64);
     }
+    let done = progress.done();
     if let Some(total) = total {
         if done != total {
             anyhow::bail!("the download ended after {done} of {total} bytes");
         }
     }
     file.sync_all().map_err(|e| anyhow::anyhow!("writing {}: {e}", temp.display()))?;
-    ui.message(format!("Downloaded {} in {:.1}s", mib(done), started.elapsed().as_secs_f64()));
+    ui.message(format!("Downloaded {} in {:.1}s", human_size(done), progress.elapsed().as_secs_f64()));
     Ok(hasher.map(Hasher::finish))
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / 1048576.0)
-}
-
-fn progress(done: u64, total: Option<u64>, elapsed: Duration) -> String {
-    let rate = done as f64 / 1048576.0 / elapsed.as_secs_f64().max(0.001);
-    match total {
-        Some(t) if t > 0 => format!("{} of {} ({}%), {rate:.1} MiB/s", mib(done), mib(t), done * 100 / t),
-        _ => format!("{}, {rate:.1} MiB/s", mib(done)),
-    }
 }

@@ -11,12 +11,12 @@ use bake_sdk::hash::{Algorithm, Hasher};
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::placeholders;
+use bake_sdk::ui::ByteProgress;
 use bake_sdk::{async_trait, Artifact, ArtifactFile, BuildInfo, PostProcessed, PostProcessor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// Packer's default: one file per build and checksum type.
 const DEFAULT_OUTPUT: &str = "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum";
@@ -156,9 +156,7 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
     let mut file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("unable to open {}: {e}", path.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut buf = vec![0u8; 1 << 20];
-    let mut done: u64 = 0;
-    let started = Instant::now();
-    let mut last = Instant::now();
+    let mut progress = ByteProgress::new(ui, format!("{}: hashed", path.display()), Some(total));
     loop {
         if cancel.is_cancelled() {
             anyhow::bail!("cancelled");
@@ -172,12 +170,7 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
         for h in &mut hashers {
             h.update(&buf[..n]);
         }
-        done += n as u64;
-        if last.elapsed() >= Duration::from_secs(5) {
-            last = Instant::now();
-            let pct = (done * 100).checked_div(total).unwrap_or(100);
-            ui.message(format!("{}: {pct}% ({} MiB in {}s)", path.display(), done >> 20, started.elapsed().as_secs()));
-        }
+        progress.advance(n as u64);
     }
     Ok(hashers.into_iter().map(Hasher::finish).collect())
 }
