@@ -14,7 +14,6 @@ pub mod json_file;
 pub mod placeholders;
 pub mod plugin;
 pub mod process;
-pub mod qemu_img;
 pub mod shell;
 pub mod shell_local;
 pub mod ssh;

@@ -127,13 +127,13 @@ pub fn parse_size(s: &str) -> Option<u64> {
 
 impl Debootstrap {
     fn outputs(&self, path: String, key: String) -> Value {
-        let fw = recipe::firmware();
+        let fw = bake_qemu_machine::firmware::ovmf();
         Value::Object(BTreeMap::from([
             ("path".to_string(), Value::from(path)),
             ("format".to_string(), Value::from("qcow2")),
             ("efi_boot".to_string(), Value::Bool(true)),
-            ("efi_firmware_code".to_string(), Value::from(fw.0.display().to_string())),
-            ("efi_firmware_vars".to_string(), Value::from(fw.1.display().to_string())),
+            ("efi_firmware_code".to_string(), Value::from(fw.code.display().to_string())),
+            ("efi_firmware_vars".to_string(), Value::from(fw.vars.display().to_string())),
             ("cache_key".to_string(), Value::from(key)),
         ]))
     }

@@ -71,18 +71,6 @@ pub fn host_mirror() -> anyhow::Result<String> {
     anyhow::bail!("no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d; set mirror = \"http://…\" in the data block")
 }
 
-/// The UEFI firmware on this machine (Debian's `ovmf` package): code and a
-/// template for the variable store.
-pub fn firmware() -> (PathBuf, PathBuf) {
-    let candidates = [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"), ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")];
-    for (code, vars) in candidates {
-        if Path::new(code).exists() && Path::new(vars).exists() {
-            return (code.into(), vars.into());
-        }
-    }
-    (candidates[0].0.into(), candidates[0].1.into())
-}
-
 /// Returns the cached image for these inputs, building it first if needed.
 /// Concurrent bakes wait for one another on a lock instead of building twice.
 pub async fn build_cached(inputs: &Inputs, cache_dir: &Path, ui: &Ui, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {

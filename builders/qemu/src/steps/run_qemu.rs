@@ -4,7 +4,7 @@
 use super::{template_values, State};
 use crate::args::{self, Machine};
 use crate::config::Prepared;
-use crate::vm::{Launch, Vm, VmHandle};
+use bake_qemu_machine::vm::{Launch, Vm, VmHandle};
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, BuildInfo};
 use std::sync::{Arc, Mutex};
@@ -24,7 +24,7 @@ impl Step<State> for RunQemu {
         let c = &self.p.config;
         let firmware = s.efi.as_ref().map(|(code, _)| code.clone());
         let cache = bake_sdk::cache::root();
-        let (accel, why) = crate::accel::choose(c.accelerator.as_deref(), &c.qemu_binary, firmware.as_deref(), &cache).await;
+        let (accel, why) = bake_qemu_machine::accel::choose(c.accelerator.as_deref(), &c.qemu_binary, firmware.as_deref(), &cache).await;
         b.ui.message(format!("Accelerator: {accel} ({why})"));
         s.accelerator = accel;
         // A port can be taken between our check and qemu's bind (another
@@ -59,7 +59,7 @@ impl Step<State> for RunQemu {
 impl RunQemu {
     async fn start(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        // A fresh qemu for each boot under TCG: see vm.rs. Not when the
+        // A fresh qemu for each boot under TCG: see bake_qemu_machine::vm. Not when the
         // user's qemuargs decide what a reset does, nor with a TPM (swtpm
         // ends with the qemu that used it).
         let restart_on_reset = matches!(s.accelerator.as_str(), "tcg" | "none")
