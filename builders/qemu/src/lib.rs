@@ -9,7 +9,6 @@
 mod args;
 pub mod boot_command;
 mod config;
-pub mod download;
 mod floppy;
 pub mod http;
 mod seed;
