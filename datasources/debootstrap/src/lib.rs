@@ -20,7 +20,6 @@
 //! source, so a builder logs in exactly as it would into a downloaded cloud
 //! image: through a `cidata` seed. It is cached by its inputs.
 
-mod disk;
 mod recipe;
 
 use bake_sdk::config::decode;

@@ -3,8 +3,8 @@
 //! disk, and convert it to qcow2. Measured under TCG on 2 cores: about 90 s
 //! of mmdebstrap and 20 s of assembly; the result boots to SSH in about 60 s.
 
-use crate::disk;
 use crate::BASE_PACKAGES;
+use bake_disk_image as disk;
 use bake_sdk::{CancellationToken, Ui};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
