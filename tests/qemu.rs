@@ -171,7 +171,7 @@ fn provisioned_image_boots_with_the_file_the_package_and_the_service() {
     dir.write("web.pkr.hcl", &template("web", "", provisioners));
     let run = bake(&dir, &["build", "web.pkr.hcl"]);
     run.success().contains("rebooted-and-back").contains("active");
-    // Under TCG the reboot is a fresh qemu process (see builders/qemu/src/vm.rs).
+    // Under TCG the reboot is a fresh qemu process (see crates/qemu-machine/src/vm.rs).
     if run.all().contains("Accelerator: tcg") {
         run.contains("The guest rebooted; starting qemu again");
     }

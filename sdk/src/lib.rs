@@ -3,16 +3,17 @@
 //! artifacts and the user interface.
 
 pub mod artifact;
+pub mod cache;
 pub mod cancel;
 pub mod communicator;
 pub mod config;
 pub mod duration;
+pub mod hash;
 pub mod journal;
 pub mod json_file;
 pub mod placeholders;
 pub mod plugin;
 pub mod process;
-pub mod qemu_img;
 pub mod shell;
 pub mod shell_local;
 pub mod ssh;

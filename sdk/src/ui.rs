@@ -137,6 +137,67 @@ impl UiSink for RecordingSink {
     }
 }
 
+/// Progress of a long copy (a download, hashing, compressing) told
+/// through the [`Ui`] every few seconds, as `LABEL 1.2 GiB of 3.0 GiB (40%),
+/// 85.0 MiB/s` (without `of …` when the total is unknown). Counting is
+/// cheap, so callers advance it for every block they move.
+pub struct ByteProgress {
+    ui: Ui,
+    label: String,
+    total: Option<u64>,
+    done: u64,
+    started: Instant,
+    last: Instant,
+    every: Duration,
+}
+
+impl ByteProgress {
+    /// How often a line is written unless [`ByteProgress::every`] says otherwise.
+    pub const EVERY: Duration = Duration::from_secs(5);
+
+    pub fn new(ui: &Ui, label: impl Into<String>, total: Option<u64>) -> ByteProgress {
+        let now = Instant::now();
+        ByteProgress { ui: ui.clone(), label: label.into(), total, done: 0, started: now, last: now, every: Self::EVERY }
+    }
+
+    /// Reports at most once per `every` instead of [`ByteProgress::EVERY`].
+    pub fn every(mut self, every: Duration) -> ByteProgress {
+        self.every = every;
+        self
+    }
+
+    /// Counts `n` more bytes; writes a line when the last one is old enough.
+    pub fn advance(&mut self, n: u64) {
+        self.done += n;
+        if self.last.elapsed() >= self.every {
+            self.last = Instant::now();
+            self.ui.message(self.line());
+        }
+    }
+
+    /// The bytes counted so far.
+    pub fn done(&self) -> u64 {
+        self.done
+    }
+
+    /// The time since the copy started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The line as it would be written now.
+    pub fn line(&self) -> String {
+        let rate = human_size((self.done as f64 / self.elapsed().as_secs_f64().max(0.001)) as u64);
+        match self.total {
+            Some(total) => {
+                let pct = (self.done * 100).checked_div(total).unwrap_or(100);
+                format!("{} {} of {} ({pct}%), {rate}/s", self.label, human_size(self.done), human_size(total))
+            }
+            None => format!("{} {}, {rate}/s", self.label, human_size(self.done)),
+        }
+    }
+}
+
 /// A byte count for people: `512 B`, `1.5 KiB`, `3.2 GiB`.
 pub fn human_size(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -150,5 +211,36 @@ pub fn human_size(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(sink: &RecordingSink) -> Vec<String> {
+        let events = sink.events.lock().expect("events lock");
+        events.iter().filter_map(|(_, e)| if let Event::Message(m) = e { Some(m.clone()) } else { None }).collect()
+    }
+
+    #[test]
+    fn byte_progress_says_how_far_and_how_fast_at_most_every_interval() {
+        let sink = Arc::new(RecordingSink::default());
+        let ui = Ui::new("b", sink.clone());
+        let mut quiet = ByteProgress::new(&ui, "Compressed", Some(2048));
+        quiet.advance(1024);
+        quiet.advance(1024);
+        assert!(messages(&sink).is_empty(), "nothing within the first five seconds: {:?}", messages(&sink));
+        assert_eq!(quiet.done(), 2048);
+
+        let mut each = ByteProgress::new(&ui, "Compressed", Some(2048)).every(Duration::ZERO);
+        each.advance(1024);
+        let lines = messages(&sink);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("Compressed 1.0 KiB of 2.0 KiB (50%), ") && lines[0].ends_with("/s"), "{lines:?}");
+
+        let unknown = ByteProgress::new(&ui, "Downloaded", None);
+        assert!(unknown.line().starts_with("Downloaded 0 B, "), "{}", unknown.line());
+        assert!(ByteProgress::new(&ui, "Hashed", Some(0)).line().contains("(100%)"));
     }
 }

@@ -23,7 +23,7 @@ pub struct Machine {
     pub serial_log: PathBuf,
     pub pidfile: PathBuf,
     /// `-no-reboot`: qemu exits when the guest resets, and is started again
-    /// (see `vm.rs`).
+    /// (see `bake_qemu_machine::vm`).
     pub restart_on_reset: bool,
     /// Host port forwarded to the guest's SSH port (`None`: no forward).
     pub ssh_host_port: Option<u16>,
@@ -168,29 +168,6 @@ pub fn command_line(p: &Prepared, vm_name: &str, m: &Machine) -> Result<Vec<Stri
     Ok(argv)
 }
 
-/// The command line for starting qemu again after the guest reset it:
-/// without `-boot once=…`, which a reset in place would have forgotten too.
-pub fn after_reset(argv: &[String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(argv.len());
-    let mut args = argv.iter();
-    while let Some(arg) = args.next() {
-        if arg != "-boot" {
-            out.push(arg.clone());
-            continue;
-        }
-        let Some(value) = args.next() else {
-            out.push(arg.clone());
-            break;
-        };
-        let kept: Vec<&str> = value.split(',').filter(|part| !part.starts_with("once=")).collect();
-        if !kept.is_empty() {
-            out.push(arg.clone());
-            out.push(kept.join(","));
-        }
-    }
-    out
-}
-
 /// Packer's `-smp` rule: cpus, capped at sockets × cores × threads when
 /// those are given.
 pub fn smp(cpus: Option<u32>, sockets: Option<u32>, cores: Option<u32>, threads: Option<u32>) -> String {
@@ -323,13 +300,5 @@ mod tests {
         assert_eq!(smp(Some(2), Some(1), None, None), "1,sockets=1");
         assert_eq!(smp(None, Some(2), Some(5), Some(2)), "20,sockets=2,cores=5,threads=2");
         assert_eq!(smp(Some(8), Some(2), Some(2), None), "4,sockets=2,cores=2");
-    }
-
-    #[test]
-    fn a_restart_after_a_reset_forgets_boot_once() {
-        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert_eq!(after_reset(&argv("-m 1024M -boot once=d -no-reboot")), argv("-m 1024M -no-reboot"));
-        assert_eq!(after_reset(&argv("-boot once=d,menu=on -m 1024M")), argv("-boot menu=on -m 1024M"));
-        assert_eq!(after_reset(&argv("-boot c -m 1024M")), argv("-boot c -m 1024M"));
     }
 }

@@ -274,7 +274,7 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
     match &config.iso_checksum {
         None => err("iso_checksum", "Missing iso_checksum", "A checksum must be given: \"sha256:…\", \"file:SHA256SUMS\", or \"none\".".into()),
         Some(c) => {
-            if let Err(e) = crate::download::parse_checksum(c) {
+            if let Err(e) = bake_download::parse_checksum(c) {
                 err("iso_checksum", "Invalid iso_checksum", e);
             }
         }

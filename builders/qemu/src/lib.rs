@@ -6,19 +6,17 @@
 //! is given, and a journal that lets `bake cleanup` stop a VM whose bake was
 //! killed.
 
-mod accel;
 mod args;
 pub mod boot_command;
 mod config;
-pub mod download;
 mod floppy;
 pub mod http;
-mod process;
-pub mod qmp;
 mod seed;
 mod steps;
 mod tpm;
-mod vm;
+
+/// QMP lives with the machine; re-exported for the boot command and its tests.
+pub use bake_qemu_machine::qmp;
 
 use bake_sdk::communicator::config::Kind;
 use bake_sdk::lang::diag::Diagnostics;

@@ -6,9 +6,9 @@
 //! stops it after a crash; the build's cleanup stops it after qemu on every
 //! other path. It ends by itself when the qemu that used it exits, which is
 //! why a VM with a TPM reboots in place rather than in a fresh qemu (see
-//! `vm.rs`).
+//! `bake_qemu_machine::vm`).
 
-use crate::process::QemuProcess;
+use bake_qemu_machine::process::QemuProcess;
 use bake_sdk::journal::Journal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

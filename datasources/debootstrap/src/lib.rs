@@ -20,7 +20,6 @@
 //! source, so a builder logs in exactly as it would into a downloaded cloud
 //! image: through a `cidata` seed. It is cached by its inputs.
 
-mod disk;
 mod recipe;
 
 use bake_sdk::config::decode;
@@ -47,7 +46,8 @@ pub struct Config {
     /// disk and cloud-init grows the partition at first boot.
     #[serde(default = "default_root_size")]
     pub root_size: String,
-    /// Where built images are kept; by default `$XDG_CACHE_HOME/bake/images`.
+    /// Where built images are kept; by default `bake_sdk::cache::dir("images")`
+    /// (`$XDG_CACHE_HOME/bake/images`).
     pub cache_dir: Option<String>,
 }
 
@@ -126,13 +126,13 @@ pub fn parse_size(s: &str) -> Option<u64> {
 
 impl Debootstrap {
     fn outputs(&self, path: String, key: String) -> Value {
-        let fw = recipe::firmware();
+        let fw = bake_qemu_machine::firmware::ovmf();
         Value::Object(BTreeMap::from([
             ("path".to_string(), Value::from(path)),
             ("format".to_string(), Value::from("qcow2")),
             ("efi_boot".to_string(), Value::Bool(true)),
-            ("efi_firmware_code".to_string(), Value::from(fw.0.display().to_string())),
-            ("efi_firmware_vars".to_string(), Value::from(fw.1.display().to_string())),
+            ("efi_firmware_code".to_string(), Value::from(fw.code.display().to_string())),
+            ("efi_firmware_vars".to_string(), Value::from(fw.vars.display().to_string())),
             ("cache_key".to_string(), Value::from(key)),
         ]))
     }
@@ -141,11 +141,7 @@ impl Debootstrap {
         if let Some(d) = &self.config.cache_dir {
             return PathBuf::from(d);
         }
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(|| PathBuf::from("/var/cache"));
-        base.join("bake/images")
+        bake_sdk::cache::dir("images")
     }
 }
 

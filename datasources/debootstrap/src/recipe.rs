@@ -3,8 +3,8 @@
 //! disk, and convert it to qcow2. Measured under TCG on 2 cores: about 90 s
 //! of mmdebstrap and 20 s of assembly; the result boots to SSH in about 60 s.
 
-use crate::disk;
 use crate::BASE_PACKAGES;
+use bake_disk_image as disk;
 use bake_sdk::{CancellationToken, Ui};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -69,18 +69,6 @@ pub fn host_mirror() -> anyhow::Result<String> {
         }
     }
     anyhow::bail!("no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d; set mirror = \"http://…\" in the data block")
-}
-
-/// The UEFI firmware on this machine (Debian's `ovmf` package): code and a
-/// template for the variable store.
-pub fn firmware() -> (PathBuf, PathBuf) {
-    let candidates = [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"), ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")];
-    for (code, vars) in candidates {
-        if Path::new(code).exists() && Path::new(vars).exists() {
-            return (code.into(), vars.into());
-        }
-    }
-    (candidates[0].0.into(), candidates[0].1.into())
 }
 
 /// Returns the cached image for these inputs, building it first if needed.

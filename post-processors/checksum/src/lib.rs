@@ -7,15 +7,16 @@
 //! so a failure never leaves half a line behind.
 
 use bake_sdk::config::decode;
+use bake_sdk::hash::{Algorithm, Hasher};
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::placeholders;
+use bake_sdk::ui::ByteProgress;
 use bake_sdk::{async_trait, Artifact, ArtifactFile, BuildInfo, PostProcessed, PostProcessor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// Packer's default: one file per build and checksum type.
 const DEFAULT_OUTPUT: &str = "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum";
@@ -150,32 +151,12 @@ impl PostProcessor for Checksum {
 /// Reads `path` once, feeding every requested hasher; returns lowercase hex
 /// digests in the order of `types`.
 fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk::CancellationToken) -> anyhow::Result<Vec<String>> {
-    use sha2::Digest;
-    enum H {
-        Md5(md5::Md5),
-        Sha1(sha1::Sha1),
-        Sha224(sha2::Sha224),
-        Sha256(sha2::Sha256),
-        Sha384(sha2::Sha384),
-        Sha512(sha2::Sha512),
-    }
-    let mut hashers: Vec<H> = types
-        .iter()
-        .map(|t| match t.as_str() {
-            "md5" => H::Md5(md5::Md5::new()),
-            "sha1" => H::Sha1(sha1::Sha1::new()),
-            "sha224" => H::Sha224(sha2::Sha224::new()),
-            "sha256" => H::Sha256(sha2::Sha256::new()),
-            "sha384" => H::Sha384(sha2::Sha384::new()),
-            _ => H::Sha512(sha2::Sha512::new()),
-        })
-        .collect();
+    // `prepare` accepted only names in TYPES, which are all Algorithm names.
+    let mut hashers: Vec<Hasher> = types.iter().map(|t| Algorithm::from_name(t).expect("a checksum type checked by prepare").hasher()).collect();
     let mut file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("unable to open {}: {e}", path.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut buf = vec![0u8; 1 << 20];
-    let mut done: u64 = 0;
-    let started = Instant::now();
-    let mut last = Instant::now();
+    let mut progress = ByteProgress::new(ui, format!("{}: hashed", path.display()), Some(total));
     loop {
         if cancel.is_cancelled() {
             anyhow::bail!("cancelled");
@@ -187,33 +168,11 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
             Err(e) => anyhow::bail!("unable to read {}: {e}", path.display()),
         };
         for h in &mut hashers {
-            match h {
-                H::Md5(h) => h.update(&buf[..n]),
-                H::Sha1(h) => h.update(&buf[..n]),
-                H::Sha224(h) => h.update(&buf[..n]),
-                H::Sha256(h) => h.update(&buf[..n]),
-                H::Sha384(h) => h.update(&buf[..n]),
-                H::Sha512(h) => h.update(&buf[..n]),
-            }
+            h.update(&buf[..n]);
         }
-        done += n as u64;
-        if last.elapsed() >= Duration::from_secs(5) {
-            last = Instant::now();
-            let pct = (done * 100).checked_div(total).unwrap_or(100);
-            ui.message(format!("{}: {pct}% ({} MiB in {}s)", path.display(), done >> 20, started.elapsed().as_secs()));
-        }
+        progress.advance(n as u64);
     }
-    Ok(hashers
-        .into_iter()
-        .map(|h| match h {
-            H::Md5(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha1(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha224(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha256(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha384(h) => bake_sdk::artifact::hex(&h.finalize()),
-            H::Sha512(h) => bake_sdk::artifact::hex(&h.finalize()),
-        })
-        .collect())
+    Ok(hashers.into_iter().map(Hasher::finish).collect())
 }
 
 /// Appends `text` to `path` (created if missing, with its directory) by

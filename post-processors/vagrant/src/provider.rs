@@ -21,8 +21,8 @@
 //! artifact goes into the box by its base name; metadata names the provider.
 
 use crate::staging::Staging;
+use bake_qemu_machine::qemu_img;
 use bake_sdk::artifact::state;
-use bake_sdk::qemu_img;
 use bake_sdk::{Artifact, CancellationToken, Ui};
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;

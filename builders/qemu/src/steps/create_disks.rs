@@ -3,7 +3,7 @@
 
 use super::State;
 use crate::config::Prepared;
-use bake_sdk::qemu_img;
+use bake_qemu_machine::qemu_img;
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, BuildInfo};
 use std::sync::Arc;

@@ -24,9 +24,9 @@ impl Step<State> for FetchSource {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        let checksum = crate::download::parse_checksum(c.iso_checksum.as_deref().unwrap_or("none")).map_err(anyhow::Error::msg)?;
+        let checksum = bake_download::parse_checksum(c.iso_checksum.as_deref().unwrap_or("none")).map_err(anyhow::Error::msg)?;
         let path =
-            crate::download::fetch(&self.p.iso_urls, &checksum, c.iso_target_path.as_deref().map(Path::new), &c.iso_target_extension, &b.ui, &b.cancel).await?;
+            bake_download::fetch(&self.p.iso_urls, &checksum, c.iso_target_path.as_deref().map(Path::new), &c.iso_target_extension, &b.ui, &b.cancel).await?;
         b.ui.message(format!("Source image: {}", path.display()));
         s.source_image = Some(std::fs::canonicalize(&path).unwrap_or(path));
         Ok(())

@@ -42,7 +42,7 @@ pub use type_boot_command::TypeBootCommand;
 
 use crate::config::Prepared;
 use crate::seed;
-use crate::vm::VmHandle;
+use bake_qemu_machine::vm::VmHandle;
 use bake_sdk::journal::EntryId;
 use bake_sdk::ssh::SshCommunicator;
 use bake_sdk::ArtifactFile;

@@ -3,9 +3,10 @@
 
 use super::State;
 use crate::config::Prepared;
+use bake_qemu_machine::firmware::ovmf;
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, BuildInfo};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct PrepareFirmware {
@@ -24,8 +25,9 @@ impl Step<State> for PrepareFirmware {
 
     async fn run(&self, s: &mut State, _b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        let code = PathBuf::from(c.efi_firmware_code.clone().unwrap_or_else(|| default_firmware().0));
-        let vars = PathBuf::from(c.efi_firmware_vars.clone().unwrap_or_else(|| default_firmware().1));
+        let installed = ovmf();
+        let code = c.efi_firmware_code.as_ref().map_or(installed.code, PathBuf::from);
+        let vars = c.efi_firmware_vars.as_ref().map_or(installed.vars, PathBuf::from);
         for f in [&code, &vars] {
             if !f.is_file() {
                 anyhow::bail!("UEFI firmware {} not found; install it with: apt-get install ovmf (or set efi_firmware_code / efi_firmware_vars)", f.display());
@@ -39,16 +41,4 @@ impl Step<State> for PrepareFirmware {
         s.efi = Some((code, copy));
         Ok(())
     }
-}
-
-/// Debian's OVMF paths (4M builds first, as bookworm ships).
-pub fn default_firmware() -> (String, String) {
-    for (code, vars) in
-        [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"), ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")]
-    {
-        if Path::new(code).exists() {
-            return (code.into(), vars.into());
-        }
-    }
-    ("/usr/share/OVMF/OVMF_CODE.fd".into(), "/usr/share/OVMF/OVMF_VARS.fd".into())
 }

@@ -4,10 +4,9 @@
 use super::{template_values, State};
 use crate::args::{self, Machine};
 use crate::config::Prepared;
-use crate::vm::{Launch, Vm, VmHandle};
+use bake_qemu_machine::vm::{Launch, Vm, VmHandle};
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, BuildInfo};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub struct RunQemu {
@@ -28,8 +27,8 @@ impl Step<State> for RunQemu {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
         let firmware = s.efi.as_ref().map(|(code, _)| code.clone());
-        let cache = cache_dir();
-        let (accel, why) = crate::accel::choose(c.accelerator.as_deref(), &c.qemu_binary, firmware.as_deref(), &cache).await;
+        let cache = bake_sdk::cache::root();
+        let (accel, why) = bake_qemu_machine::accel::choose(c.accelerator.as_deref(), &c.qemu_binary, firmware.as_deref(), &cache).await;
         b.ui.message(format!("Accelerator: {accel} ({why})"));
         s.accelerator = accel;
         // A port can be taken between our check and qemu's bind (another
@@ -64,7 +63,7 @@ impl Step<State> for RunQemu {
 impl RunQemu {
     async fn start(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let c = &self.p.config;
-        // A fresh qemu for each boot under TCG: see vm.rs. Not when the
+        // A fresh qemu for each boot under TCG: see bake_qemu_machine::vm. Not when the
         // user's qemuargs decide what a reset does, nor with a TPM (swtpm
         // ends with the qemu that used it).
         let restart_on_reset = matches!(s.accelerator.as_str(), "tcg" | "none")
@@ -103,14 +102,6 @@ impl RunQemu {
         s.vm = Some(VmHandle::new(vm));
         Ok(())
     }
-}
-
-fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"))
-        .join("bake")
 }
 
 /// Process-wide reserved ports, so parallel builds in one bake never pick

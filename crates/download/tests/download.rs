@@ -1,7 +1,7 @@
 //! The source download against a real HTTP server on 127.0.0.1: checksum
 //! forms, the cache, mismatches, checksum files, fallback URLs, local files.
 
-use bake_builder_qemu::download::{self, fetch_with_cache, parse_checksum, Algorithm, Checksum};
+use bake_download::{self as download, fetch_with_cache, parse_checksum, Algorithm, Checksum};
 use bake_sdk::ui::{Event, RecordingSink};
 use bake_sdk::{CancellationToken, Ui};
 use sha2::Digest;

@@ -3,9 +3,13 @@
 //! stopped politely (QMP `quit` for qemu), then firmly.
 
 use bake_sdk::journal::{EntryId, Journal, Resource};
+use bake_sdk::process::terminate;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
+
+/// How long a process has between SIGTERM and SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 pub struct QemuProcess {
     pub child: tokio::process::Child,
@@ -65,16 +69,11 @@ impl QemuProcess {
         self.child.try_wait().ok().flatten()
     }
 
-    /// Stops the process: SIGTERM, then SIGKILL after a grace period.
+    /// Stops the process as bake stops every child ([`terminate`]): SIGTERM,
+    /// then SIGKILL after a grace period.
     pub async fn stop(&mut self, journal: &Journal) {
         if self.has_exited().is_none() {
-            if let Some(pid) = self.child.id() {
-                // SAFETY: kill(2) on our own child's pid; no memory involved.
-                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-            }
-            if self.wait_exit(Duration::from_secs(5)).await.is_none() {
-                let _ = self.child.kill().await;
-            }
+            terminate(&mut self.child, false, STOP_GRACE).await;
         }
         let _ = std::fs::remove_file(&self.pidfile);
         let _ = journal.release(self.journal_id);

@@ -7,12 +7,16 @@
 //! renamed only once its checksum matched: an interrupted or corrupt
 //! download never looks complete.
 
+use bake_sdk::hash::{self, Hasher};
+use bake_sdk::ui::{human_size, ByteProgress};
 use bake_sdk::{CancellationToken, Ui};
-use sha2::Digest;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+/// The checksum types `iso_checksum` takes: go-getter's four, as Packer.
+/// (The checksum post-processor writes more; both hash through
+/// [`bake_sdk::hash`].)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
     Md5,
@@ -24,29 +28,29 @@ pub enum Algorithm {
 impl Algorithm {
     pub const ALL: [Algorithm; 4] = [Algorithm::Md5, Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512];
 
-    pub fn name(self) -> &'static str {
+    /// The same algorithm in the sdk's terms, which does the hashing.
+    pub fn hash(self) -> hash::Algorithm {
         match self {
-            Algorithm::Md5 => "md5",
-            Algorithm::Sha1 => "sha1",
-            Algorithm::Sha256 => "sha256",
-            Algorithm::Sha512 => "sha512",
+            Algorithm::Md5 => hash::Algorithm::Md5,
+            Algorithm::Sha1 => hash::Algorithm::Sha1,
+            Algorithm::Sha256 => hash::Algorithm::Sha256,
+            Algorithm::Sha512 => hash::Algorithm::Sha512,
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.hash().name()
     }
 
     /// How many hex digits a digest has.
     pub fn hex_len(self) -> usize {
-        match self {
-            Algorithm::Md5 => 32,
-            Algorithm::Sha1 => 40,
-            Algorithm::Sha256 => 64,
-            Algorithm::Sha512 => 128,
-        }
+        self.hash().hex_len()
     }
 
     /// `sha256`, `SHA256` (BSD checksum files), `sha-256`.
     pub fn from_name(name: &str) -> Option<Algorithm> {
-        let n = name.to_ascii_lowercase().replace('-', "");
-        Algorithm::ALL.into_iter().find(|a| a.name() == n)
+        let algorithm = hash::Algorithm::from_name(name)?;
+        Algorithm::ALL.into_iter().find(|a| a.hash() == algorithm)
     }
 
     /// The algorithm whose digest has `len` hex digits.
@@ -55,47 +59,13 @@ impl Algorithm {
     }
 
     pub fn hasher(self) -> Hasher {
-        match self {
-            Algorithm::Md5 => Hasher::Md5(md5::Md5::new()),
-            Algorithm::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
-            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
-            Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
-        }
+        self.hash().hasher()
     }
 }
 
 impl std::fmt::Display for Algorithm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-pub enum Hasher {
-    Md5(md5::Md5),
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            Hasher::Md5(h) => h.update(data),
-            Hasher::Sha1(h) => h.update(data),
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Sha512(h) => h.update(data),
-        }
-    }
-
-    /// The digest in lower-case hex.
-    pub fn finish(self) -> String {
-        let bytes: Vec<u8> = match self {
-            Hasher::Md5(h) => h.finalize().to_vec(),
-            Hasher::Sha1(h) => h.finalize().to_vec(),
-            Hasher::Sha256(h) => h.finalize().to_vec(),
-            Hasher::Sha512(h) => h.finalize().to_vec(),
-        };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -293,15 +263,9 @@ fn is_http(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// `$XDG_CACHE_HOME/bake/downloads`, by default `~/.cache/bake/downloads`.
+/// Where remote images are kept: [`bake_sdk::cache::dir`]`("downloads")`.
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("bake")
-        .join("downloads")
+    bake_sdk::cache::dir("downloads")
 }
 
 /// Fetches the first of `urls` that works and matches `checksum`, and
@@ -580,14 +544,12 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
     let mut file = std::fs::File::create(temp).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", temp.display()))?;
     let mut hasher = algorithm.map(Algorithm::hasher);
     let mut buf = vec![0u8; 256 << 10];
-    let mut done: u64 = 0;
-    let started = Instant::now();
-    let mut last_report = started;
+    let mut progress = ByteProgress::new(ui, "Downloaded", total);
     loop {
         if cancel.is_cancelled() {
             anyhow::bail!("cancelled");
         }
-        let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("the download broke off after {done} bytes: {e}"))?;
+        let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("the download broke off after {} bytes: {e}", progress.done()))?;
         if n == 0 {
             break;
         }
@@ -595,30 +557,15 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
         if let Some(h) = hasher.as_mut() {
             h.update(&buf[..n]);
         }
-        done += n as u64;
-        if last_report.elapsed() >= Duration::from_secs(5) {
-            last_report = Instant::now();
-            ui.message(progress(done, total, started.elapsed()));
-        }
+        progress.advance(n as u64);
     }
+    let done = progress.done();
     if let Some(total) = total {
         if done != total {
             anyhow::bail!("the download ended after {done} of {total} bytes");
         }
     }
     file.sync_all().map_err(|e| anyhow::anyhow!("writing {}: {e}", temp.display()))?;
-    ui.message(format!("Downloaded {} in {:.1}s", mib(done), started.elapsed().as_secs_f64()));
+    ui.message(format!("Downloaded {} in {:.1}s", human_size(done), progress.elapsed().as_secs_f64()));
     Ok(hasher.map(Hasher::finish))
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / 1048576.0)
-}
-
-fn progress(done: u64, total: Option<u64>, elapsed: Duration) -> String {
-    let rate = done as f64 / 1048576.0 / elapsed.as_secs_f64().max(0.001);
-    match total {
-        Some(t) if t > 0 => format!("{} of {} ({}%), {rate:.1} MiB/s", mib(done), mib(t), done * 100 / t),
-        _ => format!("{}, {rate:.1} MiB/s", mib(done)),
-    }
 }

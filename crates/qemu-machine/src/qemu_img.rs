@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 /// Runs `qemu-img` and returns its stdout; the error carries its stderr.
 pub async fn qemu_img(args: &[String]) -> anyhow::Result<String> {
-    let out = crate::process::output(tokio::process::Command::new("qemu-img").args(args).stdin(Stdio::null()).kill_on_drop(true))
+    let out = bake_sdk::process::output(tokio::process::Command::new("qemu-img").args(args).stdin(Stdio::null()).kill_on_drop(true))
         .await
         .map_err(|e| anyhow::anyhow!("cannot run qemu-img ({e}); install it with: apt-get install qemu-utils"))?;
     if !out.status.success() {

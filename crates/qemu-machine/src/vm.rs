@@ -120,7 +120,7 @@ impl Vm {
         let serial = &self.launch.serial_log;
         let _ = std::fs::rename(serial, serial.with_file_name(format!("serial-boot{restarts}.log")));
         let mut launch = self.launch.clone();
-        launch.argv = crate::args::after_reset(&launch.argv);
+        launch.argv = after_reset(&launch.argv);
         *self = Vm::start(launch).await?;
         self.restarts = restarts;
         Ok(())
@@ -176,5 +176,41 @@ async fn watch_reboots(vm: Arc<Mutex<Vm>>) {
         if vm.process.has_exited().is_some() && !vm.restart_if_reset().await {
             return;
         }
+    }
+}
+
+/// The command line for starting qemu again after the guest reset it:
+/// without `-boot once=…`, which a reset in place would have forgotten too.
+pub fn after_reset(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut args = argv.iter();
+    while let Some(arg) = args.next() {
+        if arg != "-boot" {
+            out.push(arg.clone());
+            continue;
+        }
+        let Some(value) = args.next() else {
+            out.push(arg.clone());
+            break;
+        };
+        let kept: Vec<&str> = value.split(',').filter(|part| !part.starts_with("once=")).collect();
+        if !kept.is_empty() {
+            out.push(arg.clone());
+            out.push(kept.join(","));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restart_after_a_reset_forgets_boot_once() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(after_reset(&argv("-m 1024M -boot once=d -no-reboot")), argv("-m 1024M -no-reboot"));
+        assert_eq!(after_reset(&argv("-boot once=d,menu=on -m 1024M")), argv("-boot menu=on -m 1024M"));
+        assert_eq!(after_reset(&argv("-boot c -m 1024M")), argv("-boot c -m 1024M"));
     }
 }

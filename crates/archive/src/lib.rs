@@ -17,17 +17,13 @@
 mod pgzip;
 mod xz;
 
-use bake_sdk::ui::human_size;
+use bake_sdk::ui::{human_size, ByteProgress};
 use bake_sdk::{ArtifactFile, CancellationToken, Ui};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 pub use pgzip::ParGzWriter;
-
-/// How often progress is reported.
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// The extensions [`detect`] knows, for messages.
 pub const EXTENSIONS: &str = ".tar, .tar.gz, .tgz, .tar.zst, .tar.xz, .tar.lz4, .zip, .gz, .zst, .xz, .lz4";
@@ -118,7 +114,7 @@ impl Job {
             threads,
             if threads == 1 { "" } else { "s" }
         ));
-        let mut progress = Progress { ui: self.ui.clone(), cancel: self.cancel.clone(), total, done: 0, started: Instant::now(), last: Instant::now() };
+        let mut progress = Progress { bytes: ByteProgress::new(&self.ui, "Compressed", Some(total)), cancel: self.cancel.clone() };
         let out = File::create(&tmp.0).map_err(|e| anyhow::anyhow!("unable to create {}: {e}", tmp.0.display()))?;
         let sha256 = self.write(out, &mut progress).map_err(|e| anyhow::anyhow!("compressing into {}: {e}", self.target.display()))?;
         if self.cancel.is_cancelled() {
@@ -127,7 +123,7 @@ impl Job {
         std::fs::rename(&tmp.0, &self.target).map_err(|e| anyhow::anyhow!("unable to rename {} to {}: {e}", tmp.0.display(), self.target.display()))?;
         std::mem::forget(tmp);
         let size = std::fs::metadata(&self.target)?.len();
-        let elapsed = progress.started.elapsed();
+        let elapsed = progress.bytes.elapsed();
         self.ui.message(format!(
             "{} → {} ({:.1}%) in {:.1}s, {}/s",
             human_size(total),
@@ -330,32 +326,13 @@ fn copy(from: &mut impl Read, to: &mut impl Write) -> io::Result<u64> {
 
 /// Counts input bytes, reports every few seconds, and stops on Ctrl-C.
 struct Progress {
-    ui: Ui,
+    bytes: ByteProgress,
     cancel: CancellationToken,
-    total: u64,
-    done: u64,
-    started: Instant,
-    last: Instant,
 }
 
 impl Progress {
     fn reader(&mut self, file: File) -> ProgressReader<'_> {
         ProgressReader { file, progress: self }
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.done += n as u64;
-        if self.last.elapsed() >= PROGRESS_EVERY {
-            self.last = Instant::now();
-            let secs = self.started.elapsed().as_secs_f64().max(0.001);
-            let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
-            self.ui.message(format!(
-                "Compressed {} of {} ({pct}%), {}/s",
-                human_size(self.done),
-                human_size(self.total),
-                human_size((self.done as f64 / secs) as u64)
-            ));
-        }
     }
 }
 
@@ -370,7 +347,7 @@ impl Read for ProgressReader<'_> {
             return Err(io::Error::other("cancelled"));
         }
         let n = self.file.read(buf)?;
-        self.progress.advance(n);
+        self.progress.bytes.advance(n as u64);
         Ok(n)
     }
 }
