@@ -18,6 +18,7 @@ mod tpm;
 /// QMP lives with the machine; re-exported for the boot command and its tests.
 pub use bake_qemu_machine::qmp;
 
+use bake_sdk::artifact::state as keys;
 use bake_sdk::communicator::config::Kind;
 use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
@@ -93,11 +94,11 @@ impl Builder for QemuBuilder {
             description: format!("VM files in directory: {}", state.output_dir.display()),
             files: state.files.clone(),
             state: BTreeMap::from([
-                ("diskName".to_string(), serde_json::json!(state.vm_name)),
-                ("diskPath".to_string(), serde_json::json!(disk.display().to_string())),
-                ("diskType".to_string(), serde_json::json!(c.format)),
-                ("diskSize".to_string(), serde_json::json!(p.disk_size)),
-                ("domainType".to_string(), serde_json::json!(state.accelerator)),
+                (keys::DISK_NAME.to_string(), serde_json::json!(state.vm_name)),
+                (keys::DISK_PATH.to_string(), serde_json::json!(disk.display().to_string())),
+                (keys::DISK_TYPE.to_string(), serde_json::json!(c.format)),
+                (keys::DISK_SIZE.to_string(), serde_json::json!(p.disk_size)),
+                (keys::DOMAIN_TYPE.to_string(), serde_json::json!(state.accelerator)),
             ]),
         }))
     }
