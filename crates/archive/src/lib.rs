@@ -18,7 +18,7 @@ mod pgzip;
 mod xz;
 
 use bake_sdk::ui::{human_size, ByteProgress};
-use bake_sdk::{ArtifactFile, CancellationToken, Ui};
+use bake_sdk::{ArtifactFile, CancellationToken, Cancelled, Ui};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -116,10 +116,13 @@ impl Job {
         ));
         let mut progress = Progress { bytes: ByteProgress::new(&self.ui, "Compressed", Some(total)), cancel: self.cancel.clone() };
         let out = File::create(&tmp.0).map_err(|e| anyhow::anyhow!("unable to create {}: {e}", tmp.0.display()))?;
-        let sha256 = self.write(out, &mut progress).map_err(|e| anyhow::anyhow!("compressing into {}: {e}", self.target.display()))?;
+        let written = self.write(out, &mut progress);
+        // A cancelled write surfaces as whatever io::Error the codec made of
+        // it; the token says what really happened.
         if self.cancel.is_cancelled() {
-            anyhow::bail!("cancelled");
+            return Err(Cancelled::during(format!("compressing into {}", self.target.display())).into());
         }
+        let sha256 = written.map_err(|e| anyhow::anyhow!("compressing into {}: {e}", self.target.display()))?;
         std::fs::rename(&tmp.0, &self.target).map_err(|e| anyhow::anyhow!("unable to rename {} to {}: {e}", tmp.0.display(), self.target.display()))?;
         std::mem::forget(tmp);
         let size = std::fs::metadata(&self.target)?.len();
@@ -344,7 +347,7 @@ struct ProgressReader<'a> {
 impl Read for ProgressReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.progress.cancel.is_cancelled() {
-            return Err(io::Error::other("cancelled"));
+            return Err(Cancelled::new().into_io());
         }
         let n = self.file.read(buf)?;
         self.progress.bytes.advance(n as u64);

@@ -8,7 +8,7 @@
 //! [`TICK_MS`] and checks the cancellation token, and dropping it discards
 //! the stream instead of finishing it.
 
-use bake_sdk::CancellationToken;
+use bake_sdk::{CancellationToken, Cancelled};
 use std::io::{self, Write};
 use xz2::stream::{Action, Check, MtStreamBuilder, Status, Stream};
 
@@ -33,7 +33,7 @@ impl<W: Write> XzWriter<W> {
     /// stream has ended.
     fn step(&mut self, input: &[u8], action: Action) -> io::Result<(usize, bool)> {
         if self.cancel.is_cancelled() {
-            return Err(io::Error::other("cancelled"));
+            return Err(Cancelled::new().into_io());
         }
         let (in_before, out_before) = (self.stream.total_in(), self.stream.total_out());
         let status = self.stream.process(input, &mut self.buf, action).map_err(io::Error::from)?;

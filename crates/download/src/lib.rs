@@ -9,7 +9,7 @@
 
 use bake_sdk::hash::{self, Hasher};
 use bake_sdk::ui::{human_size, ByteProgress};
-use bake_sdk::{CancellationToken, Ui};
+use bake_sdk::{CancellationToken, Cancelled, Ui};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -310,7 +310,7 @@ pub async fn fetch_with_cache(
     let mut failures = Vec::new();
     for url in urls {
         if cancel.is_cancelled() {
-            anyhow::bail!("cancelled");
+            return Err(Cancelled::new().into());
         }
         let expected = match checksum {
             Checksum::None => None,
@@ -414,7 +414,7 @@ async fn hash_file(path: &Path, algorithm: Algorithm, cancel: &CancellationToken
         let mut buf = vec![0u8; 1 << 20];
         loop {
             if token.is_cancelled() {
-                anyhow::bail!("cancelled");
+                return Err(Cancelled::new().into());
             }
             let n = f.read(&mut buf).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             if n == 0 {
@@ -425,7 +425,7 @@ async fn hash_file(path: &Path, algorithm: Algorithm, cancel: &CancellationToken
     });
     tokio::select! {
         r = job => r?,
-        _ = cancel.cancelled() => anyhow::bail!("cancelled"),
+        _ = cancel.cancelled() => Err(Cancelled::new().into()),
     }
 }
 
@@ -500,7 +500,7 @@ async fn read_small(url: &str, cancel: &CancellationToken) -> anyhow::Result<Str
     });
     tokio::select! {
         r = job => r?,
-        _ = cancel.cancelled() => anyhow::bail!("cancelled"),
+        _ = cancel.cancelled() => Err(Cancelled::new().into()),
     }
 }
 
@@ -533,7 +533,7 @@ async fn download(url: &str, target: &Path, expected: Option<(Algorithm, String)
     // next block and removes its temporary file.
     tokio::select! {
         r = job => r?,
-        _ = cancel.cancelled() => anyhow::bail!("cancelled while downloading {shown}"),
+        _ = cancel.cancelled() => Err(Cancelled::during(format!("downloading {shown}")).into()),
     }
 }
 
@@ -547,7 +547,7 @@ fn download_blocking(url: &str, temp: &Path, algorithm: Option<Algorithm>, ui: &
     let mut progress = ByteProgress::new(ui, "Downloaded", total);
     loop {
         if cancel.is_cancelled() {
-            anyhow::bail!("cancelled");
+            return Err(Cancelled::new().into());
         }
         let n = reader.read(&mut buf).map_err(|e| anyhow::anyhow!("the download broke off after {} bytes: {e}", progress.done()))?;
         if n == 0 {

@@ -12,7 +12,7 @@ use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::placeholders;
 use bake_sdk::ui::ByteProgress;
-use bake_sdk::{async_trait, Artifact, ArtifactFile, BuildInfo, PostProcessed, PostProcessor};
+use bake_sdk::{async_trait, Artifact, ArtifactFile, BuildInfo, Cancelled, PostProcessed, PostProcessor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -159,7 +159,7 @@ fn hash_file(path: &Path, types: &[String], ui: &bake_sdk::Ui, cancel: &bake_sdk
     let mut progress = ByteProgress::new(ui, format!("{}: hashed", path.display()), Some(total));
     loop {
         if cancel.is_cancelled() {
-            anyhow::bail!("cancelled");
+            return Err(Cancelled::during(format!("hashing {}", path.display())).into());
         }
         let n = match file.read(&mut buf) {
             Ok(0) => break,
