@@ -5,12 +5,11 @@
 
 use crate::BASE_PACKAGES;
 use bake_disk_image as disk;
-use bake_sdk::{CancellationToken, Ui};
+use bake_sdk::process::{self, StreamError, Streaming};
+use bake_sdk::{CancellationToken, Cancelled, Stream, Ui};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Instant;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Bump when the recipe changes what it produces, so caches rebuild.
 const RECIPE_VERSION: u32 = 1;
@@ -237,70 +236,27 @@ async fn run(ui: &Ui, cancel: &CancellationToken, program: &str, args: &[String]
     run_with_stdin(ui, cancel, program, args, "").await
 }
 
-/// Runs a tool, keeping its output for the error message; progress lines of
-/// mmdebstrap (`I: …`) are shown as they come.
+/// Runs a tool, keeping its last output lines for the error message;
+/// progress lines of mmdebstrap (`I: …`) are shown as they come.
 async fn run_with_stdin(ui: &Ui, cancel: &CancellationToken, program: &str, args: &[String], stdin: &str) -> anyhow::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut child = bake_sdk::process::spawn(
-        tokio::process::Command::new(program)
-            .args(args)
-            .env("MTOOLS_SKIP_CHECK", "1")
-            .stdin(if stdin.is_empty() { Stdio::null() } else { Stdio::piped() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).await?;
-    }
-    let mut tail: Vec<String> = Vec::new();
-    let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
-    let mut lines = merge(stdout, stderr);
-    let status = loop {
-        tokio::select! {
-            line = lines.recv() => match line {
-                Some(l) => {
-                    if l.starts_with("I: ") {
-                        ui.message(l.clone());
-                    }
-                    tail.push(l);
-                    if tail.len() > 30 {
-                        tail.remove(0);
-                    }
-                }
-                None => break child.wait().await?,
-            },
-            _ = cancel.cancelled() => {
-                let _ = child.kill().await;
-                anyhow::bail!("cancelled while running {program}");
-            }
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args).env("MTOOLS_SKIP_CHECK", "1");
+    let how = Streaming { stdin: (!stdin.is_empty()).then(|| stdin.to_string()), tail: 30, ..Streaming::default() };
+    let show_progress = |_: Stream, line: &str| {
+        if line.starts_with("I: ") {
+            ui.message(line.to_string());
         }
     };
-    if !status.success() {
-        anyhow::bail!("{program} failed ({status}); its last output:\n{}", tail.join("\n"));
+    let done = match process::run_streaming(&mut cmd, &how, cancel, show_progress).await {
+        Ok(done) => done,
+        Err(StreamError::Cancelled) => return Err(Cancelled::during(format!("running {program}")).into()),
+        Err(StreamError::Spawn(e)) => anyhow::bail!("cannot run {program}: {e}"),
+        Err(e @ StreamError::Io(_)) => return Err(anyhow::Error::new(e).context(format!("running {program}"))),
+    };
+    if !done.status.success() {
+        anyhow::bail!("{program} failed ({}); its last output:\n{}", done.status, done.tail.join("\n"));
     }
     Ok(())
-}
-
-fn merge(
-    mut a: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-    mut b: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
-) -> tokio::sync::mpsc::Receiver<String> {
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    let tx2 = tx.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(l)) = a.next_line().await {
-            let _ = tx.send(l).await;
-        }
-    });
-    tokio::spawn(async move {
-        while let Ok(Some(l)) = b.next_line().await {
-            let _ = tx2.send(l).await;
-        }
-    });
-    rx
 }
 
 #[cfg(test)]
