@@ -51,6 +51,37 @@ pub struct Vm {
     restarts: u32,
 }
 
+/// Why qemu did not start: it exited at once, with its own words.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A port qemu was to listen on (an SSH host forward, VNC) was taken
+    /// between choosing it and qemu binding it: other ports may work.
+    #[error("qemu exited at once ({status}): {output}")]
+    PortInUse { status: std::process::ExitStatus, output: String },
+    /// Anything else: bad arguments, a missing file, no accelerator.
+    #[error("qemu exited at once ({status}): {output}")]
+    Exited { status: std::process::ExitStatus, output: String },
+}
+
+impl StartError {
+    /// Reads qemu's output once, here, so that callers decide on the
+    /// variant. qemu says "Could not set up host forwarding rule" for a
+    /// taken user-network port and "Address already in use" for VNC.
+    fn from_output(status: std::process::ExitStatus, output: &str) -> StartError {
+        let output = output.to_string();
+        if output.contains("host forwarding") || output.contains("Address already in use") {
+            StartError::PortInUse { status, output }
+        } else {
+            StartError::Exited { status, output }
+        }
+    }
+
+    /// Whether `error` (or one of its causes) is a port clash.
+    pub fn is_port_in_use(error: &anyhow::Error) -> bool {
+        error.chain().any(|cause| matches!(cause.downcast_ref::<StartError>(), Some(StartError::PortInUse { .. })))
+    }
+}
+
 impl Vm {
     /// Starts qemu and connects to its QMP socket; fails with qemu's own
     /// words when it exits at once (bad arguments, a port taken).
@@ -62,7 +93,7 @@ impl Vm {
         if let Some(status) = process.has_exited().or(if qmp.is_err() { process.wait_exit(Duration::from_millis(500)).await } else { None }) {
             let output = std::fs::read_to_string(&launch.log).unwrap_or_default();
             process.stop(&launch.journal).await;
-            anyhow::bail!("qemu exited at once ({status}): {}", output.trim());
+            return Err(StartError::from_output(status, output.trim()).into());
         }
         Ok(Vm { process, qmp: qmp?, launch, restarts: 0 })
     }

@@ -4,7 +4,7 @@
 use super::{template_values, State};
 use crate::args::{self, Machine};
 use crate::config::Prepared;
-use bake_qemu_machine::vm::{Launch, Vm, VmHandle};
+use bake_qemu_machine::vm::{Launch, StartError, Vm, VmHandle};
 use bake_sdk::steps::Step;
 use bake_sdk::{async_trait, BuildInfo};
 use std::sync::{Arc, Mutex};
@@ -39,7 +39,7 @@ impl Step<State> for RunQemu {
             s.vnc_port = if c.disable_vnc { None } else { Some(reserve_port(&c.vnc_bind_address, c.vnc_port_min, c.vnc_port_max)?) };
             match self.start(s, b).await {
                 Ok(()) => return Ok(()),
-                Err(e) if format!("{e:#}").contains("host forwarding") || format!("{e:#}").contains("Address already in use") => {
+                Err(e) if StartError::is_port_in_use(&e) => {
                     release_port(s.ssh_host_port.take());
                     release_port(s.vnc_port.take());
                     last_error = Some(e);
