@@ -101,7 +101,7 @@ printf '%-22s %10s %10s\n' "shutdown" "$b_shut" "$h_shut"
 printf '%-22s %10s %10s\n' "convert" "$b_conv" "$h_conv"
 printf '%-22s %10s %10s\n' "total (wall)" "$bake_wall" "$hand_wall"
 python3 -c "b=$bake_wall; h=$hand_wall; print(f'bake overhead: {b-h:+.1f} s ({(b-h)/h*100:+.1f}%)')"
-# Under TCG bake reboots the guest into a fresh qemu (builders/qemu/src/vm.rs)
+# Under TCG bake reboots the guest into a fresh qemu (crates/qemu-machine/src/vm.rs)
 # where the hand-run reset stays in one process: the reboot's firmware time
 # differs by design. bake's overhead on everything else:
 python3 -c "b=$bake_wall-$b_reboot; h=$hand_wall-$h_reboot; print(f'bake overhead without the reboot: {b-h:+.1f} s ({(b-h)/h*100:+.1f}%)')"
