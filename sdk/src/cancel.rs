@@ -80,9 +80,28 @@ pub async fn sleep(duration: Duration, cancel: &CancellationToken) -> Result<(),
     }
 }
 
+/// Runs `work` until it ends, or returns [`Cancelled::during`] `what` as
+/// soon as `cancel` fires, dropping the work — for a call (an API request)
+/// that has no cancellation of its own and is safe to abandon.
+pub async fn abandon_on<F: std::future::Future>(cancel: &CancellationToken, what: &str, work: F) -> Result<F::Output, Cancelled> {
+    tokio::select! {
+        out = work => Ok(out),
+        () = cancel.cancelled() => Err(Cancelled::during(what)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn abandoned_work_is_a_cancellation_and_finished_work_its_output() {
+        let cancel = CancellationToken::new();
+        assert_eq!(abandon_on(&cancel, "asking", async { 7 }).await, Ok(7));
+        cancel.cancel();
+        let never = std::future::pending::<()>();
+        assert_eq!(abandon_on(&cancel, "asking AWS", never).await.unwrap_err().to_string(), "cancelled while asking AWS");
+    }
 
     #[test]
     fn the_message_says_what_was_under_way() {

@@ -34,6 +34,45 @@ pub fn decode_part<T: DeserializeOwned>(body: &EvalBody, what: &str, also_known:
     })
 }
 
+/// Decodes a body that embeds a group of options several plugins share
+/// (the communicator's, AWS access): the attributes named in `group_keys` go
+/// to `decode_group`, the others into `T`, whose unknown keys are compared
+/// with the group's too. Every problem of both parts is reported.
+pub fn decode_with_group<T: DeserializeOwned, G>(
+    body: &EvalBody,
+    what: &str,
+    group_keys: &'static [&'static str],
+    decode_group: impl FnOnce(&EvalBody) -> Result<G, Diagnostics>,
+) -> Result<(T, G), Diagnostics> {
+    let (group, rest) = split(body, group_keys);
+    match (decode_part::<T>(&rest, what, group_keys), decode_group(&group)) {
+        (Ok(t), Ok(g)) => Ok((t, g)),
+        (t, g) => {
+            let mut diags = Diagnostics::new();
+            for d in [t.err(), g.err()].into_iter().flatten() {
+                diags.extend(d);
+            }
+            Err(diags)
+        }
+    }
+}
+
+/// Splits `body` into (the attributes and blocks named in `keys`, everything else).
+fn split(body: &EvalBody, keys: &[&str]) -> (EvalBody, EvalBody) {
+    let mine = |name: &str| keys.contains(&name);
+    let ours = EvalBody {
+        attributes: body.attributes.iter().filter(|(name, _)| mine(name)).map(|(n, a)| (n.clone(), a.clone())).collect(),
+        blocks: body.blocks.iter().filter(|b| mine(&b.kind)).cloned().collect(),
+        span: body.span,
+    };
+    let rest = EvalBody {
+        attributes: body.attributes.iter().filter(|(name, _)| !mine(name)).map(|(n, a)| (n.clone(), a.clone())).collect(),
+        blocks: body.blocks.iter().filter(|b| !mine(&b.kind)).cloned().collect(),
+        span: body.span,
+    };
+    (ours, rest)
+}
+
 /// The field names of a `#[derive(Deserialize)]` struct, as serde spells
 /// them, so that a list of keys is never written twice.
 pub fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {

@@ -12,7 +12,7 @@
 //! are an error at their attribute when set to anything but their default,
 //! never silently ignored.
 
-use crate::config::{decode_part, field_names};
+use crate::config::{decode_part, decode_with_group, field_names};
 use crate::ssh::{Bastion, PrivateKeySource, SshAuth, SshConfig};
 use bake_lang::diag::{Diagnostic, Diagnostics};
 use bake_lang::eval::EvalBody;
@@ -175,32 +175,7 @@ pub fn keys() -> &'static [&'static str] {
 /// Decodes a builder's body: the communicator keys here, the rest into
 /// `T`. Every problem of both is reported, each at its attribute.
 pub fn decode_with_communicator<T: DeserializeOwned>(body: &EvalBody, what: &str, support: &Support) -> Result<(T, CommunicatorConfig), Diagnostics> {
-    let (ours, rest) = split(body, keys());
-    let builder = decode_part::<T>(&rest, what, keys());
-    let communicator = decode_part::<Raw>(&ours, what, &[]).and_then(|raw| Checker::new(body, what).check(raw, support));
-    match (builder, communicator) {
-        (Ok(b), Ok(c)) => Ok((b, c)),
-        (b, c) => {
-            let mut diags = Diagnostics::new();
-            for d in [b.err(), c.err()].into_iter().flatten() {
-                diags.extend(d);
-            }
-            Err(diags)
-        }
-    }
-}
-
-/// Splits `body` into (the attributes named in `keys`, everything else).
-fn split(body: &EvalBody, keys: &[&str]) -> (EvalBody, EvalBody) {
-    let (mut ours, mut rest) = (EvalBody { span: body.span, ..EvalBody::default() }, body.clone());
-    rest.attributes.retain(|name, attr| {
-        let mine = keys.contains(&name.as_str());
-        if mine {
-            ours.attributes.insert(name.clone(), attr.clone());
-        }
-        !mine
-    });
-    (ours, rest)
+    decode_with_group(body, what, keys(), |ours| decode_part::<Raw>(ours, what, &[]).and_then(|raw| Checker::new(body, what).check(raw, support)))
 }
 
 /// Checks the decoded keys, collecting every problem.
