@@ -30,7 +30,12 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("vagrant", bake_post_processor_vagrant::prepare),
 ];
 
-const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[("debootstrap", bake_datasource_debootstrap::prepare), ("null", bake_datasource_null::prepare)];
+const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[
+    ("amazon-ami", bake_datasource_amazon_ami::prepare),
+    ("amazon-parameterstore", bake_datasource_amazon_parameterstore::prepare),
+    ("debootstrap", bake_datasource_debootstrap::prepare),
+    ("null", bake_datasource_null::prepare),
+];
 
 /// Artifacts that are more than their files, by the `builder_type` of the
 /// plugin that makes them, with what destroys them (none yet: an AMI

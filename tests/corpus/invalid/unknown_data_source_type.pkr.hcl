@@ -1,6 +1,6 @@
-# expect: unknown_data_source_type.pkr.hcl:2:6: Known data sources: debootstrap
-data "amazon-ami" "base" {
-  most_recent = true
+# expect: unknown_data_source_type.pkr.hcl:2:6: Known data sources: amazon-ami, amazon-parameterstore, debootstrap, null
+data "amazon-secretsmanager" "base" {
+  name = "ci/token"
 }
 
 source "null" "web" {

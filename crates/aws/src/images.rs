@@ -1,0 +1,107 @@
+//! Finding an AMI by filter, as Packer's `source_ami_filter` and
+//! `data "amazon-ami"` do: DescribeImages with the filters and owners, then
+//! the newest match when `most_recent`, else the only one.
+
+use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
+use bake_sdk::lang::Span;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The filter options, as both the builder's block and the data source's
+/// body spell them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageFilter {
+    /// DescribeImages filters: name → value (a value may use `*` wildcards).
+    #[serde(default)]
+    pub filters: BTreeMap<String, String>,
+    /// Account ids or aliases (`self`, `amazon`, `aws-marketplace`).
+    #[serde(default)]
+    pub owners: Vec<String>,
+    #[serde(default)]
+    pub most_recent: bool,
+    #[serde(default)]
+    pub include_deprecated: bool,
+}
+
+impl ImageFilter {
+    /// Packer refuses a filter without owners: anyone can publish an AMI
+    /// whose name matches, so the owner is what makes the match trustworthy.
+    pub fn check(&self, at: Span, what: &str) -> Result<(), Diagnostics> {
+        if self.owners.is_empty() {
+            return Err(Diagnostic::error(
+                "Missing owners",
+                format!("The AMI filter of {what} has no \"owners\": anyone can publish an AMI whose name matches the filters."),
+            )
+            .at(at)
+            .with_help("Name the accounts to trust, for example owners = [\"amazon\"], [\"self\"] or an account id such as [\"136693071363\"] (Debian).")
+            .into());
+        }
+        Ok(())
+    }
+
+    /// A one-line description for messages: `name=debian-12-* owned by amazon`.
+    pub fn describe(&self) -> String {
+        let filters: Vec<String> = self.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} owned by {}", if filters.is_empty() { "any image".to_string() } else { filters.join(", ") }, self.owners.join(", "))
+    }
+
+    /// The one image the filter selects.
+    pub async fn find(&self, ec2: &aws_sdk_ec2::Client) -> anyhow::Result<aws_sdk_ec2::types::Image> {
+        let filters = self.filters.iter().map(|(name, value)| aws_sdk_ec2::types::Filter::builder().name(name).values(value).build());
+        let mut request = ec2.describe_images().set_owners(Some(self.owners.clone())).set_filters(Some(filters.collect()));
+        if self.include_deprecated {
+            request = request.include_deprecated(true);
+        }
+        let images = request
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not list the AMIs matching {}: {}", self.describe(), crate::sdk_error(&e)))?
+            .images
+            .unwrap_or_default();
+        select(images, self.most_recent).map_err(|problem| anyhow::anyhow!("{problem} {}", self.describe()))
+    }
+}
+
+/// The image among `images` (those DescribeImages returned), or what is
+/// wrong, to be followed by the filter's description.
+fn select(mut images: Vec<aws_sdk_ec2::types::Image>, most_recent: bool) -> Result<aws_sdk_ec2::types::Image, String> {
+    match images.len() {
+        0 => Err("no AMI matches".into()),
+        1 => Ok(images.remove(0)),
+        n if most_recent => {
+            // ISO 8601 timestamps in one format compare as strings.
+            images.sort_by(|a, b| a.creation_date.cmp(&b.creation_date));
+            Ok(images.pop().unwrap_or_else(|| unreachable!("{n} images")))
+        }
+        n => Err(format!("{n} AMIs match (set most_recent = true to take the newest, or narrow the filters):")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::Image;
+
+    fn image(id: &str, created: &str) -> Image {
+        Image::builder().image_id(id).creation_date(created).build()
+    }
+
+    #[test]
+    fn the_newest_wins_only_when_most_recent() {
+        let images =
+            vec![image("ami-old", "2026-01-02T00:00:00.000Z"), image("ami-new", "2026-11-30T10:00:00.000Z"), image("ami-mid", "2026-06-01T00:00:00.000Z")];
+        assert_eq!(select(images.clone(), true).unwrap().image_id.as_deref(), Some("ami-new"));
+        let e = select(images, false).unwrap_err();
+        assert!(e.starts_with("3 AMIs match") && e.contains("most_recent = true"), "{e}");
+        assert_eq!(select(vec![image("ami-one", "x")], false).unwrap().image_id.as_deref(), Some("ami-one"));
+        assert_eq!(select(vec![], true).unwrap_err(), "no AMI matches");
+    }
+
+    #[test]
+    fn owners_are_required() {
+        let e = ImageFilter::default().check(Span::default(), "data \"amazon-ami.base\"").unwrap_err();
+        assert!(format!("{e:?}").contains("Missing owners"), "{e:?}");
+        assert!(ImageFilter { owners: vec!["self".into()], ..ImageFilter::default() }.check(Span::default(), "x").is_ok());
+    }
+}

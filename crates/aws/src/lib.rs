@@ -1,0 +1,20 @@
+//! What the AWS plugins share, so that the amazon-ebs builder, the amazon
+//! data sources and the amazon-import post-processor read their options and
+//! talk to AWS one way: the access options every one of them embeds
+//! ([`access`]), and the AMI lookup by filter that the builder's
+//! `source_ami_filter` and `data "amazon-ami"` both do ([`images`]).
+//!
+//! The AWS SDK is heavy to compile (aws-sdk-ec2 alone takes minutes), so it
+//! lives here and in the AWS plugin crates only: nothing else in the
+//! workspace depends on it.
+
+pub mod access;
+pub mod images;
+
+pub use access::{decode_with_access, AccessConfig, Aws};
+
+/// An SDK error with its causes, the service's code and message included
+/// (the SDK's own `Display` says only "service error").
+pub fn sdk_error(err: &(dyn std::error::Error + 'static)) -> String {
+    aws_sdk_ec2::error::DisplayErrorContext(err).to_string()
+}
