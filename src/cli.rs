@@ -165,6 +165,15 @@ pub struct CleanupArgs {
     /// Only list what would be removed.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Also remove what bake left in AWS from any machine's runs, found by its tags (instances, AMIs, snapshots, key pairs, security groups).
+    #[arg(long)]
+    pub aws: bool,
+    /// The AWS regions to sweep, comma-separated (default: AWS_REGION).
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS", requires = "aws")]
+    pub regions: Vec<String>,
+    /// Sweep only what was made longer ago than this (a duration such as 2h or 30m), so that running builds are left alone.
+    #[arg(long = "older-than", default_value = "2h", value_name = "DURATION")]
+    pub older_than: String,
 }
 
 #[derive(clap::Args, Debug)]

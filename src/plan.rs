@@ -281,6 +281,10 @@ pub fn placeholder_generated() -> BTreeMap<String, String> {
         "PackerHTTPPort",
         "SourceAMI",
         "SourceAMIName",
+        "SourceAMIOwner",
+        "SourceAMIOwnerName",
+        "SourceAMICreationDate",
+        "BuildRegion",
         "ImageName",
     ]
     .iter()

@@ -11,7 +11,12 @@ pub type ProvisionerFactory = fn(&EvalBody, &str) -> Result<Box<dyn Provisioner>
 pub type DataSourceFactory = fn(&EvalBody, &str) -> Result<Box<dyn DataSource>, Diagnostics>;
 pub type PostProcessorFactory = fn(&EvalBody, &str) -> Result<Box<dyn PostProcessor>, Diagnostics>;
 
-const BUILDERS: &[(&str, BuilderFactory)] = &[("null", bake_builder_null::prepare), ("qemu", bake_builder_qemu::prepare), ("file", bake_builder_file::prepare)];
+const BUILDERS: &[(&str, BuilderFactory)] = &[
+    ("null", bake_builder_null::prepare),
+    ("qemu", bake_builder_qemu::prepare),
+    ("file", bake_builder_file::prepare),
+    ("amazon-ebs", bake_builder_amazon_ebs::prepare),
+];
 
 const PROVISIONERS: &[(&str, ProvisionerFactory)] = &[
     ("shell", bake_provisioner_shell::prepare),
@@ -38,10 +43,9 @@ const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[
 ];
 
 /// Artifacts that are more than their files, by the `builder_type` of the
-/// plugin that makes them, with what destroys them (none yet: an AMI
-/// builder registers its deregistration here). Any other artifact's files
-/// are removed ([`RemoveFiles`]).
-const ARTIFACT_DESTROYERS: &[(&str, &dyn DestroyArtifact)] = &[];
+/// plugin that makes them, with what destroys them. Any other artifact's
+/// files are removed ([`RemoveFiles`]).
+const ARTIFACT_DESTROYERS: &[(&str, &dyn DestroyArtifact)] = &[(bake_builder_amazon_ebs::TYPE, &bake_builder_amazon_ebs::DeregisterAmis)];
 
 /// What removes an intermediate artifact made by `builder_type`.
 pub fn artifact_destroyer(builder_type: &str) -> &'static dyn DestroyArtifact {
@@ -49,10 +53,10 @@ pub fn artifact_destroyer(builder_type: &str) -> &'static dyn DestroyArtifact {
 }
 
 /// The plugins that create external resources (cloud instances, images,
-/// snapshots), each naming the journal kinds it undoes (none yet: an EC2
-/// builder registers its owner of `aws:*` here). `bake cleanup` hands every
-/// journal entry to its owner through [`cleanup_registry`].
-const RESOURCE_OWNERS: &[&dyn ResourceOwner] = &[];
+/// snapshots), each naming the journal kinds it undoes: the AWS plugins'
+/// `aws:*`. `bake cleanup` hands every journal entry to its owner through
+/// [`cleanup_registry`].
+const RESOURCE_OWNERS: &[&dyn ResourceOwner] = &[&bake_aws::resources::AwsResources];
 
 /// Who undoes what a dead run left: the sdk for local processes and paths,
 /// the plugins above for their kinds.

@@ -44,17 +44,36 @@ pub fn decode_with_group<T: DeserializeOwned, G>(
     group_keys: &'static [&'static str],
     decode_group: impl FnOnce(&EvalBody) -> Result<G, Diagnostics>,
 ) -> Result<(T, G), Diagnostics> {
+    decode_split(body, group_keys, decode_group, |rest| decode_part::<T>(rest, what, group_keys))
+}
+
+/// The general form of [`decode_with_group`], for a body that embeds more
+/// than one group (amazon-ebs: AWS access and the communicator): the rest
+/// goes to `decode_rest`, which may split it again. Every problem of both
+/// parts is reported.
+pub fn decode_split<R, G>(
+    body: &EvalBody,
+    group_keys: &[&str],
+    decode_group: impl FnOnce(&EvalBody) -> Result<G, Diagnostics>,
+    decode_rest: impl FnOnce(&EvalBody) -> Result<R, Diagnostics>,
+) -> Result<(R, G), Diagnostics> {
     let (group, rest) = split(body, group_keys);
-    match (decode_part::<T>(&rest, what, group_keys), decode_group(&group)) {
-        (Ok(t), Ok(g)) => Ok((t, g)),
-        (t, g) => {
+    match (decode_rest(&rest), decode_group(&group)) {
+        (Ok(r), Ok(g)) => Ok((r, g)),
+        (r, g) => {
             let mut diags = Diagnostics::new();
-            for d in [t.err(), g.err()].into_iter().flatten() {
+            for d in [r.err(), g.err()].into_iter().flatten() {
                 diags.extend(d);
             }
             Err(diags)
         }
     }
+}
+
+/// Where `key` is set in `body` (its attribute, or its first block), for a
+/// diagnostic about it; the body's own span when it is not set.
+pub fn span_of(body: &EvalBody, key: &str) -> Span {
+    body.attributes.get(key).map(|a| a.span).or_else(|| body.blocks.iter().find(|b| b.kind == key).map(|b| b.span)).unwrap_or(body.span)
 }
 
 /// Splits `body` into (the attributes and blocks named in `keys`, everything else).

@@ -50,6 +50,21 @@ pub fn parse_wait(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `1.5s`, `2m3s`: short and exact enough for error messages.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        let (m, s) = (d.as_secs() / 60, d.as_secs() % 60);
+        if s == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{s}s")
+        }
+    }
+}
+
 /// For config structs: `#[serde(deserialize_with = "bake_sdk::duration::deserialize")]`.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let s = String::deserialize(d)?;

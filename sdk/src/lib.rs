@@ -14,6 +14,7 @@ pub mod json_file;
 pub mod placeholders;
 pub mod plugin;
 pub mod process;
+pub mod provisioning;
 pub mod shell;
 pub mod shell_local;
 pub mod ssh;

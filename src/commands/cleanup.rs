@@ -17,10 +17,48 @@ pub enum Line {
 
 pub fn run(args: CleanupArgs) -> i32 {
     let registry = crate::plugins::cleanup_registry();
-    clean_dead_runs(&journal::state_dir(), &registry, args.dry_run, &mut |line| match line {
+    let mut say = |line| match line {
         Line::Out(text) => outln!("{text}"),
         Line::Err(text) => eprintln!("{text}"),
-    })
+    };
+    let journals = clean_dead_runs(&journal::state_dir(), &registry, args.dry_run, &mut say);
+    if !args.aws {
+        return journals;
+    }
+    journals.max(sweep_aws(&args, &mut say))
+}
+
+/// `-aws`: the tag sweep over `-regions`, of what is older than
+/// `-older-than`.
+fn sweep_aws(args: &CleanupArgs, say: &mut dyn FnMut(Line)) -> i32 {
+    let older_than = match bake_sdk::duration::parse(&args.older_than) {
+        Ok(d) => d,
+        Err(e) => {
+            say(Line::Err(format!("Error: -older-than: {e}")));
+            return 1;
+        }
+    };
+    let regions = match (args.regions.is_empty(), std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION"))) {
+        (false, _) => args.regions.clone(),
+        (true, Ok(region)) => vec![region],
+        (true, Err(_)) => {
+            say(Line::Err("Error: -aws needs the regions to sweep: -regions us-east-1,eu-west-1 (or AWS_REGION)".into()));
+            return 1;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            say(Line::Err(format!("Error: cannot start the runtime: {e}")));
+            return 1;
+        }
+    };
+    let (removed, left) = runtime
+        .block_on(bake_aws::sweep::sweep(&regions, older_than, args.dry_run, &mut |text, error| say(if error { Line::Err(text) } else { Line::Out(text) })));
+    if !args.dry_run {
+        say(Line::Out(format!("AWS sweep done: {removed} removed, {left} left.")));
+    }
+    i32::from(left > 0)
 }
 
 /// What `bake cleanup` does, over the journals under `state_dir` and with

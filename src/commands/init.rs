@@ -7,6 +7,7 @@ use crate::cli::InitArgs;
 const TEMPLATES: &[(&str, &str, &str)] = &[
     ("null", "a build without a machine: shell-local provisioning and a manifest", include_str!("../../templates/null.pkr.hcl")),
     ("file", "an artifact from one file (the file builder, a null data source) and its checksum", include_str!("../../templates/file.pkr.hcl")),
+    ("amazon-ebs", "an AMI from the newest Debian AMI, made on a temporary EC2 instance", include_str!("../../templates/amazon-ebs.pkr.hcl")),
 ];
 
 pub fn run(args: InitArgs) -> i32 {

@@ -191,10 +191,15 @@ pub fn inspect_json(run: &Run) -> serde_json::Value {
 /// then sends SIGINT. Asserts that bake then exits 1 within 30 s, without a
 /// panic, and that `out/` is left empty; returns everything bake printed.
 pub fn interrupt_build(dir: &TestDir, busy: &str, settle: std::time::Duration, check: impl FnOnce()) -> String {
+    interrupt_build_with(dir, &[], busy, settle, check)
+}
+
+/// [`interrupt_build`] with `env` set for bake (a moto's endpoint …).
+pub fn interrupt_build_with(dir: &TestDir, env: &[(&str, &str)], busy: &str, settle: std::time::Duration, check: impl FnOnce()) -> String {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
-    let mut child = dir.command(&["build", "-color=false", "t.pkr.hcl"], &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bake");
+    let mut child = dir.command(&["build", "-color=false", "t.pkr.hcl"], env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bake");
     let stderr = child.stderr.take().expect("stderr");
     let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let mut stdout = String::new();

@@ -17,7 +17,8 @@ struct Config {}
 
 /// No machine to make, so nothing to fill in: an SSH host and credentials
 /// must be given.
-const SUPPORT: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::None, host_from_builder: false, generates_key: false };
+const SUPPORT: Support =
+    Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::None, host_from_builder: false, generates_key: false, cloud_key_pairs: false };
 
 pub struct NullBuilder {
     communicator: &'static str,

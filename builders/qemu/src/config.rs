@@ -256,7 +256,8 @@ fn not_one_of(key: &str, value: &str, allowed: &[&str]) -> Option<String> {
 
 /// The VM is reached through a forwarded port, and a cloud-init image gets a
 /// key made for the build when no credential is given.
-const COMMUNICATORS: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::Ssh, host_from_builder: true, generates_key: true };
+const COMMUNICATORS: Support =
+    Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::Ssh, host_from_builder: true, generates_key: true, cloud_key_pairs: false };
 
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
     let (config, comm) = decode_with_communicator::<Config>(body, what, &COMMUNICATORS)?;

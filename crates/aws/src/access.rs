@@ -9,7 +9,8 @@
 //! the instance's role. That is aws-config's default chain, which bake uses
 //! as it is rather than reading those sources itself.
 
-use bake_sdk::config::{decode_part, decode_with_group, field_names};
+use bake_sdk::communicator::config::{decode_with_communicator_among, CommunicatorConfig, Support};
+use bake_sdk::config::{decode_part, decode_split, decode_with_group, field_names, span_of};
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::Ui;
@@ -46,17 +47,31 @@ pub struct AssumeRole {
 /// Decodes a plugin's body: the access options here, the rest into `T`,
 /// every problem of both at its attribute.
 pub fn decode_with_access<T: DeserializeOwned>(body: &EvalBody, what: &str) -> Result<(T, AccessConfig), Diagnostics> {
-    decode_with_group(body, what, field_names::<AccessConfig>(), |ours| {
-        let access: AccessConfig = decode_part(ours, what, &[])?;
-        access.check(ours, what)?;
-        Ok(access)
-    })
+    decode_with_group(body, what, field_names::<AccessConfig>(), |ours| decode_access(ours, what))
+}
+
+/// Decodes a builder's body: the access options, the communicator's, and
+/// the rest into `T`, every problem of the three at its attribute.
+pub fn decode_with_access_and_communicator<T: DeserializeOwned>(
+    body: &EvalBody,
+    what: &str,
+    support: &Support,
+) -> Result<(T, AccessConfig, CommunicatorConfig), Diagnostics> {
+    let access_keys = field_names::<AccessConfig>();
+    let ((rest, comm), access) =
+        decode_split(body, access_keys, |ours| decode_access(ours, what), |rest| decode_with_communicator_among::<T>(rest, what, support, access_keys))?;
+    Ok((rest, access, comm))
+}
+
+fn decode_access(ours: &EvalBody, what: &str) -> Result<AccessConfig, Diagnostics> {
+    let access: AccessConfig = decode_part(ours, what, &[])?;
+    access.check(ours, what)?;
+    Ok(access)
 }
 
 impl AccessConfig {
     fn check(&self, body: &EvalBody, what: &str) -> Result<(), Diagnostics> {
-        let at =
-            |key: &str| body.attributes.get(key).map(|a| a.span).or_else(|| body.blocks.iter().find(|b| b.kind == key).map(|b| b.span)).unwrap_or(body.span);
+        let at = |key: &str| span_of(body, key);
         let mut diags = Diagnostics::new();
         match (&self.access_key, &self.secret_key) {
             (Some(_), None) | (None, Some(_)) => {
@@ -138,6 +153,13 @@ impl AccessConfig {
     }
 }
 
+/// A connection through the AWS_* environment and the shared config files
+/// alone, for work without a template (`bake cleanup`).
+pub async fn from_environment(region: &str) -> Aws {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region.to_string())).load().await;
+    Aws { sdk, region: region.to_string(), ec2_endpoint: None }
+}
+
 /// A connection to AWS in one region: the SDK configuration the clients are
 /// made from.
 #[derive(Clone, Debug)]
@@ -148,6 +170,12 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// The same connection in another region (for copies).
+    pub fn in_region(&self, region: &str) -> Aws {
+        let sdk = self.sdk.clone().into_builder().region(aws_config::Region::new(region.to_string())).build();
+        Aws { sdk, region: region.to_string(), ec2_endpoint: self.ec2_endpoint.clone() }
+    }
+
     /// An EC2 client, at `custom_endpoint_ec2` when the template sets it.
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
         let mut config = aws_sdk_ec2::config::Builder::from(&self.sdk);

@@ -78,6 +78,47 @@ fn select(mut images: Vec<aws_sdk_ec2::types::Image>, most_recent: bool) -> Resu
     }
 }
 
+/// Waits for an AMI to become available, showing its snapshots' progress
+/// as it goes; the deadline follows the size of its volumes
+/// ([`crate::wait::image_deadline`]). A failed AMI ends the wait with
+/// EC2's reason.
+pub async fn wait_available(
+    ui: &bake_sdk::Ui,
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    region: &str,
+    polling: &crate::wait::Polling,
+    volume_gib: u64,
+) -> anyhow::Result<aws_sdk_ec2::types::Image> {
+    use crate::wait::Seen;
+    use aws_sdk_ec2::types::ImageState;
+    let what = format!("AMI {id} to become available in {region}");
+    crate::wait::until(ui, &what, polling, crate::wait::image_deadline(volume_gib), || async {
+        let out = ec2.describe_images().image_ids(id).send().await.map_err(|e| anyhow::anyhow!(crate::sdk_error(&e)))?;
+        let Some(image) = out.images().first().cloned() else { return Ok(Seen::Pending { state: "not visible yet".into(), progress: None }) };
+        Ok(match image.state() {
+            Some(ImageState::Available) => Seen::Ready(image),
+            Some(ImageState::Failed | ImageState::Error | ImageState::Invalid | ImageState::Deregistered) => {
+                let reason = image.state_reason().and_then(|r| r.message()).unwrap_or("EC2 gave no reason");
+                Seen::Failed(format!("it is {} ({reason})", image.state().map_or("", |s| s.as_str())))
+            }
+            other => Seen::Pending { state: other.map_or("unknown".into(), |s| s.as_str().to_string()), progress: snapshot_progress(ec2, &image).await },
+        })
+    })
+    .await
+}
+
+/// The least advanced of an AMI's snapshots, in percent (what the AMI's
+/// own progress is), when EC2 says.
+async fn snapshot_progress(ec2: &aws_sdk_ec2::Client, image: &aws_sdk_ec2::types::Image) -> Option<u8> {
+    let ids = crate::resources::snapshots_of(image);
+    if ids.is_empty() {
+        return None;
+    }
+    let out = ec2.describe_snapshots().set_snapshot_ids(Some(ids)).send().await.ok()?;
+    out.snapshots().iter().filter_map(|s| s.progress()).filter_map(|p| p.trim_end_matches('%').parse::<u8>().ok()).min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,11 @@
 //! What the AWS plugins share, so that the amazon-ebs builder, the amazon
 //! data sources and the amazon-import post-processor read their options and
 //! talk to AWS one way: the access options every one of them embeds
-//! ([`access`]), and the AMI lookup by filter that the builder's
-//! `source_ami_filter` and `data "amazon-ami"` both do ([`images`]).
+//! ([`access`]), the AMI lookup by filter that the builder's
+//! `source_ami_filter` and `data "amazon-ami"` both do ([`images`]), the
+//! waiters ([`wait`]), the tags bake puts on what it creates ([`tags`]),
+//! how each resource is journaled and removed ([`resources`]) and the sweep
+//! of `bake cleanup -aws` ([`sweep`]).
 //!
 //! The AWS SDK is heavy to compile (aws-sdk-ec2 alone takes minutes), so it
 //! lives here and in the AWS plugin crates only: nothing else in the
@@ -10,6 +13,10 @@
 
 pub mod access;
 pub mod images;
+pub mod resources;
+pub mod sweep;
+pub mod tags;
+pub mod wait;
 
 pub use access::{decode_with_access, AccessConfig, Aws};
 

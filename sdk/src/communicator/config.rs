@@ -12,7 +12,7 @@
 //! are an error at their attribute when set to anything but their default,
 //! never silently ignored.
 
-use crate::config::{decode_part, decode_with_group, field_names};
+use crate::config::{decode_part, decode_split, field_names};
 use crate::ssh::{Bastion, PrivateKeySource, SshAuth, SshConfig};
 use bake_lang::diag::{Diagnostic, Diagnostics};
 use bake_lang::eval::EvalBody;
@@ -53,6 +53,24 @@ pub struct Support {
     /// The builder makes a key pair for the build when no credential is
     /// given, so none is required.
     pub generates_key: bool,
+    /// The builder's machines get their key from a cloud key pair (EC2's),
+    /// so `ssh_keypair_name` and the `temporary_key_pair_*` options are its
+    /// own ([`CommunicatorConfig::key_pair`]); elsewhere they are refused.
+    pub cloud_key_pairs: bool,
+}
+
+/// The cloud key pair options (Packer's `ssh_keypair_name`,
+/// `temporary_key_pair_name`, `temporary_key_pair_type`,
+/// `temporary_key_pair_bits`), for builders with [`Support::cloud_key_pairs`].
+#[derive(Clone, Debug, Default)]
+pub struct KeyPairOptions {
+    /// An existing key pair the machine is started with; its private key is
+    /// `ssh_private_key_file` (or the agent's).
+    pub existing: Option<String>,
+    /// The name of the temporary key pair, when the template chooses it.
+    pub temporary_name: Option<String>,
+    /// `rsa` (Packer's default) or `ed25519`.
+    pub temporary_type: String,
 }
 
 /// The decoded communicator options.
@@ -65,6 +83,9 @@ pub struct CommunicatorConfig {
     /// The WinRM options: decoded so that templates written for Packer
     /// validate, but bake has no WinRM communicator yet.
     pub winrm: WinRm,
+    /// The cloud key pair options; all unset unless the builder has
+    /// [`Support::cloud_key_pairs`].
+    pub key_pair: KeyPairOptions,
 }
 
 impl CommunicatorConfig {
@@ -175,7 +196,24 @@ pub fn keys() -> &'static [&'static str] {
 /// Decodes a builder's body: the communicator keys here, the rest into
 /// `T`. Every problem of both is reported, each at its attribute.
 pub fn decode_with_communicator<T: DeserializeOwned>(body: &EvalBody, what: &str, support: &Support) -> Result<(T, CommunicatorConfig), Diagnostics> {
-    decode_with_group(body, what, keys(), |ours| decode_part::<Raw>(ours, what, &[]).and_then(|raw| Checker::new(body, what).check(raw, support)))
+    decode_with_communicator_among(body, what, support, &[])
+}
+
+/// As [`decode_with_communicator`], for a body whose other shared groups
+/// were taken out already (`also_known`: their keys, for "did you mean").
+pub fn decode_with_communicator_among<T: DeserializeOwned>(
+    body: &EvalBody,
+    what: &str,
+    support: &Support,
+    also_known: &[&'static str],
+) -> Result<(T, CommunicatorConfig), Diagnostics> {
+    let known: Vec<&'static str> = keys().iter().chain(also_known).copied().collect();
+    decode_split(
+        body,
+        keys(),
+        |ours| decode_part::<Raw>(ours, what, &[]).and_then(|raw| Checker::new(body, what).check(raw, support)),
+        |rest| decode_part::<T>(rest, what, &known),
+    )
 }
 
 /// Checks the decoded keys, collecting every problem.
@@ -191,7 +229,7 @@ impl<'a> Checker<'a> {
     }
 
     fn at(&self, key: &str) -> Span {
-        self.body.attributes.get(key).map_or(self.body.span, |a| a.span)
+        crate::config::span_of(self.body, key)
     }
 
     fn error(&mut self, key: &str, summary: &str, detail: String) -> &mut Diagnostic {
@@ -235,7 +273,11 @@ impl<'a> Checker<'a> {
     fn check(mut self, raw: Raw, support: &Support) -> Result<CommunicatorConfig, Diagnostics> {
         let kind = self.kind(raw.communicator.as_deref(), support);
         let ssh = self.ssh(&raw, kind, support);
+        if !support.cloud_key_pairs {
+            self.unsupported_key_pairs(&raw);
+        }
         let winrm = self.winrm(&raw);
+        let key_pair = if support.cloud_key_pairs { self.key_pair(&raw) } else { KeyPairOptions::default() };
         if kind == Some(Kind::WinRm) {
             let detail = format!("{} sets communicator = \"winrm\", but bake has no WinRM communicator yet.", self.what);
             self.error("communicator", "WinRM is not supported yet", detail).help = Some(
@@ -245,7 +287,7 @@ impl<'a> Checker<'a> {
         if self.diags.has_errors() {
             return Err(self.diags);
         }
-        Ok(CommunicatorConfig { kind: kind.unwrap_or(support.default), ssh, winrm })
+        Ok(CommunicatorConfig { kind: kind.unwrap_or(support.default), ssh, winrm, key_pair })
     }
 
     fn kind(&mut self, name: Option<&str>, support: &Support) -> Option<Kind> {
@@ -470,6 +512,18 @@ impl<'a> Checker<'a> {
         if raw.ssh_clear_authorized_keys {
             self.unsupported("ssh_clear_authorized_keys", "remove it, or end with a shell provisioner that removes the key from ~/.ssh/authorized_keys");
         }
+        if !raw.ssh_public_key.is_empty() || !raw.ssh_private_key.is_empty() {
+            let key = if raw.ssh_public_key.is_empty() { "ssh_private_key" } else { "ssh_public_key" };
+            self.unsupported(key, "give the key with ssh_private_key_file");
+        }
+        if raw.screenshot_dir.is_some() {
+            self.unsupported("screenshot_dir", "remove screenshot_dir");
+        }
+    }
+
+    /// The key pair options where no cloud key pair exists: bake's own
+    /// generated key is an ed25519 key without a name.
+    fn unsupported_key_pairs(&mut self, raw: &Raw) {
         if raw.ssh_keypair_name.is_some() {
             self.unsupported("ssh_keypair_name", "ssh_keypair_name names a cloud key pair; give the key with ssh_private_key_file");
         }
@@ -484,13 +538,34 @@ impl<'a> Checker<'a> {
         if raw.temporary_key_pair_bits.is_some() && raw.temporary_key_pair_type.as_deref() != Some("ed25519") {
             self.unsupported("temporary_key_pair_bits", "bake generates ed25519 key pairs, which have a fixed size: remove temporary_key_pair_bits");
         }
-        if !raw.ssh_public_key.is_empty() || !raw.ssh_private_key.is_empty() {
-            let key = if raw.ssh_public_key.is_empty() { "ssh_private_key" } else { "ssh_public_key" };
-            self.unsupported(key, "give the key with ssh_private_key_file");
+    }
+
+    /// The key pair options of a builder whose machines get a cloud key
+    /// pair: its types are EC2's.
+    fn key_pair(&mut self, raw: &Raw) -> KeyPairOptions {
+        let temporary_type = raw.temporary_key_pair_type.clone().unwrap_or_else(|| "rsa".into());
+        if !["rsa", "ed25519"].contains(&temporary_type.as_str()) {
+            self.error(
+                "temporary_key_pair_type",
+                "Invalid temporary_key_pair_type",
+                format!("temporary_key_pair_type must be \"rsa\" or \"ed25519\", not \"{temporary_type}\" (in {}).", self.what),
+            );
         }
-        if raw.screenshot_dir.is_some() {
-            self.unsupported("screenshot_dir", "remove screenshot_dir");
+        if raw.temporary_key_pair_bits.is_some_and(|bits| temporary_type == "rsa" && bits != 2048) {
+            self.unsupported(
+                "temporary_key_pair_bits",
+                "EC2 makes 2048-bit RSA key pairs: remove temporary_key_pair_bits, or use temporary_key_pair_type = \"ed25519\"",
+            );
         }
+        if raw.ssh_keypair_name.is_some() && raw.ssh_private_key_file.is_none() && !raw.ssh_agent_auth {
+            self.error(
+                "ssh_keypair_name",
+                "Key pair without its private key",
+                format!("{} names the key pair \"{}\" but not its private key.", self.what, raw.ssh_keypair_name.as_deref().unwrap_or_default()),
+            )
+            .help = Some("set ssh_private_key_file to the key pair's private key, or ssh_agent_auth = true when an agent holds it".into());
+        }
+        KeyPairOptions { existing: raw.ssh_keypair_name.clone(), temporary_name: raw.temporary_key_pair_name.clone(), temporary_type }
     }
 
     fn winrm(&mut self, raw: &Raw) -> WinRm {
@@ -546,8 +621,10 @@ mod tests {
         disk_size: u64,
     }
 
-    const NULL_LIKE: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::None, host_from_builder: false, generates_key: false };
-    const VM_LIKE: Support = Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::Ssh, host_from_builder: true, generates_key: true };
+    const NULL_LIKE: Support =
+        Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::None, host_from_builder: false, generates_key: false, cloud_key_pairs: false };
+    const VM_LIKE: Support =
+        Support { kinds: &[Kind::None, Kind::Ssh], default: Kind::Ssh, host_from_builder: true, generates_key: true, cloud_key_pairs: false };
 
     fn decode(src: &str, support: &Support) -> Result<(Builder, CommunicatorConfig), String> {
         let sources = SourceMap::new();
@@ -671,6 +748,20 @@ mod tests {
         }
         let e = error("ssh_username = \"u\"\nssh_file_transfer_method = \"ftp\"\n", &VM_LIKE);
         assert!(e.contains("must be \"sftp\" or \"scp\", not \"ftp\""), "{e}");
+    }
+
+    const CLOUD_LIKE: Support = Support { cloud_key_pairs: true, ..VM_LIKE };
+
+    #[test]
+    fn cloud_key_pairs_are_the_options_of_builders_that_have_them() {
+        let (_, c) = decode("ssh_username = \"u\"\n", &CLOUD_LIKE).unwrap();
+        assert_eq!((c.key_pair.existing, c.key_pair.temporary_type.as_str()), (None, "rsa"), "Packer's default type is rsa");
+        let (_, c) = decode("ssh_username = \"u\"\ntemporary_key_pair_type = \"ed25519\"\ntemporary_key_pair_name = \"k\"\n", &CLOUD_LIKE).unwrap();
+        assert_eq!((c.key_pair.temporary_name.as_deref(), c.key_pair.temporary_type.as_str()), (Some("k"), "ed25519"));
+        let e = error("ssh_username = \"u\"\ntemporary_key_pair_type = \"dsa\"\n", &CLOUD_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:27") && e.contains("must be \"rsa\" or \"ed25519\", not \"dsa\""), "{e}");
+        let e = error("ssh_username = \"u\"\nssh_keypair_name = \"deploy\"\n", &CLOUD_LIKE);
+        assert!(e.contains("c.pkr.hcl:2:20") && e.contains("names the key pair \"deploy\" but not its private key"), "{e}");
     }
 
     #[test]

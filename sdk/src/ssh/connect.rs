@@ -424,7 +424,7 @@ where
             }
         }
     };
-    let waited = super::error::human(started.elapsed());
+    let waited = crate::duration::human(started.elapsed());
     match outcome {
         Ok(Ok(handle)) => Ok(Session { handle, disconnect_reason, jump: jump.map(Box::new) }),
         Ok(Err(Stage::Handshake(e))) => Err(match banner() {

@@ -1,6 +1,7 @@
 //! What can go wrong, and — for connecting — a report of every attempt so
 //! the message can say *why* SSH never came up.
 
+use crate::duration::human;
 use std::fmt;
 use std::time::Duration;
 
@@ -255,21 +256,6 @@ fn method_hint(accepts: &[String]) -> &'static str {
         "ssh_password (the server accepts passwords)"
     } else {
         "a method the server accepts"
-    }
-}
-
-/// `1.5s`, `2m3s`: short and exact enough for error messages.
-pub(crate) fn human(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs < 60.0 {
-        format!("{secs:.1}s")
-    } else {
-        let (m, s) = (d.as_secs() / 60, d.as_secs() % 60);
-        if s == 0 {
-            format!("{m}m")
-        } else {
-            format!("{m}m{s}s")
-        }
     }
 }
 

@@ -168,9 +168,7 @@ impl Sshd {
 
     /// Adds a public key line to authorized_keys.
     pub fn authorize(&self, public_line: &str) {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().append(true).open(self.dir.join("authorized_keys")).expect("open authorized_keys");
-        writeln!(f, "{}", public_line.trim()).expect("append authorized_keys");
+        authorize_in(&self.dir, public_line);
     }
 
     /// Makes a key pair in the server's directory (not authorized); returns
@@ -311,6 +309,14 @@ fn current_user() -> String {
 /// `useradd` when running as root. The password is random, made once per
 /// machine and kept in a root-only file, so that test processes running at
 /// the same time agree on it. `Err` says why it cannot be done.
+/// Adds a public key line to the authorized_keys of the server whose
+/// directory is `dir` (for a thread that does not own the server).
+pub fn authorize_in(dir: &Path, public_line: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(dir.join("authorized_keys")).expect("open authorized_keys");
+    writeln!(f, "{}", public_line.trim()).expect("append authorized_keys");
+}
+
 pub fn test_user(name: &str) -> Result<(String, String), String> {
     if !is_root() {
         return Err("a user with a known password is needed; creating one needs root".into());

@@ -1,69 +1,23 @@
-//! Hands the machine to the engine's provisioners: one step that tells the
-//! engine the machine is ready (its generated data), then one step per
-//! provisioner, each timed and named in the progress as the others are.
+//! Hands the machine to the engine's provisioners, with the steps every
+//! builder uses (`bake_sdk::provisioning`): what they see of the VM.
 
 use super::{ssh_address, State, HTTP_IP};
 use crate::config::Prepared;
+use bake_sdk::provisioning::MachineView;
 use bake_sdk::ssh::PrivateKeySource;
-use bake_sdk::steps::{Step, StepId};
-use bake_sdk::{async_trait, BuildInfo, Communicator, GeneratedData, ProvisionHook, ProvisionerStep};
+use bake_sdk::steps::Step;
+use bake_sdk::{BuildInfo, Communicator, GeneratedData, ProvisionHook};
 use std::sync::Arc;
 
-/// The steps that provision the machine: [`MachineReady`], then each of the
+/// The steps that provision the VM: the machine is ready, then each of the
 /// hook's provisioners.
 pub fn provision_steps<'h>(p: &Arc<Prepared>, hook: &'h dyn ProvisionHook) -> Vec<Box<dyn Step<State> + 'h>> {
-    let mut steps: Vec<Box<dyn Step<State> + 'h>> = vec![Box::new(MachineReady { p: p.clone(), hook })];
-    for provisioner in hook.provisioners() {
-        steps.push(Box::new(Provision { p: p.clone(), provisioner }));
-    }
-    steps
-}
-
-/// Tells the engine the machine is reachable (so that it masks the build's
-/// credentials and keeps the generated data for the post-processors), also
-/// when there is no provisioner.
-pub struct MachineReady<'h> {
-    pub p: Arc<Prepared>,
-    pub hook: &'h dyn ProvisionHook,
-}
-
-#[async_trait]
-impl Step<State> for MachineReady<'_> {
-    fn name(&self) -> String {
-        "Handing the machine to the provisioners".into()
-    }
-
-    fn id(&self) -> StepId {
-        StepId::new("qemu.machine_ready")
-    }
-
-    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-        self.hook.machine_ready(&generated_data(&self.p, s, b));
-        Ok(())
-    }
-}
-
-/// One provisioner, run over the build's communicator.
-pub struct Provision<'h> {
-    pub p: Arc<Prepared>,
-    pub provisioner: Box<dyn ProvisionerStep + 'h>,
-}
-
-#[async_trait]
-impl Step<State> for Provision<'_> {
-    fn name(&self) -> String {
-        self.provisioner.name()
-    }
-
-    fn id(&self) -> StepId {
-        self.provisioner.id()
-    }
-
-    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-        let generated = generated_data(&self.p, s, b);
-        let comm = s.comm.clone();
-        self.provisioner.run(comm.as_deref().map(|c| c as &dyn Communicator), &generated).await
-    }
+    let p = p.clone();
+    let view: MachineView<State> = Arc::new(move |s: &State, b: &BuildInfo| {
+        let comm = s.comm.clone().map(|c| c as Arc<dyn Communicator>);
+        (generated_data(&p, s, b), comm)
+    });
+    bake_sdk::provisioning::provision_steps("qemu", hook, view)
 }
 
 /// What the provisioners see as `build.*`: the same for every one of them,
