@@ -33,6 +33,7 @@ const POST_PROCESSORS: &[(&str, PostProcessorFactory)] = &[
     ("artifice", bake_post_processor_artifice::prepare),
     ("terraform", bake_post_processor_terraform::prepare),
     ("vagrant", bake_post_processor_vagrant::prepare),
+    ("amazon-import", bake_post_processor_amazon_import::prepare),
 ];
 
 const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[
@@ -45,7 +46,8 @@ const DATA_SOURCES: &[(&str, DataSourceFactory)] = &[
 /// Artifacts that are more than their files, by the `builder_type` of the
 /// plugin that makes them, with what destroys them. Any other artifact's
 /// files are removed ([`RemoveFiles`]).
-const ARTIFACT_DESTROYERS: &[(&str, &dyn DestroyArtifact)] = &[(bake_builder_amazon_ebs::TYPE, &bake_builder_amazon_ebs::DeregisterAmis)];
+const ARTIFACT_DESTROYERS: &[(&str, &dyn DestroyArtifact)] =
+    &[(bake_builder_amazon_ebs::TYPE, &bake_aws::ami::DeregisterAmis), (bake_post_processor_amazon_import::TYPE, &bake_aws::ami::DeregisterAmis)];
 
 /// What removes an intermediate artifact made by `builder_type`.
 pub fn artifact_destroyer(builder_type: &str) -> &'static dyn DestroyArtifact {

@@ -196,6 +196,68 @@ fn provisioned_image_boots_with_the_file_the_package_and_the_service() {
     assert_eq!(vm.ssh("systemctl is-enabled nginx").trim(), "enabled");
     assert_eq!(vm.ssh("systemctl is-active nginx").trim(), "active");
     assert_eq!(vm.ssh("cat /var/www/html/index.html"), "<h1>hello from bake</h1>\n");
+    drop(vm);
+
+    imports_as_an_ami(&dir, &image);
+}
+
+/// The provisioned image, imported to an AMI by amazon-import (against
+/// moto): the snapshot read back is the disk, block for block, no zero
+/// block was sent, the AMI boots with UEFI as the disk needs, and the SSM
+/// parameter names it.
+fn imports_as_an_ami(dir: &TestDir, image: &Path) {
+    let moto = util::moto::Moto::start();
+    let template = format!(
+        r#"
+source "file" "web" {{
+  source = "{image}"
+  target = "imported/web.qcow2"
+}}
+
+build {{
+  sources = ["source.file.web"]
+  post-processors {{
+    post-processor "amazon-import" {{
+      region        = "us-east-1"
+      ami_name      = "web-imported"
+      ssm_parameter = "/images/web/latest"
+    }}
+    post-processor "manifest" {{
+      output = "import-manifest.json"
+    }}
+  }}
+}}
+"#,
+        image = image.display()
+    );
+    dir.write("import.pkr.hcl", &template);
+    let mut env = env(dir);
+    env.extend(moto.env().into_iter().map(|(k, v)| (k.to_string(), v)));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    dir.bake_env(&["build", "-color=false", "import.pkr.hcl"], &env)
+        .success()
+        .contains("a qcow2 disk")
+        .contains("boot mode uefi")
+        .contains("zero blocks skipped");
+    let manifest: serde_json::Value = serde_json::from_str(&dir.read("import-manifest.json")).unwrap();
+    let ami = manifest["builds"][0]["bake"]["region_images"]["us-east-1"].as_str().expect("the AMI").to_string();
+    let raw = dir.path.join("tmp/web.raw");
+    assert!(Command::new("qemu-img").args(["convert", "-q", "-O", "raw"]).arg(image).arg(&raw).status().unwrap().success());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let sdk = moto.sdk("us-east-1").await;
+        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        let registered = ec2.describe_images().image_ids(&ami).send().await.unwrap().images()[0].clone();
+        assert_eq!(registered.boot_mode().map(|m| m.as_str()), Some("uefi"), "the debootstrap disk boots with UEFI");
+        let snapshot = registered.block_device_mappings()[0].ebs().and_then(|e| e.snapshot_id()).unwrap().to_string();
+        let blocks = util::moto::snapshot_blocks(&sdk, &snapshot).await;
+        let sent = util::moto::assert_snapshot_is_the_disk(&blocks, &raw);
+        let size = std::fs::metadata(&raw).unwrap().len();
+        assert!((sent as u64) < size / 524_288 / 2, "only the blocks with data were sent: {sent} of {}", size / 524_288);
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
+        assert_eq!(ssm.get_parameter().name("/images/web/latest").send().await.unwrap().parameter().and_then(|p| p.value()), Some(ami.as_str()));
+    });
+    let _ = std::fs::remove_file(&raw);
 }
 
 #[test]

@@ -21,29 +21,25 @@ pub enum Hold {
     Copies,
 }
 
-/// moto's server, started from Python so that a test may change one
-/// behaviour first. moto makes an AMI available the moment CreateImage or
-/// CopyImage returns; with `HOLD_IMAGES` set, new AMIs stay `pending`, as a
-/// large AMI does for a long time on AWS, so that a test can interrupt
-/// the wait or see it give up. That is the one seam: every call still goes
-/// over HTTP to moto's own implementation.
-const LAUNCHER: &str = r#"
-import os, sys
-from moto.ec2.models.amis import AmiBackend
-hold = os.environ.get("HOLD_IMAGES")
-if hold:
-    def held(original):
-        def call(self, *args, **kwargs):
-            ami = original(self, *args, **kwargs)
-            ami.state = "pending"
-            return ami
-        return call
-    if hold == "all":
-        AmiBackend.create_image = held(AmiBackend.create_image)
-    AmiBackend.copy_image = held(AmiBackend.copy_image)
-from moto.server import main
-main(sys.argv[1:])
-"#;
+/// moto's server, started from Python (`moto_server.py`, which the
+/// benchmark runs too) so that gaps of moto can be filled first; every call still goes over HTTP to moto's own
+/// implementation.
+///
+/// - moto's RegisterImage keeps only the name and description (and gives
+///   the AMI a snapshot of its own): the launcher also keeps the root
+///   snapshot, boot mode, architecture, virtualization type, ENA support and
+///   tags the request names, as EC2 does, so that a test can read back what
+///   bake registered.
+/// - moto's ListSnapshotBlocks writes block indexes as strings, which the
+///   SDK (rightly) refuses: the launcher writes them as numbers. And moto
+///   says EBS blocks are 512 bytes, not 512 KiB: tools that believe it
+///   (coldsnap, in bench/amazon-import.sh) would send a thousand times the
+///   requests.
+/// - moto makes an AMI available the moment CreateImage or CopyImage
+///   returns; with `HOLD_IMAGES` set, new AMIs stay `pending`, as a large
+///   AMI does for a long time on AWS, so that a test can interrupt the wait
+///   or see it give up.
+const LAUNCHER: &str = include_str!("moto_server.py");
 
 impl Moto {
     pub fn start() -> Moto {
@@ -123,4 +119,69 @@ impl Drop for Moto {
             let _ = child.wait();
         }
     }
+}
+
+/// A snapshot's blocks as the EBS direct APIs read them back
+/// (ListSnapshotBlocks, then GetSnapshotBlock for each): block index →
+/// its 512 KiB.
+pub async fn snapshot_blocks(sdk: &aws_config::SdkConfig, snapshot: &str) -> std::collections::BTreeMap<u64, Vec<u8>> {
+    let ebs = aws_sdk_ebs::Client::new(sdk);
+    let mut blocks = std::collections::BTreeMap::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = ebs.list_snapshot_blocks().snapshot_id(snapshot).set_next_token(next.clone()).send().await.expect("ListSnapshotBlocks");
+        for b in out.blocks() {
+            let index = b.block_index().expect("a block index");
+            let got = ebs
+                .get_snapshot_block()
+                .snapshot_id(snapshot)
+                .block_index(index)
+                .block_token(b.block_token().unwrap_or_default())
+                .send()
+                .await
+                .expect("GetSnapshotBlock");
+            let data = got.block_data.collect().await.expect("the block's data").into_bytes().to_vec();
+            blocks.insert(index as u64, data);
+        }
+        next = out.next_token().map(str::to_string);
+        if next.is_none() {
+            return blocks;
+        }
+    }
+}
+
+/// Checks that `blocks` (a snapshot read back) are exactly the raw disk
+/// at `raw`: each block equal, every block not in the snapshot all zeros
+/// (so no zero block was sent). Returns the number of blocks.
+pub fn assert_snapshot_is_the_disk(blocks: &std::collections::BTreeMap<u64, Vec<u8>>, raw: &std::path::Path) -> usize {
+    use std::io::Read;
+    const BLOCK: usize = 524_288;
+    let mut file = std::fs::File::open(raw).expect("the raw disk");
+    let mut buf = vec![0u8; BLOCK];
+    let mut index = 0u64;
+    let mut seen = 0;
+    loop {
+        buf.fill(0);
+        let mut got = 0;
+        while got < BLOCK {
+            match file.read(&mut buf[got..]).expect("read the raw disk") {
+                0 => break,
+                n => got += n,
+            }
+        }
+        if got == 0 {
+            break;
+        }
+        match blocks.get(&index) {
+            Some(data) => {
+                assert!(data[..] == buf[..], "block {index} differs from the disk");
+                assert!(buf.iter().any(|b| *b != 0), "block {index} is all zeros, and was sent anyway");
+                seen += 1;
+            }
+            None => assert!(buf.iter().all(|b| *b == 0), "block {index} holds data but is not in the snapshot"),
+        }
+        index += 1;
+    }
+    assert_eq!(seen, blocks.len(), "the snapshot has blocks beyond the disk");
+    seen
 }

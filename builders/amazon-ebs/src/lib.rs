@@ -14,17 +14,14 @@
 mod config;
 mod steps;
 
-use bake_aws::resources;
-use bake_sdk::artifact::{state as keys, DestroyArtifact};
 use bake_sdk::communicator::config::Kind;
 use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
 use bake_sdk::provisioning::{provision_steps, MachineView};
 use bake_sdk::ssh::PrivateKeySource;
 use bake_sdk::steps::{run_steps, Step};
-use bake_sdk::{async_trait, Artifact, BuildInfo, Builder, Communicator, GeneratedData, ProvisionHook, Ui};
+use bake_sdk::{async_trait, Artifact, BuildInfo, Builder, Communicator, GeneratedData, ProvisionHook};
 use config::Prepared;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use steps::*;
 
@@ -105,60 +102,6 @@ impl Builder for AmazonEbs {
             build.ui.say("skip_create_ami: no AMI was made");
             return Ok(None);
         }
-        Ok(Some(artifact(&state.image_ids())))
-    }
-}
-
-/// Packer's amazon artifact: the id `region:ami-…,…` sorted by region, and
-/// the region → AMI map the manifest's `region_images` and the terraform
-/// post-processor read.
-pub fn artifact(images: &BTreeMap<String, String>) -> Artifact {
-    let id = images.iter().map(|(r, a)| format!("{r}:{a}")).collect::<Vec<_>>().join(",");
-    let lines: Vec<String> = images.iter().map(|(r, a)| format!("{r}: {a}")).collect();
-    Artifact {
-        builder_type: TYPE.into(),
-        id,
-        description: format!("AMIs were created:\n{}", lines.join("\n")),
-        files: Vec::new(),
-        state: BTreeMap::from([(keys::REGION_IMAGES.to_string(), serde_json::json!(images))]),
-    }
-}
-
-/// Removes AMIs that a chain does not keep (Packer's `Artifact.Destroy`):
-/// each region's AMI with its snapshots, through the AWS_* environment.
-pub struct DeregisterAmis;
-
-#[async_trait]
-impl DestroyArtifact for DeregisterAmis {
-    async fn destroy(&self, artifact: &Artifact, next: &Artifact, ui: &Ui) -> anyhow::Result<()> {
-        let keep = bake_sdk::artifact::region_images(next);
-        for (region, id) in bake_sdk::artifact::region_images(artifact) {
-            let Some(id) = id.as_str() else { continue };
-            if keep.get(&region).and_then(|v| v.as_str()) == Some(id) {
-                continue;
-            }
-            let ec2 = bake_aws::access::from_environment(&region).await.ec2();
-            resources::delete_image(&ec2, id).await?;
-            ui.message(format!("Deregistered the intermediate AMI {id} in {region} and deleted its snapshots"));
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_artifact_id_is_packers_sorted_by_region() {
-        let images = BTreeMap::from([
-            ("us-west-2".to_string(), "ami-2".to_string()),
-            ("eu-west-1".to_string(), "ami-3".to_string()),
-            ("us-east-1".to_string(), "ami-1".to_string()),
-        ]);
-        let a = artifact(&images);
-        assert_eq!(a.id, "eu-west-1:ami-3,us-east-1:ami-1,us-west-2:ami-2");
-        assert_eq!(bake_sdk::artifact::region_images(&a).get("us-west-2").and_then(|v| v.as_str()), Some("ami-2"));
-        assert!(a.description.starts_with("AMIs were created:\neu-west-1: ami-3\n"), "{}", a.description);
+        Ok(Some(bake_aws::ami::artifact(TYPE, &state.image_ids())))
     }
 }

@@ -3,7 +3,7 @@
 //! talk to AWS one way: the access options every one of them embeds
 //! ([`access`]), the AMI lookup by filter that the builder's
 //! `source_ami_filter` and `data "amazon-ami"` both do ([`images`]), the
-//! waiters ([`wait`]), the tags bake puts on what it creates ([`tags`]),
+//! waiters ([`wait`]), an AMI as a build's result ([`ami`]), the tags bake puts on what it creates ([`tags`]),
 //! how each resource is journaled and removed ([`resources`]) and the sweep
 //! of `bake cleanup -aws` ([`sweep`]).
 //!
@@ -12,6 +12,7 @@
 //! workspace depends on it.
 
 pub mod access;
+pub mod ami;
 pub mod images;
 pub mod resources;
 pub mod sweep;

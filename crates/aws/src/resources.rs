@@ -197,6 +197,18 @@ pub async fn deregister_image(ec2: &Client, id: &str, with_snapshots: bool) -> a
     Ok(())
 }
 
+/// The snapshots still tagged as temporary by run `run_uuid`.
+pub async fn snapshots_of_run(ec2: &Client, run_uuid: &str) -> anyhow::Result<Vec<String>> {
+    let out = ec2
+        .describe_snapshots()
+        .owner_ids("self")
+        .filters(Filter::builder().name(format!("tag:{}", crate::tags::RUN)).values(run_uuid).build())
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not list the snapshots of run {run_uuid}: {}", sdk_error(&e)))?;
+    Ok(out.snapshots().iter().filter_map(|s| s.snapshot_id().map(str::to_string)).collect())
+}
+
 pub async fn delete_snapshot(ec2: &Client, id: &str) -> anyhow::Result<()> {
     match ec2.delete_snapshot().snapshot_id(id).send().await {
         Ok(_) => Ok(()),
@@ -237,6 +249,12 @@ impl ResourceOwner for AwsResources {
                 Ok(())
             }
             (IMAGE, _) => delete_image(&ec2, value).await,
+            (SNAPSHOT, "run") => {
+                for snapshot in snapshots_of_run(&ec2, value).await? {
+                    delete_snapshot(&ec2, &snapshot).await?;
+                }
+                Ok(())
+            }
             (SNAPSHOT, _) => delete_snapshot(&ec2, value).await,
             (other, _) => anyhow::bail!("bake-aws does not own {other}"),
         }

@@ -6,6 +6,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+pub mod qcow2;
+
 pub const SECTOR: u64 = 512;
 /// Partitions start at 1 MiB, as every modern tool aligns them.
 pub const FIRST_LBA: u64 = 2048;
@@ -70,6 +72,68 @@ fn read_full(r: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
+/// The firmware a disk boots with, as EC2's `BootMode` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootMode {
+    /// GPT with an EFI system partition only.
+    Uefi,
+    /// GPT with both an EFI system partition and a BIOS boot partition.
+    UefiPreferred,
+    /// Anything else (MBR).
+    LegacyBios,
+}
+
+impl BootMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BootMode::Uefi => "uefi",
+            BootMode::UefiPreferred => "uefi-preferred",
+            BootMode::LegacyBios => "legacy-bios",
+        }
+    }
+}
+
+/// A partition type GUID as GPT stores it (the first three fields little-endian).
+fn guid_bytes(text: &str) -> [u8; 16] {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    let mut b = [0u8; 16];
+    for (i, byte) in b.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap_or(0);
+    }
+    b[0..4].reverse();
+    b[4..6].reverse();
+    b[6..8].reverse();
+    b
+}
+
+/// The boot mode a disk needs, from its first MiB (the partition table):
+/// the debootstrap disks (GPT, an ESP, no BIOS boot partition) need UEFI.
+pub fn boot_mode(head: &[u8]) -> BootMode {
+    let le32 = |at: usize| head.get(at..at + 4).map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap_or_default()));
+    let sector = SECTOR as usize;
+    if head.get(sector..sector + 8) != Some(b"EFI PART".as_slice()) {
+        return BootMode::LegacyBios;
+    }
+    let entries_lba = u64::from_le_bytes(head[sector + 72..sector + 80].try_into().unwrap_or_default()) as usize;
+    let (count, size) = (le32(sector + 80) as usize, le32(sector + 84) as usize);
+    let (esp, bios) = (guid_bytes(ESP_TYPE), guid_bytes(BIOS_BOOT_TYPE));
+    let (mut has_esp, mut has_bios) = (false, false);
+    for i in 0..count.min(256) {
+        let at = entries_lba * sector + i * size;
+        let Some(kind) = head.get(at..at + 16) else { break };
+        has_esp |= kind == esp;
+        has_bios |= kind == bios;
+    }
+    match (has_esp, has_bios) {
+        (true, false) => BootMode::Uefi,
+        (true, true) => BootMode::UefiPreferred,
+        _ => BootMode::LegacyBios,
+    }
+}
+
+/// GRUB's BIOS boot partition.
+pub const BIOS_BOOT_TYPE: &str = "21686148-6449-6E6F-744E-656564454649";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +162,25 @@ mod tests {
         let out = std::fs::read(&dst).unwrap();
         assert_eq!(out[(3 << 20) + 5], 7);
         assert_eq!(out.iter().filter(|b| **b != 0).count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Partition tables written by sfdisk, as the debootstrap disks are.
+    #[test]
+    fn the_boot_mode_follows_the_partition_table() {
+        let dir = std::env::temp_dir().join(format!("bake-boot-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let disk = dir.join("disk");
+        let mode = |script: &str| {
+            File::create(&disk).unwrap().set_len(64 << 20).unwrap();
+            let mut child = std::process::Command::new("sfdisk").arg("-q").arg(&disk).stdin(std::process::Stdio::piped()).spawn().expect("sfdisk");
+            Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+            assert!(child.wait().unwrap().success(), "sfdisk {script}");
+            boot_mode(&std::fs::read(&disk).unwrap()[..1 << 20])
+        };
+        assert_eq!(mode(&sfdisk_script(&layout(8 << 20, 32 << 20))), BootMode::Uefi, "bake's own GPT layout");
+        assert_eq!(mode(&format!("label: gpt\nsize=1MiB, type={BIOS_BOOT_TYPE}\nsize=8MiB, type={ESP_TYPE}\ntype={ROOT_TYPE}\n")), BootMode::UefiPreferred);
+        assert_eq!(mode("label: dos\ntype=83, bootable\n"), BootMode::LegacyBios);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -79,16 +79,7 @@ async fn finish_region(p: &Prepared, s: &State, aws: &Aws, id: &str) -> anyhow::
             .map_err(|e| failed(format!("require IMDSv2 on {id}"))(&e))?;
     }
     if let Some(name) = &c.ssm_parameter {
-        let ssm = aws_sdk_ssm::Client::new(&aws.sdk);
-        ssm.put_parameter()
-            .name(name)
-            .value(id)
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
-            .data_type("aws:ec2:image")
-            .overwrite(true)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("could not write the SSM parameter {name} in {}: {}", aws.region, sdk_error(&e)))?;
+        bake_aws::ami::put_ssm_parameter(aws, name, id).await?;
     }
     Ok(())
 }

@@ -1,0 +1,202 @@
+//! The amazon-import options: Packer's names where Packer has the option
+//! (`ami_name`, `ami_description`, `ami_users`, `ami_groups`, `tags`,
+//! `boot_mode`, `format`, the access options), and bake's own for what its
+//! EBS direct route adds (`ami_regions` uploaded in parallel, `encrypt_boot`
+//! / `kms_key_id` / `region_kms_key_ids` passed to StartSnapshot,
+//! `parent_snapshot`, `ssm_parameter`, `upload_concurrency`).
+
+use bake_aws::wait::{AwsPolling, Polling};
+use bake_aws::AccessConfig;
+use bake_sdk::config::span_of;
+use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
+use bake_sdk::lang::eval::EvalBody;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const BOOT_MODES: &[&str] = &["uefi", "legacy-bios", "uefi-preferred"];
+pub const ARCHITECTURES: &[&str] = &["x86_64", "arm64"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub ami_name: Option<String>,
+    #[serde(default)]
+    pub ami_description: String,
+    #[serde(default)]
+    pub ami_users: Vec<String>,
+    #[serde(default)]
+    pub ami_groups: Vec<String>,
+    #[serde(default)]
+    pub ami_regions: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub boot_mode: Option<String>,
+    pub architecture: Option<String>,
+    pub format: Option<String>,
+    pub encrypt_boot: Option<bool>,
+    pub kms_key_id: Option<String>,
+    #[serde(default)]
+    pub region_kms_key_ids: BTreeMap<String, String>,
+    /// `snap-…`, or `auto`: the newest snapshot bake imported for the same
+    /// family (`ami_name` without its trailing stamp).
+    pub parent_snapshot: Option<String>,
+    pub ssm_parameter: Option<String>,
+    #[serde(default)]
+    pub force_deregister: bool,
+    #[serde(default)]
+    pub force_delete_snapshot: bool,
+    pub upload_concurrency: Option<usize>,
+    #[serde(default)]
+    pub aws_polling: Vec<AwsPolling>,
+
+    // Packer's route through S3 and ImportImage.
+    pub s3_bucket_name: Option<String>,
+    pub s3_key_name: Option<String>,
+    pub s3_encryption: Option<String>,
+    pub s3_encryption_key: Option<String>,
+    #[serde(default)]
+    pub skip_clean: bool,
+    pub role_name: Option<String>,
+    pub license_type: Option<String>,
+    pub platform: Option<String>,
+}
+
+pub struct Prepared {
+    pub config: Config,
+    pub access: AccessConfig,
+    pub polling: Polling,
+    pub ami_name: String,
+    /// Where `parent_snapshot = "auto"` looks: imported snapshots tagged
+    /// with this family.
+    pub family: String,
+    pub concurrency: usize,
+}
+
+/// `web-20261204013000` → `web`: the name without its trailing stamp.
+pub fn family(ami_name: &str) -> String {
+    let trimmed = ami_name.trim_end_matches(|c: char| c.is_ascii_digit() || "-_.: ".contains(c));
+    if trimmed.is_empty() {
+        ami_name.to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
+    let (config, access): (Config, AccessConfig) = bake_aws::decode_with_access(body, what)?;
+    let mut diags = Diagnostics::new();
+    let mut err = |key: &str, summary: &str, detail: String, help: Option<&str>| {
+        let mut d = Diagnostic::error(summary, detail).at(span_of(body, key));
+        d.help = help.map(str::to_string);
+        diags.push(d);
+    };
+    let c = &config;
+    // Packer's route through S3 and ImportImage: every one of its options
+    // is refused at its line, so none is silently ignored.
+    let s3_route = [
+        ("s3_bucket_name", c.s3_bucket_name.is_some()),
+        ("s3_key_name", c.s3_key_name.is_some()),
+        ("s3_encryption", c.s3_encryption.is_some()),
+        ("s3_encryption_key", c.s3_encryption_key.is_some()),
+        ("skip_clean", c.skip_clean),
+        ("role_name", c.role_name.is_some()),
+        ("license_type", c.license_type.is_some()),
+        ("platform", c.platform.is_some()),
+    ];
+    for (key, _) in s3_route.iter().filter(|(_, set)| *set) {
+        err(
+            key,
+            "Option not supported yet",
+            format!("bake does not support \"{key}\" yet (in {what}): it imports through the EBS direct APIs, without S3 and ImportImage."),
+            Some("remove the S3 and ImportImage options (s3_*, skip_clean, role_name, license_type, platform): the disk is written straight into an EBS snapshot"),
+        );
+    }
+    for (key, value, allowed) in [("boot_mode", &c.boot_mode, BOOT_MODES), ("architecture", &c.architecture, ARCHITECTURES)] {
+        if let Some(v) = value.as_ref().filter(|v| !allowed.contains(&v.as_str())) {
+            err(key, &format!("Invalid {key}"), format!("{key} must be one of {}, not \"{v}\".", allowed.join(", ")), None);
+        }
+    }
+    if let Some(f) = &c.format {
+        if f != "raw" && f != "qcow2" {
+            err(
+                "format",
+                "Format not supported",
+                format!("bake imports raw and qcow2 disks, not \"{f}\"."),
+                Some("convert it first: qemu-img convert -O qcow2 disk.vmdk disk.qcow2"),
+            );
+        }
+    }
+    if c.kms_key_id.is_some() && c.encrypt_boot != Some(true) {
+        err(
+            "kms_key_id",
+            "kms_key_id without encrypt_boot",
+            format!("{what} sets kms_key_id, which is for encrypting the snapshot: set encrypt_boot = true too."),
+            None,
+        );
+    }
+    for region in c.region_kms_key_ids.keys() {
+        if !c.ami_regions.contains(region) {
+            err(
+                "region_kms_key_ids",
+                "Key for a region the AMI is not made in",
+                format!("region_kms_key_ids names {region}, which is not in ami_regions."),
+                None,
+            );
+        }
+    }
+    if let Some(p) = &c.parent_snapshot {
+        if p != "auto" && !p.starts_with("snap-") {
+            err("parent_snapshot", "Invalid parent_snapshot", format!("parent_snapshot must be a snapshot id (snap-…) or \"auto\", not \"{p}\"."), None);
+        }
+    }
+    if c.upload_concurrency == Some(0) {
+        err("upload_concurrency", "Invalid upload_concurrency", "upload_concurrency must be at least 1.".into(), None);
+    }
+    if c.aws_polling.len() > 1 {
+        err("aws_polling", "More than one aws_polling", format!("{what} may have one aws_polling block."), None);
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    // Packer's default name, with the time filled in.
+    let ami_name = config.ami_name.clone().unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        format!("packer-import-{now}")
+    });
+    let polling = Polling::new(config.aws_polling.first());
+    let concurrency = config.upload_concurrency.unwrap_or(64);
+    Ok(Prepared { family: family(&ami_name), ami_name, config, access, polling, concurrency })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bake_sdk::testing::eval_body;
+
+    fn error(src: &str) -> String {
+        let (sources, body) = eval_body(src);
+        prepare(&body, "post-processor \"amazon-import\"").err().map(|d| d.render(&sources)).unwrap_or_default()
+    }
+
+    #[test]
+    fn options_are_checked_at_their_line() {
+        assert_eq!(error("ami_name = \"web-1\"\nboot_mode = \"uefi\"\n"), "");
+        let e = error("ami_name = \"web-1\"\nboot_mode = \"efi\"\n");
+        assert!(e.contains("t.pkr.hcl:2:") && e.contains("boot_mode must be one of uefi, legacy-bios, uefi-preferred"), "{e}");
+        let e = error("s3_bucket_name = \"images\"\n");
+        assert!(e.contains("t.pkr.hcl:1:") && e.contains("EBS direct APIs"), "{e}");
+        let e = error("format = \"vmdk\"\n");
+        assert!(e.contains("qemu-img convert"), "{e}");
+        let e = error("parent_snapshot = \"ami-1\"\n");
+        assert!(e.contains("snap-…") && e.contains("\"auto\""), "{e}");
+        let e = error("regoin = \"us-east-1\"\n");
+        assert!(e.contains("did you mean \"region\""), "{e}");
+    }
+
+    #[test]
+    fn the_family_is_the_name_without_its_stamp() {
+        assert_eq!(family("web-20261204013000"), "web");
+        assert_eq!(family("debian-12-amd64-2026.12.04"), "debian-12-amd64");
+        assert_eq!(family("2026"), "2026");
+    }
+}

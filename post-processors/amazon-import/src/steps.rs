@@ -1,0 +1,437 @@
+//! The import, step by step, each with its cleanup: connect and check →
+//! upload (every region at once) → register the AMIs → keep them. Every
+//! snapshot and AMI is journaled before it exists and tagged with the run's
+//! id as it is made, so a failure, Ctrl-C or `bake cleanup` removes it.
+
+use crate::config::Prepared;
+use crate::disk::Disk;
+use crate::upload::{self, Options, Parent};
+use aws_sdk_ec2::types::{
+    ArchitectureValues, BlockDeviceMapping, BootModeValues, EbsBlockDevice, LaunchPermission, LaunchPermissionModifications, PermissionGroup, ResourceType,
+    VolumeType,
+};
+use bake_aws::resources::{self, IMAGE, SNAPSHOT};
+use bake_aws::{sdk_error, tags, Aws};
+use bake_sdk::journal::EntryId;
+use bake_sdk::steps::{Step, StepId};
+use bake_sdk::{async_trait, BuildInfo};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Marks the snapshots bake imported, for `parent_snapshot = "auto"`.
+pub const FAMILY_TAG: &str = "bake:family";
+
+#[derive(Default)]
+pub struct State {
+    pub aws: Option<Aws>,
+    pub disk: Option<Arc<Disk>>,
+    pub boot_mode: String,
+    /// Region → what was made there; shared by the regions' uploads, which
+    /// run at once.
+    pub regions: Arc<Mutex<BTreeMap<String, Made>>>,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Made {
+    pub snapshot: Option<(EntryId, String)>,
+    pub image: Option<(EntryId, String)>,
+    pub uploaded: Option<upload::Uploaded>,
+}
+
+impl State {
+    fn aws(&self) -> anyhow::Result<&Aws> {
+        self.aws.as_ref().ok_or_else(|| anyhow::anyhow!("not connected to AWS"))
+    }
+
+    fn update(&self, region: &str, change: impl FnOnce(&mut Made)) {
+        change(self.regions.lock().unwrap_or_else(|e| e.into_inner()).entry(region.to_string()).or_default());
+    }
+
+    pub fn made(&self) -> BTreeMap<String, Made> {
+        self.regions.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Region → AMI id.
+    pub fn images(&self) -> BTreeMap<String, String> {
+        self.made().into_iter().filter_map(|(r, m)| m.image.map(|(_, id)| (r, id))).collect()
+    }
+}
+
+/// Every region the AMI is made in: the build's first.
+pub fn regions(p: &Prepared, build_region: &str) -> Vec<String> {
+    let mut all = vec![build_region.to_string()];
+    for r in &p.config.ami_regions {
+        if !all.contains(r) {
+            all.push(r.clone());
+        }
+    }
+    all
+}
+
+/// Where bake keeps the block hashes of a snapshot it uploaded.
+fn hashes_path(snapshot: &str) -> PathBuf {
+    bake_sdk::cache::dir("ebs-blocks").join(format!("{snapshot}.json"))
+}
+
+fn load_hashes(snapshot: &str) -> Option<BTreeMap<u64, String>> {
+    serde_json::from_slice(&std::fs::read(hashes_path(snapshot)).ok()?).ok()
+}
+
+fn save_hashes(snapshot: &str, hashes: &BTreeMap<u64, String>) -> std::io::Result<()> {
+    let path = hashes_path(snapshot);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(hashes).map_err(std::io::Error::other)?)?;
+    std::fs::rename(tmp, path)
+}
+
+pub struct Connect {
+    pub p: Arc<Prepared>,
+    pub disk_path: PathBuf,
+}
+
+#[async_trait]
+impl Step<State> for Connect {
+    fn name(&self) -> String {
+        "Connecting to AWS and reading the disk".into()
+    }
+
+    fn id(&self) -> StepId {
+        StepId::new("amazon-import.connect")
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let aws = self.p.access.connect(&b.ui).await?;
+        let disk = Disk::open(&self.disk_path)?;
+        if let Some(format) = &self.p.config.format {
+            if format != disk.format() {
+                anyhow::bail!("format = \"{format}\", but {} is a {} disk", self.disk_path.display(), disk.format());
+            }
+        }
+        let boot_mode = match &self.p.config.boot_mode {
+            Some(mode) => mode.clone(),
+            None => {
+                bake_disk_image::boot_mode(&disk.head().map_err(|e| anyhow::anyhow!("cannot read {}: {e}", self.disk_path.display()))?).as_str().to_string()
+            }
+        };
+        b.ui.message(format!("{}: a {} disk of {}, boot mode {boot_mode}", self.disk_path.display(), disk.format(), bake_sdk::ui::human_size(disk.size())));
+        for region in regions(&self.p, &aws.region) {
+            let Some(existing) = resources::image_by_name(&aws.in_region(&region).ec2(), &self.p.ami_name).await? else { continue };
+            let id = existing.image_id().unwrap_or_default();
+            if !self.p.config.force_deregister {
+                anyhow::bail!(
+                    "an AMI named \"{}\" exists already in {region} ({id}); choose another ami_name, or set force_deregister = true to replace it",
+                    self.p.ami_name
+                );
+            }
+        }
+        (s.aws, s.disk, s.boot_mode) = (Some(aws), Some(Arc::new(disk)), boot_mode);
+        Ok(())
+    }
+}
+
+pub struct Upload {
+    pub p: Arc<Prepared>,
+}
+
+/// The parent snapshot in `aws`'s region, when the template asks for one.
+async fn parent(p: &Prepared, aws: &Aws, b: &BuildInfo) -> anyhow::Result<Option<Parent>> {
+    let Some(wanted) = &p.config.parent_snapshot else { return Ok(None) };
+    let ec2 = aws.ec2();
+    let id = if wanted == "auto" {
+        let filter = aws_sdk_ec2::types::Filter::builder().name(format!("tag:{FAMILY_TAG}")).values(&p.family).build();
+        let out = ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(filter)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not look for a parent snapshot: {}", sdk_error(&e)))?;
+        let mut found: Vec<_> = out.snapshots().iter().filter(|s| s.state() == Some(&aws_sdk_ec2::types::SnapshotState::Completed)).cloned().collect();
+        found.sort_by_key(|s| s.start_time().map(|t| t.secs()));
+        match found.last().and_then(|s| s.snapshot_id()) {
+            Some(id) => id.to_string(),
+            None => {
+                b.ui.message(format!("{}: no earlier snapshot of \"{}\"; uploading in full", aws.region, p.family));
+                return Ok(None);
+            }
+        }
+    } else {
+        wanted.clone()
+    };
+    let hashes = load_hashes(&id);
+    let blocks = match &hashes {
+        Some(h) => h.keys().copied().collect(),
+        None => {
+            let ebs = upload::client(aws);
+            let mut blocks = std::collections::BTreeSet::new();
+            let mut next: Option<String> = None;
+            loop {
+                let out = ebs
+                    .list_snapshot_blocks()
+                    .snapshot_id(&id)
+                    .set_next_token(next.clone())
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("could not list the blocks of {id}: {}", sdk_error(&e)))?;
+                blocks.extend(out.blocks().iter().filter_map(|b| b.block_index()).map(|i| i.max(0) as u64));
+                next = out.next_token().map(str::to_string);
+                if next.is_none() {
+                    break;
+                }
+            }
+            blocks
+        }
+    };
+    let how = if hashes.is_some() { "only the blocks that differ are sent" } else { "its block hashes are not here, so every block with data is sent" };
+    b.ui.message(format!("{}: parent snapshot {id}: {how}", aws.region));
+    Ok(Some(Parent { snapshot_id: id, hashes, blocks }))
+}
+
+async fn upload_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -> anyhow::Result<()> {
+    let aws = s.aws()?.in_region(region);
+    let disk = s.disk.clone().ok_or_else(|| anyhow::anyhow!("no disk"))?;
+    let encrypted = p.config.encrypt_boot == Some(true);
+    let kms = p
+        .config
+        .region_kms_key_ids
+        .get(region)
+        .cloned()
+        .or_else(|| p.config.kms_key_id.clone().filter(|_| region == s.aws().map(|a| a.region.as_str()).unwrap_or_default()));
+    let mut tags: Vec<(String, String)> =
+        tags::temporary(&b.run_uuid).iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect();
+    tags.push((FAMILY_TAG.into(), p.family.clone()));
+    let options = Options {
+        description: format!("{} (bake amazon-import of {})", p.ami_name, b.name),
+        tags,
+        encrypted,
+        kms_key_arn: kms.filter(|_| encrypted),
+        parent: parent(p, &aws, b).await?,
+        concurrency: p.concurrency,
+    };
+    let entry = resources::record(b, SNAPSHOT, region, &format!("run:{}", b.run_uuid))?;
+    s.update(region, |m| m.snapshot = Some((entry, String::new())));
+    let started = |id: &str| {
+        resources::identify(b, entry, SNAPSHOT, region, id);
+        s.update(region, |m| m.snapshot = Some((entry, id.to_string())));
+    };
+    let uploaded = upload::upload(&b.ui, &aws, disk.clone(), &options, &started).await?;
+    upload::wait_completed(&b.ui, &aws, &uploaded.snapshot_id, &p.polling, disk.volume_gib() as u64).await?;
+    if let Err(e) = save_hashes(&uploaded.snapshot_id, &uploaded.hashes) {
+        b.ui.message(format!("cannot keep the block hashes of {} (a later parent_snapshot upload sends every block): {e}", uploaded.snapshot_id));
+    }
+    s.update(region, |m| m.uploaded = Some(uploaded));
+    Ok(())
+}
+
+/// Deletes the run's partial AMIs and snapshots in every region.
+async fn remove_partial(s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+    if s.done {
+        return Ok(());
+    }
+    let Some(aws) = s.aws.clone() else { return Ok(()) };
+    let made = std::mem::take(&mut *s.regions.lock().unwrap_or_else(|e| e.into_inner()));
+    for (region, m) in made {
+        let ec2 = aws.in_region(&region).ec2();
+        if let Some((entry, id)) = m.image {
+            resources::delete_image(&ec2, &id).await?;
+            b.ui.message(format!("{region}: deregistered the partial AMI {id}"));
+            resources::release(b, entry);
+        }
+        if let Some((entry, id)) = m.snapshot {
+            // Cancelled before StartSnapshot answered: it may have made one.
+            let ids = if id.is_empty() { resources::snapshots_of_run(&ec2, &b.run_uuid).await? } else { vec![id] };
+            for id in ids {
+                resources::delete_snapshot(&ec2, &id).await?;
+                b.ui.message(format!("{region}: deleted the partial snapshot {id}"));
+            }
+            resources::release(b, entry);
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Step<State> for Upload {
+    fn name(&self) -> String {
+        "Uploading the disk into EBS snapshots".into()
+    }
+
+    fn id(&self) -> StepId {
+        StepId::new("amazon-import.upload")
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let all = regions(&self.p, &s.aws()?.region);
+        let state: &State = s;
+        let results =
+            futures::future::join_all(all.iter().map(|r| async move { upload_region(&self.p, state, b, r).await.map_err(|e| anyhow::anyhow!("{r}: {e:#}")) }))
+                .await;
+        let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
+        if !failures.is_empty() {
+            anyhow::bail!("{}", failures.join("; "));
+        }
+        Ok(())
+    }
+
+    async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        remove_partial(s, b).await
+    }
+}
+
+pub struct Register {
+    pub p: Arc<Prepared>,
+}
+
+async fn register_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -> anyhow::Result<()> {
+    let c = &p.config;
+    let aws = s.aws()?.in_region(region);
+    let ec2 = aws.ec2();
+    let disk = s.disk.clone().ok_or_else(|| anyhow::anyhow!("no disk"))?;
+    let snapshot = s.made().get(region).and_then(|m| m.snapshot.clone()).map(|(_, id)| id).unwrap_or_default();
+    if c.force_deregister {
+        if let Some(id) = resources::image_by_name(&ec2, &p.ami_name).await?.and_then(|i| i.image_id) {
+            resources::deregister_image(&ec2, &id, c.force_delete_snapshot).await?;
+            b.ui.message(format!("{region}: deregistered {id} (force_deregister)"));
+        }
+    }
+    let root = BlockDeviceMapping::builder()
+        .device_name("/dev/xvda")
+        .ebs(
+            EbsBlockDevice::builder()
+                .snapshot_id(&snapshot)
+                .volume_size(disk.volume_gib() as i32)
+                .volume_type(VolumeType::Gp3)
+                .delete_on_termination(true)
+                .build(),
+        )
+        .build();
+    let entry = resources::record(b, IMAGE, region, &format!("run:{}", b.run_uuid))?;
+    s.update(region, |m| m.image = Some((entry, String::new())));
+    let out = ec2
+        .register_image()
+        .name(&p.ami_name)
+        .description(&c.ami_description)
+        .architecture(ArchitectureValues::from(c.architecture.as_deref().unwrap_or("x86_64")))
+        .root_device_name("/dev/xvda")
+        .block_device_mappings(root)
+        .virtualization_type("hvm")
+        .ena_support(true)
+        .boot_mode(BootModeValues::from(s.boot_mode.as_str()))
+        .tag_specifications(tags::specification(ResourceType::Image, &tags::temporary(&b.run_uuid)))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not register the AMI \"{}\" from {snapshot}: {}", p.ami_name, sdk_error(&e)))?;
+    let id = out.image_id().unwrap_or_default().to_string();
+    resources::identify(b, entry, IMAGE, region, &id);
+    s.update(region, |m| m.image = Some((entry, id.clone())));
+    // The snapshot belongs to the AMI now: removing the AMI removes it.
+    if let Some((snapshot_entry, _)) = s.made().get(region).and_then(|m| m.snapshot.clone()) {
+        resources::release(b, snapshot_entry);
+        s.update(region, |m| m.snapshot = None);
+    }
+    bake_aws::images::wait_available(&b.ui, &ec2, &id, region, &p.polling, disk.volume_gib() as u64).await?;
+    let values = BTreeMap::from([("BuildRegion", s.aws()?.region.clone())]);
+    let mut user_tags = Vec::new();
+    for (k, v) in &c.tags {
+        let fill = |t: &str| bake_sdk::placeholders::render(t, &values).map_err(|e| anyhow::anyhow!("tags: {e}"));
+        user_tags.push(tags::tag(&fill(k)?, &fill(v)?));
+    }
+    if !user_tags.is_empty() {
+        ec2.create_tags()
+            .resources(&id)
+            .resources(&snapshot)
+            .set_tags(Some(user_tags))
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not tag {id}: {}", sdk_error(&e)))?;
+    }
+    if !c.ami_users.is_empty() || !c.ami_groups.is_empty() {
+        let mut add: Vec<LaunchPermission> = c.ami_users.iter().map(|u| LaunchPermission::builder().user_id(u).build()).collect();
+        add.extend(c.ami_groups.iter().map(|g| LaunchPermission::builder().group(PermissionGroup::from(g.as_str())).build()));
+        ec2.modify_image_attribute()
+            .image_id(&id)
+            .launch_permission(LaunchPermissionModifications::builder().set_add(Some(add)).build())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not share {id}: {}", sdk_error(&e)))?;
+    }
+    if let Some(name) = &c.ssm_parameter {
+        bake_aws::ami::put_ssm_parameter(&aws, name, &id).await?;
+    }
+    b.ui.message(format!("{region}: AMI {id} ({}, {}) from {snapshot}", p.ami_name, s.boot_mode));
+    Ok(())
+}
+
+#[async_trait]
+impl Step<State> for Register {
+    fn name(&self) -> String {
+        format!("Registering the AMI \"{}\"", self.p.ami_name)
+    }
+
+    fn id(&self) -> StepId {
+        StepId::new("amazon-import.register")
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let all = regions(&self.p, &s.aws()?.region);
+        let state: &State = s;
+        let results = futures::future::join_all(
+            all.iter().map(|r| async move { register_region(&self.p, state, b, r).await.map_err(|e| anyhow::anyhow!("{r}: {e:#}")) }),
+        )
+        .await;
+        let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
+        if !failures.is_empty() {
+            anyhow::bail!("{}", failures.join("; "));
+        }
+        Ok(())
+    }
+
+    async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        remove_partial(s, b).await
+    }
+}
+
+/// The AMIs are the result now: they and their snapshots lose the run's
+/// temporary tags (the family tag stays, for the next delta), and the
+/// journal lets go of them.
+pub struct Finish;
+
+#[async_trait]
+impl Step<State> for Finish {
+    fn name(&self) -> String {
+        "Keeping the AMIs".into()
+    }
+
+    fn id(&self) -> StepId {
+        StepId::new("amazon-import.finish")
+    }
+
+    async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+        let aws = s.aws()?.clone();
+        let temporary = vec![aws_sdk_ec2::types::Tag::builder().key(tags::RUN).build(), aws_sdk_ec2::types::Tag::builder().key(tags::CREATED).build()];
+        for (region, m) in s.made() {
+            let mut ids: Vec<String> = m.uploaded.iter().map(|u| u.snapshot_id.clone()).collect();
+            ids.extend(m.image.iter().map(|(_, id)| id.clone()));
+            aws.in_region(&region)
+                .ec2()
+                .delete_tags()
+                .set_resources(Some(ids))
+                .set_tags(Some(temporary.clone()))
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("could not untag the AMI in {region}: {}", sdk_error(&e)))?;
+        }
+        s.done = true;
+        for m in s.made().values() {
+            for (entry, _) in m.image.iter().chain(&m.snapshot) {
+                resources::release(b, *entry);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! The amazon-import post-processor through the real binary, against moto
+//! over HTTP: a disk (made here with sfdisk and written with known data,
+//! then converted by qemu-img) becomes an AMI through the EBS direct APIs,
+//! and the snapshot read back with ListSnapshotBlocks / GetSnapshotBlock is
+//! the disk, block for block. (tests/qemu.rs imports the provisioned web
+//! image the same way.)
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use util::moto::{assert_snapshot_is_the_disk, snapshot_blocks, Moto};
+use util::TestDir;
+
+const REGION: &str = "us-east-1";
+const BLOCK: u64 = 524_288;
+
+/// A 64 MiB GPT disk with an ESP (so it needs UEFI) and data in a few
+/// places, the rest zeros; returns its path.
+fn make_disk(dir: &TestDir) -> PathBuf {
+    let raw = dir.path.join("disk.raw");
+    std::fs::File::create(&raw).unwrap().set_len(64 << 20).unwrap();
+    let mut sfdisk = Command::new("sfdisk").arg("-q").arg(&raw).stdin(Stdio::piped()).spawn().expect("sfdisk");
+    std::io::Write::write_all(
+        sfdisk.stdin.as_mut().unwrap(),
+        b"label: gpt\nstart=2048, size=16384, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\ntype=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709\n",
+    )
+    .unwrap();
+    assert!(sfdisk.wait().unwrap().success());
+    write_at(&raw, 3 << 20, &pattern(700_000, 1));
+    write_at(&raw, 40 << 20, &pattern(BLOCK as usize, 2));
+    write_at(&raw, (64 << 20) - 4096, &pattern(4096, 3));
+    raw
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| ((i * 31 + seed as usize * 7) % 251) as u8 | 1).collect()
+}
+
+fn write_at(path: &Path, offset: u64, data: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    std::fs::OpenOptions::new().write(true).open(path).unwrap().write_all_at(data, offset).unwrap();
+}
+
+fn qemu_img(args: &[&str]) {
+    assert!(Command::new("qemu-img").args(args).status().expect("qemu-img (scripts/setup.sh installs qemu-utils)").success(), "qemu-img {args:?}");
+}
+
+/// The file builder hands the disk to amazon-import, as the qemu builder's
+/// artifact would.
+fn template(disk: &str, import: &str) -> String {
+    format!(
+        r#"
+source "file" "disk" {{
+  source = "{disk}"
+  target = "out/{disk}"
+}}
+
+build {{
+  sources = ["source.file.disk"]
+  post-processors {{
+    post-processor "amazon-import" {{
+      region = "{REGION}"
+      {import}
+    }}
+    post-processor "manifest" {{
+      output = "manifest.json"
+    }}
+  }}
+}}
+"#
+    )
+}
+
+fn bake(dir: &TestDir, moto: &Moto, args: &[&str]) -> util::Run {
+    let env = moto.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    dir.bake_env(args, &env)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// The region → AMI map of the manifest's last build.
+fn images(dir: &TestDir) -> serde_json::Map<String, serde_json::Value> {
+    let manifest: serde_json::Value = serde_json::from_str(&dir.read("manifest.json")).unwrap();
+    let builds = manifest["builds"].as_array().unwrap();
+    builds.last().unwrap()["bake"]["region_images"].as_object().expect("region_images").clone()
+}
+
+async fn image(moto: &Moto, region: &str, id: &str) -> aws_sdk_ec2::types::Image {
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(region).await);
+    ec2.describe_images().image_ids(id).send().await.unwrap().images()[0].clone()
+}
+
+fn root_snapshot(image: &aws_sdk_ec2::types::Image) -> String {
+    image.block_device_mappings()[0].ebs().and_then(|e| e.snapshot_id()).unwrap().to_string()
+}
+
+#[test]
+fn a_qcow2_and_a_raw_disk_become_amis_whose_snapshots_are_the_disk() {
+    let rt = runtime();
+    let moto = Moto::start();
+    let dir = TestDir::new("amazon-import");
+    let raw = make_disk(&dir);
+    // The GPT, the 700 kB over two blocks, the one block, the last block
+    // (its data and the backup GPT): of 128.
+    let data_blocks = 5;
+    qemu_img(&["convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw.to_str().unwrap(), dir.path.join("disk.qcow2").to_str().unwrap()]);
+
+    for disk in ["disk.qcow2", "disk.raw"] {
+        let name = format!("imported-{}", disk.replace('.', "-"));
+        let import = format!("ami_name = \"{name}\"\n    ami_regions = [\"eu-west-1\"]\n    ssm_parameter = \"/images/{name}/latest\"\n    tags = {{ Role = \"web\", Built = \"{{{{ .BuildRegion }}}}\" }}");
+        dir.write("t.pkr.hcl", &template(disk, &import));
+        let run = bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]);
+        run.success().contains("boot mode uefi").contains(&format!("{data_blocks} blocks sent")).contains("zero blocks skipped");
+        let images = images(&dir);
+        assert_eq!(images.keys().cloned().collect::<Vec<_>>(), ["eu-west-1", "us-east-1"], "{disk}");
+        for (region, id) in &images {
+            let id = id.as_str().unwrap();
+            rt.block_on(async {
+                let image = image(&moto, region, id).await;
+                assert_eq!(image.name(), Some(name.as_str()));
+                assert_eq!(image.boot_mode().map(|m| m.as_str()), Some("uefi"), "{disk} in {region}: the boot mode the disk needs");
+                assert_eq!(image.virtualization_type().map(|v| v.as_str()), Some("hvm"));
+                assert_eq!(image.ena_support(), Some(true));
+                let tags: Vec<(String, String)> = image.tags().iter().map(|t| (t.key().unwrap().into(), t.value().unwrap().into())).collect();
+                assert!(tags.contains(&("Role".into(), "web".into())) && tags.contains(&("Built".into(), REGION.into())), "{tags:?}");
+                assert!(!tags.iter().any(|(k, _)| k == "bake:run"), "a finished AMI is not temporary: {tags:?}");
+                let blocks = snapshot_blocks(&moto.sdk(region).await, &root_snapshot(&image)).await;
+                assert_eq!(assert_snapshot_is_the_disk(&blocks, &raw), data_blocks, "{disk} in {region}");
+                let ssm = aws_sdk_ssm::Client::new(&moto.sdk(region).await);
+                let parameter = ssm.get_parameter().name(format!("/images/{name}/latest")).send().await.unwrap();
+                assert_eq!(parameter.parameter().and_then(|p| p.value()), Some(id), "the SSM parameter names the AMI");
+            });
+        }
+    }
+}
+
+#[test]
+fn a_nightly_rebuild_with_a_parent_snapshot_sends_only_its_delta() {
+    let rt = runtime();
+    let moto = Moto::start();
+    let dir = TestDir::new("amazon-import-delta");
+    let cache = dir.path.join("cache");
+    let raw = make_disk(&dir);
+    let env = moto.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cache_str = cache.to_str().unwrap().to_string();
+    env.push(("XDG_CACHE_HOME", &cache_str));
+
+    dir.write("t.pkr.hcl", &template("disk.raw", "ami_name = \"web-20261203\"\n    parent_snapshot = \"auto\""));
+    dir.bake_env(&["build", "-color=false", "t.pkr.hcl"], &env).success().contains("no earlier snapshot of \"web\"").contains("5 blocks sent");
+    let first = images(&dir)[REGION].as_str().unwrap().to_string();
+    let parent = rt.block_on(async { root_snapshot(&image(&moto, REGION, &first).await) });
+
+    // The next night: one block changed.
+    write_at(&raw, 40 << 20, &pattern(1000, 9));
+    dir.write("t.pkr.hcl", &template("disk.raw", "ami_name = \"web-20261204\"\n    parent_snapshot = \"auto\""));
+    let run = dir.bake_env(&["build", "-color=false", "t.pkr.hcl"], &env);
+    run.success().contains(&format!("parent snapshot {parent}: only the blocks that differ are sent")).contains("1 blocks sent").contains("4 unchanged");
+    let second = images(&dir)[REGION].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    // moto keeps a child snapshot's own blocks only (it ignores
+    // ParentSnapshotId): what was sent is the changed block, as it is now.
+    let blocks = rt.block_on(async { snapshot_blocks(&moto.sdk(REGION).await, &root_snapshot(&image(&moto, REGION, &second).await)).await });
+    assert_eq!(blocks.keys().copied().collect::<Vec<_>>(), [(40 << 20) / BLOCK]);
+    let mut expected = pattern(BLOCK as usize, 2);
+    expected[..1000].copy_from_slice(&pattern(1000, 9));
+    assert!(blocks[&((40 << 20) / BLOCK)] == expected);
+}
+
+#[test]
+fn a_name_that_exists_fails_before_any_upload() {
+    let rt = runtime();
+    let moto = Moto::start();
+    let dir = TestDir::new("amazon-import-name");
+    make_disk(&dir);
+    dir.write("t.pkr.hcl", &template("disk.raw", "ami_name = \"web-1\""));
+    bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]).success();
+    let run = bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]);
+    run.failure().contains("an AMI named \"web-1\" exists already in us-east-1").lacks("blocks sent");
+    let snapshots = rt.block_on(async {
+        let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(REGION).await);
+        let out = ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(aws_sdk_ec2::types::Filter::builder().name("tag-key").values("bake:family").build())
+            .send()
+            .await
+            .unwrap();
+        out.snapshots().len()
+    });
+    assert_eq!(snapshots, 1, "the second run uploaded nothing");
+}
