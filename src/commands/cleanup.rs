@@ -46,13 +46,7 @@ fn sweep_aws(args: &CleanupArgs, say: &mut dyn FnMut(Line)) -> i32 {
             return 1;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            say(Line::Err(format!("Error: cannot start the runtime: {e}")));
-            return 1;
-        }
-    };
+    let Some(runtime) = runtime(say) else { return 1 };
     let (removed, left) = runtime
         .block_on(bake_aws::sweep::sweep(&regions, older_than, args.dry_run, &mut |text, error| say(if error { Line::Err(text) } else { Line::Out(text) })));
     if !args.dry_run {
@@ -73,13 +67,7 @@ pub fn clean_dead_runs(state_dir: &Path, registry: &CleanupRegistry<'_>, dry_run
         }
     };
     // Owners are async (a cloud API call); local undos do not need it.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            say(Line::Err(format!("Error: cannot start the runtime: {e}")));
-            return 1;
-        }
-    };
+    let Some(runtime) = runtime(say) else { return 1 };
     let mut failed = 0;
     let mut removed = 0;
     for state in journals {
@@ -126,6 +114,17 @@ pub fn clean_dead_runs(state_dir: &Path, registry: &CleanupRegistry<'_>, dry_run
         1
     } else {
         0
+    }
+}
+
+/// The runtime the cloud calls run on; `None` (said) when there is none.
+fn runtime(say: &mut dyn FnMut(Line)) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            say(Line::Err(format!("Error: cannot start the runtime: {e}")));
+            None
+        }
     }
 }
 

@@ -26,3 +26,25 @@ pub use access::{decode_with_access, AccessConfig, Aws};
 pub fn sdk_error(err: &(dyn std::error::Error + 'static)) -> String {
     aws_sdk_ec2::error::DisplayErrorContext(err).to_string()
 }
+
+/// Runs `work` for every region at once and waits for all of them (a
+/// failed region does not stop the others, which may be half-way through
+/// something their cleanup needs to know); the error names each region
+/// that failed, with its cause.
+pub async fn in_every_region<'a, F, Fut>(regions: impl IntoIterator<Item = &'a String>, work: F) -> anyhow::Result<()>
+where
+    F: Fn(&'a String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let results = futures::future::join_all(regions.into_iter().map(|region| {
+        let run = work(region);
+        async move { run.await.map_err(|e| format!("{region}: {e:#}")) }
+    }))
+    .await;
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}", failures.join("; "))
+    }
+}

@@ -38,6 +38,20 @@ pub fn specification(kind: ResourceType, tags: &[Tag]) -> TagSpecification {
     TagSpecification::builder().resource_type(kind).set_tags(Some(tags.to_vec())).build()
 }
 
+/// Takes the temporary tags ([`RUN`], [`CREATED`]) off `ids` (finished
+/// AMIs and their snapshots), so that no sweep ever removes them.
+pub async fn untag_temporary(ec2: &aws_sdk_ec2::Client, ids: Vec<String>) -> anyhow::Result<()> {
+    let temporary = vec![Tag::builder().key(RUN).build(), Tag::builder().key(CREATED).build()];
+    let what = ids.join(", ");
+    ec2.delete_tags()
+        .set_resources(Some(ids))
+        .set_tags(Some(temporary))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not untag {what}: {}", crate::sdk_error(&e)))?;
+    Ok(())
+}
+
 /// The value of `key` among `tags`.
 pub fn value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())

@@ -268,14 +268,7 @@ impl Step<State> for Upload {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let all = regions(&self.p, &s.aws()?.region);
         let state: &State = s;
-        let results =
-            futures::future::join_all(all.iter().map(|r| async move { upload_region(&self.p, state, b, r).await.map_err(|e| anyhow::anyhow!("{r}: {e:#}")) }))
-                .await;
-        let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
-        if !failures.is_empty() {
-            anyhow::bail!("{}", failures.join("; "));
-        }
-        Ok(())
+        bake_aws::in_every_region(&all, |r| upload_region(&self.p, state, b, r)).await
     }
 
     async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
@@ -380,15 +373,7 @@ impl Step<State> for Register {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let all = regions(&self.p, &s.aws()?.region);
         let state: &State = s;
-        let results = futures::future::join_all(
-            all.iter().map(|r| async move { register_region(&self.p, state, b, r).await.map_err(|e| anyhow::anyhow!("{r}: {e:#}")) }),
-        )
-        .await;
-        let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
-        if !failures.is_empty() {
-            anyhow::bail!("{}", failures.join("; "));
-        }
-        Ok(())
+        bake_aws::in_every_region(&all, |r| register_region(&self.p, state, b, r)).await
     }
 
     async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
@@ -413,18 +398,10 @@ impl Step<State> for Finish {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let aws = s.aws()?.clone();
-        let temporary = vec![aws_sdk_ec2::types::Tag::builder().key(tags::RUN).build(), aws_sdk_ec2::types::Tag::builder().key(tags::CREATED).build()];
         for (region, m) in s.made() {
             let mut ids: Vec<String> = m.uploaded.iter().map(|u| u.snapshot_id.clone()).collect();
             ids.extend(m.image.iter().map(|(_, id)| id.clone()));
-            aws.in_region(&region)
-                .ec2()
-                .delete_tags()
-                .set_resources(Some(ids))
-                .set_tags(Some(temporary.clone()))
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("could not untag the AMI in {region}: {}", sdk_error(&e)))?;
+            tags::untag_temporary(&aws.in_region(&region).ec2(), ids).await?;
         }
         s.done = true;
         for m in s.made().values() {

@@ -86,15 +86,10 @@ impl Step<State> for CopyRegions {
         let source = s.image_id(&build_region);
         let copies = self.p.copy_regions(&build_region);
         let state: &State = s;
-        let results = futures::future::join_all(
-            copies.iter().map(|region| copy(&self.p, state, b, &source, region, self.p.config.region_kms_key_ids.get(region).cloned())),
-        )
-        .await;
-        let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| format!("{e:#}")).collect();
-        if !failures.is_empty() {
-            anyhow::bail!("{}", failures.join("; "));
-        }
-        Ok(())
+        bake_aws::in_every_region(&copies, |region| async {
+            copy(&self.p, state, b, &source, region, self.p.config.region_kms_key_ids.get(region).cloned()).await.map(drop)
+        })
+        .await
     }
 
     async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {

@@ -3,7 +3,6 @@
 //! them, and the journal lets go of them.
 
 use super::State;
-use aws_sdk_ec2::types::Tag;
 use bake_aws::{resources, sdk_error, tags};
 use bake_sdk::steps::{Step, StepId};
 use bake_sdk::{async_trait, BuildInfo};
@@ -22,18 +21,12 @@ impl Step<State> for Finish {
 
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let aws = s.aws()?.clone();
-        let temporary = vec![Tag::builder().key(tags::RUN).build(), Tag::builder().key(tags::CREATED).build()];
         for (region, id) in s.image_ids() {
             let ec2 = aws.in_region(&region).ec2();
             let image = ec2.describe_images().image_ids(&id).send().await.map_err(|e| anyhow::anyhow!("could not describe {id}: {}", sdk_error(&e)))?;
             let mut ids = image.images().first().map(resources::snapshots_of).unwrap_or_default();
             ids.push(id.clone());
-            ec2.delete_tags()
-                .set_resources(Some(ids))
-                .set_tags(Some(temporary.clone()))
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!("could not untag {id} in {region}: {}", sdk_error(&e)))?;
+            tags::untag_temporary(&ec2, ids).await?;
         }
         s.done = true;
         for image in s.images.lock().unwrap_or_else(|e| e.into_inner()).values() {

@@ -98,15 +98,12 @@ impl Step<State> for TagAndShare {
         let aws = s.aws()?.clone();
         let images = s.image_ids();
         let state: &State = s;
-        let results = futures::future::join_all(images.iter().map(|(region, id)| {
+        bake_aws::in_every_region(images.keys(), |region| {
             let aws = aws.in_region(region);
-            async move { finish_region(&self.p, state, &aws, id).await.map_err(|e| anyhow::anyhow!("{region}: {e:#}")) }
-        }))
-        .await;
-        let failures: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
-        if !failures.is_empty() {
-            anyhow::bail!("{}", failures.join("; "));
-        }
+            let id = &images[region];
+            async move { finish_region(&self.p, state, &aws, id).await }
+        })
+        .await?;
         if let Some(name) = &self.p.config.ssm_parameter {
             b.ui.message(format!("SSM parameter {name} = the new AMI, in {}", images.keys().cloned().collect::<Vec<_>>().join(", ")));
         }
