@@ -74,11 +74,18 @@ pub struct Prepared {
 
 /// `web-20261204013000` → `web`: the name without its trailing stamp.
 pub fn family(ami_name: &str) -> String {
-    let trimmed = ami_name.trim_end_matches(|c: char| c.is_ascii_digit() || "-_.: ".contains(c));
-    if trimmed.is_empty() {
+    let stamp = |token: &str| !token.is_empty() && token.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ':');
+    let mut name = ami_name;
+    while let Some(cut) = name.rfind(['-', '_', ' ']) {
+        if !stamp(&name[cut + 1..]) {
+            break;
+        }
+        name = &name[..cut];
+    }
+    if name.is_empty() || stamp(name) {
         ami_name.to_string()
     } else {
-        trimmed.to_string()
+        name.to_string()
     }
 }
 
