@@ -58,7 +58,7 @@ pub fn artifact_destroyer(builder_type: &str) -> &'static dyn DestroyArtifact {
 /// snapshots), each naming the journal kinds it undoes: the AWS plugins'
 /// `aws:*`. `bake cleanup` hands every journal entry to its owner through
 /// [`cleanup_registry`].
-const RESOURCE_OWNERS: &[&dyn ResourceOwner] = &[&bake_aws::resources::AwsResources];
+const RESOURCE_OWNERS: &[&dyn ResourceOwner] = &[&bake_aws::resources::AwsResources, &bake_post_processor_amazon_import::resources::ImportResources];
 
 /// Who undoes what a dead run left: the sdk for local processes and paths,
 /// the plugins above for their kinds.

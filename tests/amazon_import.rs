@@ -194,3 +194,151 @@ fn a_name_that_exists_fails_before_any_upload() {
     });
     assert_eq!(snapshots, 1, "the second run uploaded nothing");
 }
+
+// --- Packer's route: S3, then ImportImage (which moto lacks: the test's
+// moto answers that one service, see tests/util/moto_server.py) ---
+
+const BUCKET: &str = "bake-imports";
+
+async fn create_bucket(moto: &Moto) {
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk(REGION).await).force_path_style(true).build());
+    s3.create_bucket().bucket(BUCKET).send().await.expect("create the bucket");
+}
+
+/// What is in moto: AMIs and snapshots in `regions`, objects and
+/// unfinished uploads in the bucket, import tasks still active. (moto
+/// starts with snapshots of its own: compare with what was there before.)
+async fn s3_route_resources(moto: &Moto, regions: &[&str]) -> Vec<String> {
+    let mut left = Vec::new();
+    for region in regions {
+        let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(region).await);
+        let images = ec2.describe_images().owners("self").send().await.unwrap();
+        left.extend(images.images().iter().map(|i| format!("{region}: AMI {} ({})", i.image_id().unwrap(), i.name().unwrap_or_default())));
+        let snapshots = ec2.describe_snapshots().owner_ids("self").send().await.unwrap();
+        left.extend(snapshots.snapshots().iter().map(|s| format!("{region}: snapshot {}", s.snapshot_id().unwrap())));
+        let tasks = ec2.describe_import_image_tasks().send().await.unwrap();
+        left.extend(
+            tasks
+                .import_image_tasks()
+                .iter()
+                .filter(|t| t.status() == Some("active"))
+                .map(|t| format!("{region}: import task {}", t.import_task_id().unwrap())),
+        );
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk(REGION).await).force_path_style(true).build());
+    let objects = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    left.extend(objects.contents().iter().map(|o| format!("object {}", o.key().unwrap())));
+    let uploads = s3.list_multipart_uploads().bucket(BUCKET).send().await.unwrap();
+    left.extend(uploads.uploads().iter().map(|u| format!("unfinished upload of {}", u.key().unwrap())));
+    left.sort();
+    left
+}
+
+/// What the runs since `before` left.
+async fn s3_route_leftovers(moto: &Moto, regions: &[&str], before: &[String]) -> Vec<String> {
+    s3_route_resources(moto, regions).await.into_iter().filter(|r| !before.contains(r)).collect()
+}
+
+const S3_ROUTE: &str = "s3_bucket_name = \"bake-imports\"\n    s3_key_name = \"web/{{timestamp}}.raw\"\n    format = \"raw\"\n    platform = \"linux\"\n    aws_polling {\n      delay_seconds = 1\n    }";
+
+#[test]
+fn packers_s3_route_imports_a_qcow2_as_raw_and_leaves_only_the_named_amis() {
+    let rt = runtime();
+    let moto = Moto::start();
+    rt.block_on(create_bucket(&moto));
+    let before = rt.block_on(s3_route_resources(&moto, &[REGION, "eu-west-1"]));
+    let dir = TestDir::new("amazon-import-s3");
+    let raw = make_disk(&dir);
+    qemu_img(&["convert", "-q", "-f", "raw", "-O", "qcow2", raw.to_str().unwrap(), dir.path.join("disk.qcow2").to_str().unwrap()]);
+    let import = format!(
+        "{S3_ROUTE}\n    ami_name = \"web-s3\"\n    ami_regions = [\"eu-west-1\"]\n    ssm_parameter = \"/images/web/latest\"\n    tags = {{ Role = \"web\" }}"
+    );
+    dir.write("t.pkr.hcl", &template("disk.qcow2", &import));
+    let run = bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]);
+    // The whole disk is sent (S3 has no sparse objects): 64 MiB in 4 parts.
+    run.success()
+        .contains("Uploading the disk to S3")
+        .contains("s3://bake-imports/web/")
+        .contains("4 parts, 64.0 MiB sent")
+        .contains(": active (converting), 40%")
+        .contains("imported the disk as ami-")
+        .contains("removed the imported ami-")
+        .contains("removed s3://bake-imports/web/");
+    let images = images(&dir);
+    assert_eq!(images.keys().cloned().collect::<Vec<_>>(), ["eu-west-1", "us-east-1"]);
+    let mut keep = Vec::new();
+    for (region, id) in &images {
+        let id = id.as_str().unwrap();
+        rt.block_on(async {
+            let image = image(&moto, region, id).await;
+            assert_eq!(image.name(), Some("web-s3"), "renamed by the copy");
+            assert_eq!(image.boot_mode().map(|m| m.as_str()), Some("uefi"), "{region}: the boot mode the disk needs");
+            let tags: Vec<(String, String)> = image.tags().iter().map(|t| (t.key().unwrap().into(), t.value().unwrap().into())).collect();
+            assert!(tags.contains(&("Role".into(), "web".into())) && !tags.iter().any(|(k, _)| k.starts_with("bake:")), "{tags:?}");
+            let snapshot = root_snapshot(&image);
+            let blocks = snapshot_blocks(&moto.sdk(region).await, &snapshot).await;
+            assert_eq!(assert_snapshot_is_the_disk(&blocks, &raw), 5, "{region}: the imported snapshot is the disk");
+            let ssm = aws_sdk_ssm::Client::new(&moto.sdk(region).await);
+            let parameter = ssm.get_parameter().name("/images/web/latest").send().await.unwrap();
+            assert_eq!(parameter.parameter().and_then(|p| p.value()), Some(id));
+            keep.push(format!("{region}: AMI {id} (web-s3)"));
+            keep.push(format!("{region}: snapshot {snapshot}"));
+        });
+    }
+    let left = rt.block_on(s3_route_leftovers(&moto, &[REGION, "eu-west-1"], &before));
+    keep.sort();
+    assert_eq!(left, keep, "the named AMIs and their snapshots, nothing else: no import-ami-…, no object, no upload");
+}
+
+#[test]
+fn a_disk_vm_import_cannot_boot_fails_with_its_reason_and_leaves_nothing() {
+    let rt = runtime();
+    let moto = Moto::start();
+    rt.block_on(create_bucket(&moto));
+    let before = rt.block_on(s3_route_resources(&moto, &[REGION]));
+    let dir = TestDir::new("amazon-import-s3-fail");
+    // Data, but no partition table: VM Import finds no OS in it.
+    let raw = dir.path.join("disk.raw");
+    std::fs::File::create(&raw).unwrap().set_len(8 << 20).unwrap();
+    write_at(&raw, 1 << 20, &pattern(4096, 5));
+    dir.write("t.pkr.hcl", &template("disk.raw", &format!("{S3_ROUTE}\n    ami_name = \"web-s3\"")));
+    let run = bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]);
+    run.failure().contains("ClientError: Unknown OS / Missing OS files.").contains("removed s3://bake-imports/web/");
+    assert_eq!(rt.block_on(s3_route_leftovers(&moto, &[REGION], &before)), Vec::<String>::new());
+}
+
+#[test]
+fn ctrl_c_during_the_import_cancels_it_and_kill_9_leaves_it_to_bake_cleanup() {
+    let rt = runtime();
+    let moto = Moto::start();
+    rt.block_on(create_bucket(&moto));
+    let before = rt.block_on(s3_route_resources(&moto, &[REGION]));
+    let dir = TestDir::new("amazon-import-s3-interrupt");
+    make_disk(&dir);
+    // Slow polls: the import is still going when the signal comes.
+    let slow = S3_ROUTE.replace("delay_seconds = 1", "delay_seconds = 30");
+    dir.write("t.pkr.hcl", &template("disk.raw", &format!("{slow}\n    ami_name = \"web-s3\"")));
+    let env = moto.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let output = util::interrupt_build_with(&dir, &env, "importing s3://", std::time::Duration::from_millis(500), || {});
+    assert!(output.contains("cancelled the import task import-ami-") && output.contains("removed s3://bake-imports/web/"), "{output}");
+    assert_eq!(rt.block_on(s3_route_leftovers(&moto, &[REGION], &before)), Vec::<String>::new(), "{output}");
+
+    // kill -9 in the same place: the journal knows the object and the task.
+    let mut child = dir.command(&["build", "-color=false", "t.pkr.hcl"], &env).stdout(Stdio::piped()).spawn().unwrap();
+    {
+        use std::io::BufRead;
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        for line in stdout.lines().map_while(Result::ok) {
+            if line.contains("importing s3://") {
+                break;
+            }
+        }
+    }
+    util::signal(child.id(), 9);
+    child.wait().unwrap();
+    let killed = rt.block_on(s3_route_leftovers(&moto, &[REGION], &before));
+    assert!(killed.iter().any(|l| l.contains("import task")) && killed.iter().any(|l| l.contains("object web/")), "kill -9 left them: {killed:?}");
+    dir.bake_env(&["cleanup"], &env).success().contains("aws:import_task").contains("aws:s3_object");
+    assert_eq!(rt.block_on(s3_route_leftovers(&moto, &[REGION], &before)), Vec::<String>::new());
+}

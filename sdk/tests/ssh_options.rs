@@ -278,7 +278,10 @@ impl SocksProxy {
             .spawn()
             .expect("run ssh -D (install openssh-client)");
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // A connect that reaches itself (TCP simultaneous open on a port
+        // of the ephemeral range) is not ssh listening.
+        let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok());
+        while !listening() {
             assert!(started.elapsed() < Duration::from_secs(10), "ssh -D did not listen on {port}");
             std::thread::sleep(Duration::from_millis(20));
         }

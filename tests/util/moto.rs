@@ -2,6 +2,7 @@
 //! free 127.0.0.1 port (scripts/setup.sh installs it), stopped when
 //! dropped, so every test has an AWS account of its own with nothing in it.
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,8 +23,9 @@ pub enum Hold {
 }
 
 /// moto's server, started from Python (`moto_server.py`, which the
-/// benchmark runs too) so that gaps of moto can be filled first; every call still goes over HTTP to moto's own
-/// implementation.
+/// benchmark runs too) so that gaps of moto can be filled first; every
+/// call still goes over HTTP, to moto's own implementation but for VM
+/// Import.
 ///
 /// - moto's RegisterImage keeps only the name and description (and gives
 ///   the AMI a snapshot of its own): the launcher also keeps the root
@@ -39,6 +41,14 @@ pub enum Hold {
 ///   returns; with `HOLD_IMAGES` set, new AMIs stay `pending`, as a large
 ///   AMI does for a long time on AWS, so that a test can interrupt the wait
 ///   or see it give up.
+/// - moto has no VM Import: the launcher answers ImportImage,
+///   DescribeImportImageTasks and CancelImportTask as AWS does (a task
+///   advances one stage per look, the S3 object becomes a snapshot with the
+///   disk's blocks and an AMI named after the task, a disk without a
+///   partition table fails "Unknown OS"), the one service the tests of the
+///   S3 route emulate. And its CopyImage gives the copy an empty snapshot:
+///   the launcher copies the blocks, the boot mode and ENA support, as EC2
+///   does.
 const LAUNCHER: &str = include_str!("moto_server.py");
 
 impl Moto {
@@ -72,7 +82,7 @@ impl Moto {
                 command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start moto (python3 -m moto.server; scripts/setup.sh installs it)");
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if answers_http(port) {
                     return Moto { child: Some(child), endpoint: format!("http://127.0.0.1:{port}") };
                 }
                 if child.try_wait().expect("poll moto").is_some() {
@@ -119,6 +129,19 @@ impl Drop for Moto {
             let _ = child.wait();
         }
     }
+}
+
+/// Whether an HTTP server answers on the port. A bare connect is not enough:
+/// polling a port of the ephemeral range can connect the socket to itself
+/// (TCP simultaneous open) before moto listens, and the test then finds
+/// nobody there (a CI run failed so, "Connection refused" on its first call).
+fn answers_http(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut status = [0u8; 5];
+    stream.write_all(b"GET /moto-api/ HTTP/1.0\r\n\r\n").is_ok() && stream.read_exact(&mut status).is_ok() && &status == b"HTTP/"
 }
 
 /// A snapshot's blocks as the EBS direct APIs read them back

@@ -1,6 +1,8 @@
 //! Finding an AMI by filter, as Packer's `source_ami_filter` and
 //! `data "amazon-ami"` do: DescribeImages with the filters and owners, then
-//! the newest match when `most_recent`, else the only one.
+//! the newest match when `most_recent`, else the only one; waiting for an
+//! AMI; copying one to another region (or to a new name), the one way the
+//! builder's copies and the post-processor's renames are made.
 
 use bake_sdk::lang::diag::{Diagnostic, Diagnostics};
 use bake_sdk::lang::Span;
@@ -106,6 +108,63 @@ pub async fn wait_available(
         })
     })
     .await
+}
+
+/// What a copy is made as.
+pub struct CopyAs<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+}
+
+/// Copies the AMI `source` from `from`'s region to `to`'s and waits for the
+/// copy. It is journaled before it exists and tagged with the run's id (its
+/// snapshots too, once they exist), so a cleanup or a sweep finds a copy
+/// still pending; `made` learns its journal entry, then its id as soon as
+/// CopyImage answers.
+#[allow(clippy::too_many_arguments)] // each is one thing the copy needs
+pub async fn copy(
+    b: &bake_sdk::BuildInfo,
+    from: &crate::Aws,
+    to: &crate::Aws,
+    source: &str,
+    copy: &CopyAs<'_>,
+    polling: &crate::wait::Polling,
+    volume_gib: u64,
+    made: &(dyn Fn(bake_sdk::journal::EntryId, &str) + Sync),
+) -> anyhow::Result<aws_sdk_ec2::types::Image> {
+    use crate::resources::{self, IMAGE};
+    let ec2 = to.ec2();
+    let entry = resources::record(b, IMAGE, &to.region, &format!("run:{}", b.run_uuid))?;
+    made(entry, "");
+    let run_tags = crate::tags::temporary(&b.run_uuid);
+    let out = ec2
+        .copy_image()
+        .source_image_id(source)
+        .source_region(&from.region)
+        .name(copy.name)
+        .description(copy.description)
+        .set_encrypted(copy.encrypted.then_some(true))
+        .set_kms_key_id(copy.kms_key_id.clone().filter(|_| copy.encrypted))
+        .tag_specifications(crate::tags::specification(aws_sdk_ec2::types::ResourceType::Image, &run_tags))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not copy {source} to {} as \"{}\": {}", to.region, copy.name, crate::sdk_error(&e)))?;
+    let id = out.image_id().unwrap_or_default().to_string();
+    resources::identify(b, entry, IMAGE, &to.region, &id);
+    made(entry, &id);
+    // Not every endpoint tags on CopyImage (the emulator does not).
+    ec2.create_tags()
+        .resources(&id)
+        .set_tags(Some(run_tags.clone()))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not tag {id}: {}", crate::sdk_error(&e)))?;
+    b.ui.message(format!("{}: copying {source} as {id} (\"{}\")", to.region, copy.name));
+    let image = wait_available(&b.ui, &ec2, &id, &to.region, polling, volume_gib).await?;
+    crate::tags::tag_snapshots(&ec2, &image, run_tags).await?;
+    Ok(image)
 }
 
 /// The least advanced of an AMI's snapshots, in percent (what the AMI's

@@ -38,6 +38,22 @@ pub fn specification(kind: ResourceType, tags: &[Tag]) -> TagSpecification {
     TagSpecification::builder().resource_type(kind).set_tags(Some(tags.to_vec())).build()
 }
 
+/// Tags the snapshots of `image` (CreateImage and CopyImage tag the AMI
+/// only).
+pub async fn tag_snapshots(ec2: &aws_sdk_ec2::Client, image: &aws_sdk_ec2::types::Image, tags: Vec<Tag>) -> anyhow::Result<()> {
+    let snapshots = crate::resources::snapshots_of(image);
+    if snapshots.is_empty() || tags.is_empty() {
+        return Ok(());
+    }
+    ec2.create_tags()
+        .set_resources(Some(snapshots.clone()))
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not tag the snapshots {}: {}", snapshots.join(", "), crate::sdk_error(&e)))?;
+    Ok(())
+}
+
 /// Takes the temporary tags ([`RUN`], [`CREATED`]) off `ids` (finished
 /// AMIs and their snapshots), so that no sweep ever removes them.
 pub async fn untag_temporary(ec2: &aws_sdk_ec2::Client, ids: Vec<String>) -> anyhow::Result<()> {

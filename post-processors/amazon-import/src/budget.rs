@@ -5,6 +5,10 @@
 //! every request of one run takes a slot from the same limiters (one per
 //! snapshot, one per account and region, shared by all uploads of the
 //! process), and a throttled one backs off on top.
+//!
+//! [`with_retries`] is how every upload request is sent, to EBS and to S3
+//! alike: each attempt within its limiters and a timeout, a retryable
+//! failure backed off and tried again.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -62,6 +66,79 @@ pub fn backoff(attempt: u32) -> Duration {
     let base = base.min(Duration::from_secs(10));
     let jitter = Instant::now().elapsed().subsec_nanos() ^ std::process::id().wrapping_mul(2_654_435_761);
     base / 2 + base / 2 * (jitter % 1000) / 1000
+}
+
+/// How long one EBS direct request may take before it is given up and
+/// retried: a stalled connection is never waited on forever.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// A failed request: what to say, and whether trying again may help.
+pub struct Failure {
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// The error codes with which AWS says "not now" rather than "no".
+const TRY_AGAIN: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalServerException",
+    "ServiceUnavailable",
+];
+
+impl Failure {
+    /// Classifies an SDK error by what it is, not by its text: no answer
+    /// (a connection lost, refused or stalled, an unreadable response), a
+    /// 5xx or 429, or one of AWS's try-again codes may be retried;
+    /// anything else the service said is final.
+    pub fn of<E>(e: &aws_sdk_ebs::error::SdkError<E, aws_sdk_ebs::config::http::HttpResponse>) -> Failure
+    where
+        E: aws_sdk_ebs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        use aws_sdk_ebs::error::SdkError;
+        let retryable = match e {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(s) => {
+                let status = s.raw().status().as_u16();
+                status >= 500 || status == 429 || s.err().code().is_some_and(|code| TRY_AGAIN.contains(&code))
+            }
+            _ => false,
+        };
+        Failure { message: bake_aws::sdk_error(e), retryable }
+    }
+}
+
+/// Runs `call` until it succeeds, retrying what AWS says may be retried
+/// (throttling, 5xx, a lost or stalled connection) with back-off; returns
+/// its value and the attempts it took.
+pub async fn with_retries<T, F, Fut>(what: &str, limits: &[&Rate], timeout: Duration, mut call: F) -> anyhow::Result<(T, u32)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut last = String::new();
+    for attempt in 1..=MAX_ATTEMPTS {
+        for limit in limits {
+            limit.acquire().await;
+        }
+        match tokio::time::timeout(timeout, call()).await {
+            Ok(Ok(value)) => return Ok((value, attempt)),
+            Ok(Err(e)) if !e.retryable => anyhow::bail!("{what}: {}", e.message),
+            Ok(Err(e)) => last = e.message,
+            Err(_) => last = format!("no answer within {}", bake_sdk::duration::human(timeout)),
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+    }
+    anyhow::bail!("{what}: gave up after {MAX_ATTEMPTS} attempts; the last: {last}")
 }
 
 #[cfg(test)]

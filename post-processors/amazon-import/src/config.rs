@@ -1,9 +1,12 @@
 //! The amazon-import options: Packer's names where Packer has the option
 //! (`ami_name`, `ami_description`, `ami_users`, `ami_groups`, `tags`,
-//! `boot_mode`, `format`, the access options), and bake's own for what its
-//! EBS direct route adds (`ami_regions` uploaded in parallel, `encrypt_boot`
-//! / `kms_key_id` / `region_kms_key_ids` passed to StartSnapshot,
-//! `parent_snapshot`, `ssm_parameter`, `upload_concurrency`).
+//! `boot_mode`, `format`, the access options, and its S3 route's
+//! `s3_bucket_name`, `s3_key_name`, `s3_encryption`, `s3_encryption_key`,
+//! `skip_clean`, `role_name`, `license_type`, `platform`), and bake's own
+//! for what its EBS direct route adds (`ami_regions` uploaded in parallel,
+//! `encrypt_boot` / `kms_key_id` / `region_kms_key_ids` passed to
+//! StartSnapshot, `parent_snapshot`, `ssm_parameter`, `upload_concurrency`).
+//! An option of one route set on the other is an error at its line.
 
 use bake_aws::wait::{AwsPolling, Polling};
 use bake_aws::AccessConfig;
@@ -15,6 +18,9 @@ use std::collections::BTreeMap;
 
 pub const BOOT_MODES: &[&str] = &["uefi", "legacy-bios", "uefi-preferred"];
 pub const ARCHITECTURES: &[&str] = &["x86_64", "arm64"];
+const S3_ENCRYPTIONS: &[&str] = &["AES256", "aws:kms"];
+const LICENSE_TYPES: &[&str] = &["AWS", "BYOL"];
+const PLATFORMS: &[&str] = &["linux", "windows"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,8 +67,20 @@ pub struct Config {
     pub platform: Option<String>,
 }
 
+/// Packer's route: the disk through an S3 object and VM Import.
+#[derive(Clone, Debug)]
+pub struct S3Route {
+    pub bucket: String,
+    /// `s3_key_name`, its `{{timestamp}}` filled in at upload.
+    pub key: String,
+    pub encryption: crate::s3::Encryption,
+    pub skip_clean: bool,
+}
+
 pub struct Prepared {
     pub config: Config,
+    /// `Some` when `s3_bucket_name` is set.
+    pub s3: Option<S3Route>,
     pub access: AccessConfig,
     pub polling: Polling,
     pub ami_name: String,
@@ -98,10 +116,9 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
         diags.push(d);
     };
     let c = &config;
-    // Packer's route through S3 and ImportImage: every one of its options
-    // is refused at its line, so none is silently ignored.
-    let s3_route = [
-        ("s3_bucket_name", c.s3_bucket_name.is_some()),
+    // Each route's own options: set on the other route, an option would
+    // silently do nothing.
+    let s3_only = [
         ("s3_key_name", c.s3_key_name.is_some()),
         ("s3_encryption", c.s3_encryption.is_some()),
         ("s3_encryption_key", c.s3_encryption_key.is_some()),
@@ -110,13 +127,35 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
         ("license_type", c.license_type.is_some()),
         ("platform", c.platform.is_some()),
     ];
-    for (key, _) in s3_route.iter().filter(|(_, set)| *set) {
-        err(
-            key,
-            "Option not supported yet",
-            format!("bake does not support \"{key}\" yet (in {what}): it imports through the EBS direct APIs, without S3 and ImportImage."),
-            Some("remove the S3 and ImportImage options (s3_*, skip_clean, role_name, license_type, platform): the disk is written straight into an EBS snapshot"),
-        );
+    let ebs_only = [("parent_snapshot", c.parent_snapshot.is_some()), ("upload_concurrency", c.upload_concurrency.is_some())];
+    if c.s3_bucket_name.is_none() {
+        for (key, _) in s3_only.iter().filter(|(_, set)| *set) {
+            err(
+                key,
+                "Option of the S3 route",
+                format!("\"{key}\" (in {what}) is for importing through S3 and ImportImage, which only s3_bucket_name turns on; without it the disk goes straight into an EBS snapshot."),
+                Some("set s3_bucket_name to import through S3 as Packer does, or remove this option"),
+            );
+        }
+    } else {
+        for (key, _) in ebs_only.iter().filter(|(_, set)| *set) {
+            err(
+                key,
+                "Option of the EBS direct route",
+                format!("\"{key}\" (in {what}) is for uploads through the EBS direct APIs, and s3_bucket_name imports through S3 and ImportImage instead."),
+                Some("remove s3_bucket_name to upload straight into an EBS snapshot (faster: only blocks with data are sent), or remove this option"),
+            );
+        }
+        if c.boot_mode.as_deref() == Some("uefi-preferred") {
+            err("boot_mode", "Invalid boot_mode", "ImportImage takes boot_mode \"uefi\" or \"legacy-bios\", not \"uefi-preferred\".".into(), None);
+        }
+    }
+    for (key, value, allowed) in
+        [("s3_encryption", &c.s3_encryption, S3_ENCRYPTIONS), ("license_type", &c.license_type, LICENSE_TYPES), ("platform", &c.platform, PLATFORMS)]
+    {
+        if let Some(v) = value.as_ref().filter(|v| !allowed.contains(&v.as_str())) {
+            err(key, &format!("Invalid {key}"), format!("{key} must be one of {}, not \"{v}\".", allowed.join(", ")), None);
+        }
     }
     for (key, value, allowed) in [("boot_mode", &c.boot_mode, BOOT_MODES), ("architecture", &c.architecture, ARCHITECTURES)] {
         if let Some(v) = value.as_ref().filter(|v| !allowed.contains(&v.as_str())) {
@@ -172,7 +211,14 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
     });
     let polling = Polling::new(config.aws_polling.first());
     let concurrency = config.upload_concurrency.unwrap_or(64);
-    Ok(Prepared { family: family(&ami_name), ami_name, config, access, polling, concurrency })
+    let s3 = config.s3_bucket_name.clone().map(|bucket| S3Route {
+        bucket,
+        // Packer's default key.
+        key: config.s3_key_name.clone().unwrap_or_else(|| "packer-import-{{timestamp}}.raw".into()),
+        encryption: crate::s3::Encryption { algorithm: config.s3_encryption.clone(), kms_key: config.s3_encryption_key.clone() },
+        skip_clean: config.skip_clean,
+    });
+    Ok(Prepared { family: family(&ami_name), ami_name, s3, config, access, polling, concurrency })
 }
 
 #[cfg(test)]
@@ -190,8 +236,13 @@ mod tests {
         assert_eq!(error("ami_name = \"web-1\"\nboot_mode = \"uefi\"\n"), "");
         let e = error("ami_name = \"web-1\"\nboot_mode = \"efi\"\n");
         assert!(e.contains("t.pkr.hcl:2:") && e.contains("boot_mode must be one of uefi, legacy-bios, uefi-preferred"), "{e}");
-        let e = error("s3_bucket_name = \"images\"\n");
-        assert!(e.contains("t.pkr.hcl:1:") && e.contains("EBS direct APIs"), "{e}");
+        assert_eq!(error("s3_bucket_name = \"images\"\nskip_clean = true\nplatform = \"linux\"\n"), "");
+        let e = error("skip_clean = true\n");
+        assert!(e.contains("t.pkr.hcl:1:") && e.contains("set s3_bucket_name"), "{e}");
+        let e = error("s3_bucket_name = \"images\"\nparent_snapshot = \"auto\"\n");
+        assert!(e.contains("t.pkr.hcl:2:") && e.contains("EBS direct APIs"), "{e}");
+        let e = error("s3_bucket_name = \"images\"\ns3_encryption = \"aes\"\n");
+        assert!(e.contains("t.pkr.hcl:2:") && e.contains("AES256, aws:kms"), "{e}");
         let e = error("format = \"vmdk\"\n");
         assert!(e.contains("qemu-img convert"), "{e}");
         let e = error("parent_snapshot = \"ami-1\"\n");

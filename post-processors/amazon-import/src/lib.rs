@@ -8,14 +8,19 @@
 //! encrypted at upload when `encrypt_boot`; `parent_snapshot` sends only
 //! what changed since the last import.
 //!
-//! Packer's route (multipart upload to S3, then ImportImage) is not here
-//! yet: `s3_bucket_name` is refused at its line, saying so.
+//! With `s3_bucket_name` it takes Packer's route instead ([`route_s3`]):
+//! the disk's raw content into an S3 object by multipart upload,
+//! ImportImage, a copy to the AMI's name (and regions), the object removed.
 
 mod budget;
 mod config;
 mod disk;
+pub mod resources;
+mod route_s3;
+mod s3;
 mod steps;
 pub mod upload;
+mod vm_import;
 
 use bake_sdk::lang::diag::Diagnostics;
 use bake_sdk::lang::eval::EvalBody;
@@ -42,12 +47,17 @@ impl PostProcessor for AmazonImport {
         let Some(disk) = bake_sdk::artifact::disk_image(&input) else {
             anyhow::bail!("amazon-import needs a disk image (raw or qcow2), and the {} artifact \"{}\" has none", input.builder_type, input.id);
         };
-        let steps: Vec<Box<dyn Step<State>>> = vec![
-            Box::new(Connect { p: self.p.clone(), disk_path: disk.path.clone() }),
-            Box::new(Upload { p: self.p.clone() }),
-            Box::new(Register { p: self.p.clone() }),
-            Box::new(Finish),
-        ];
+        let p = &self.p;
+        let mut steps: Vec<Box<dyn Step<State>>> = vec![Box::new(Connect { p: p.clone(), disk_path: disk.path.clone() })];
+        if p.s3.is_some() {
+            steps.push(Box::new(route_s3::UploadObject { p: p.clone() }));
+            steps.push(Box::new(route_s3::ImportObject { p: p.clone() }));
+            steps.push(Box::new(route_s3::CopyToName { p: p.clone() }));
+        } else {
+            steps.push(Box::new(Upload { p: p.clone() }));
+            steps.push(Box::new(Register { p: p.clone() }));
+        }
+        steps.push(Box::new(Finish));
         let mut state = State::default();
         run_steps(&steps, &mut state, build).await?;
         Ok(PostProcessed { artifact: bake_aws::ami::artifact(TYPE, &state.images()), keep_input: None })

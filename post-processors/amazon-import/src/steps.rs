@@ -2,6 +2,8 @@
 //! upload (every region at once) → register the AMIs → keep them. Every
 //! snapshot and AMI is journaled before it exists and tagged with the run's
 //! id as it is made, so a failure, Ctrl-C or `bake cleanup` removes it.
+//! Packer's S3 route (`crate::route_s3`) shares the first and last steps,
+//! the state, and what is done to a finished AMI ([`publish`]).
 
 use crate::config::Prepared;
 use crate::disk::Disk;
@@ -30,6 +32,9 @@ pub struct State {
     /// Region → what was made there; shared by the regions' uploads, which
     /// run at once.
     pub regions: Arc<Mutex<BTreeMap<String, Made>>>,
+    /// The S3 route's object and import task.
+    pub object: Option<Arc<Mutex<crate::route_s3::Staged>>>,
+    pub import: Option<Arc<Mutex<crate::route_s3::Task>>>,
     pub done: bool,
 }
 
@@ -38,14 +43,16 @@ pub struct Made {
     pub snapshot: Option<(EntryId, String)>,
     pub image: Option<(EntryId, String)>,
     pub uploaded: Option<upload::Uploaded>,
+    /// The snapshots of an AMI the S3 route copied into place.
+    pub copied_snapshots: Vec<String>,
 }
 
 impl State {
-    fn aws(&self) -> anyhow::Result<&Aws> {
+    pub fn aws(&self) -> anyhow::Result<&Aws> {
         self.aws.as_ref().ok_or_else(|| anyhow::anyhow!("not connected to AWS"))
     }
 
-    fn update(&self, region: &str, change: impl FnOnce(&mut Made)) {
+    pub fn update(&self, region: &str, change: impl FnOnce(&mut Made)) {
         change(self.regions.lock().unwrap_or_else(|e| e.into_inner()).entry(region.to_string()).or_default());
     }
 
@@ -107,8 +114,11 @@ impl Step<State> for Connect {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let aws = self.p.access.connect(&b.ui).await?;
         let disk = Disk::open(&self.disk_path)?;
+        // On the S3 route a qcow2 is sent as raw, which is what VM Import
+        // is told it gets.
+        let sent_as = if self.p.s3.is_some() { "raw" } else { disk.format() };
         if let Some(format) = &self.p.config.format {
-            if format != disk.format() {
+            if format != disk.format() && format != sent_as {
                 anyhow::bail!("format = \"{format}\", but {} is a {} disk", self.disk_path.display(), disk.format());
             }
         }
@@ -128,6 +138,9 @@ impl Step<State> for Connect {
                     self.p.ami_name
                 );
             }
+        }
+        if let Some(route) = &self.p.s3 {
+            crate::s3::check_bucket(&crate::s3::client(&aws), &route.bucket).await?;
         }
         (s.aws, s.disk, s.boot_mode) = (Some(aws), Some(Arc::new(disk)), boot_mode);
         Ok(())
@@ -229,7 +242,7 @@ async fn upload_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -> 
 }
 
 /// Deletes the run's partial AMIs and snapshots in every region.
-async fn remove_partial(s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
+pub async fn remove_partial(s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
     if s.done {
         return Ok(());
     }
@@ -328,16 +341,27 @@ async fn register_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -
         s.update(region, |m| m.snapshot = None);
     }
     bake_aws::images::wait_available(&b.ui, &ec2, &id, region, &p.polling, disk.volume_gib() as u64).await?;
-    let values = BTreeMap::from([("BuildRegion", s.aws()?.region.clone())]);
+    publish(p, &aws, &s.aws()?.region, &id, vec![snapshot.clone()]).await?;
+    b.ui.message(format!("{region}: AMI {id} ({}, {}) from {snapshot}", p.ami_name, s.boot_mode));
+    Ok(())
+}
+
+/// What a finished AMI gets, on either route: the template's tags (on it
+/// and its snapshots), its launch permissions, the SSM parameter.
+pub async fn publish(p: &Prepared, aws: &Aws, build_region: &str, id: &str, snapshots: Vec<String>) -> anyhow::Result<()> {
+    let c = &p.config;
+    let ec2 = aws.ec2();
+    let values = BTreeMap::from([("BuildRegion", build_region.to_string())]);
     let mut user_tags = Vec::new();
     for (k, v) in &c.tags {
         let fill = |t: &str| bake_sdk::placeholders::render(t, &values).map_err(|e| anyhow::anyhow!("tags: {e}"));
         user_tags.push(tags::tag(&fill(k)?, &fill(v)?));
     }
     if !user_tags.is_empty() {
+        let mut ids = snapshots;
+        ids.push(id.to_string());
         ec2.create_tags()
-            .resources(&id)
-            .resources(&snapshot)
+            .set_resources(Some(ids))
             .set_tags(Some(user_tags))
             .send()
             .await
@@ -347,16 +371,15 @@ async fn register_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -
         let mut add: Vec<LaunchPermission> = c.ami_users.iter().map(|u| LaunchPermission::builder().user_id(u).build()).collect();
         add.extend(c.ami_groups.iter().map(|g| LaunchPermission::builder().group(PermissionGroup::from(g.as_str())).build()));
         ec2.modify_image_attribute()
-            .image_id(&id)
+            .image_id(id)
             .launch_permission(LaunchPermissionModifications::builder().set_add(Some(add)).build())
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("could not share {id}: {}", sdk_error(&e)))?;
     }
     if let Some(name) = &c.ssm_parameter {
-        bake_aws::ami::put_ssm_parameter(&aws, name, &id).await?;
+        bake_aws::ami::put_ssm_parameter(aws, name, id).await?;
     }
-    b.ui.message(format!("{region}: AMI {id} ({}, {}) from {snapshot}", p.ami_name, s.boot_mode));
     Ok(())
 }
 
@@ -399,9 +422,10 @@ impl Step<State> for Finish {
     async fn run(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         let aws = s.aws()?.clone();
         for (region, m) in s.made() {
-            let mut ids: Vec<String> = m.uploaded.iter().map(|u| u.snapshot_id.clone()).collect();
+            let ec2 = aws.in_region(&region).ec2();
+            let mut ids: Vec<String> = m.uploaded.iter().map(|u| u.snapshot_id.clone()).chain(m.copied_snapshots.iter().cloned()).collect();
             ids.extend(m.image.iter().map(|(_, id)| id.clone()));
-            tags::untag_temporary(&aws.in_region(&region).ec2(), ids).await?;
+            tags::untag_temporary(&ec2, ids).await?;
         }
         s.done = true;
         for m in s.made().values() {

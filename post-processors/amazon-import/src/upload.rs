@@ -11,7 +11,7 @@
 //! every block with data is sent, and blocks the parent has but the disk
 //! does not are written as zeros.
 
-use crate::budget::{self, Rate};
+use crate::budget::{self, with_retries, Failure, Rate, ATTEMPT_TIMEOUT};
 use crate::disk::{is_zero, Disk, BLOCK};
 use aws_sdk_ebs::types::{ChecksumAggregationMethod, ChecksumAlgorithm, Tag};
 use bake_aws::sdk_error;
@@ -22,12 +22,6 @@ use futures::StreamExt;
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long one PutSnapshotBlock attempt may take before it is given up
-/// and retried: a stalled connection is never waited on forever.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-pub const MAX_ATTEMPTS: u32 = 10;
 
 pub struct Options {
     pub description: String,
@@ -86,47 +80,6 @@ pub fn client(aws: &bake_aws::Aws) -> aws_sdk_ebs::Client {
     aws_sdk_ebs::Client::from_conf(config)
 }
 
-fn retryable(e: &str) -> bool {
-    [
-        "Throttl",
-        "TooManyRequests",
-        "RequestLimitExceeded",
-        "InternalServer",
-        "ServiceUnavailable",
-        "dispatch failure",
-        "timed out",
-        "timeout",
-        "connection",
-        "Connection",
-    ]
-    .iter()
-    .any(|s| e.contains(s))
-}
-
-/// Runs `call` until it succeeds, retrying what AWS says may be retried
-/// (throttling, 5xx, a lost or stalled connection) with back-off; returns
-/// its value and the attempts it took.
-async fn with_retries<T, F, Fut>(what: &str, limits: &[&Rate], mut call: F) -> anyhow::Result<(T, u32)>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    let mut last = String::new();
-    for attempt in 1..=MAX_ATTEMPTS {
-        for limit in limits {
-            limit.acquire().await;
-        }
-        match tokio::time::timeout(ATTEMPT_TIMEOUT, call()).await {
-            Ok(Ok(value)) => return Ok((value, attempt)),
-            Ok(Err(e)) if !retryable(&e) => anyhow::bail!("{what}: {e}"),
-            Ok(Err(e)) => last = e,
-            Err(_) => last = format!("no answer within {}", bake_sdk::duration::human(ATTEMPT_TIMEOUT)),
-        }
-        tokio::time::sleep(budget::backoff(attempt)).await;
-    }
-    anyhow::bail!("{what}: gave up after {MAX_ATTEMPTS} attempts; the last: {last}")
-}
-
 /// One block ready to send.
 struct Block {
     index: u64,
@@ -140,7 +93,7 @@ pub async fn upload(ui: &Ui, aws: &bake_aws::Aws, disk: Arc<Disk>, opts: &Option
     let ebs = client(aws);
     let account = budget::account(&aws.region);
     let tags: Vec<Tag> = opts.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    let (out, _) = with_retries("StartSnapshot", &[&account.control], || {
+    let (out, _) = with_retries("StartSnapshot", &[&account.control], ATTEMPT_TIMEOUT, || {
         let request = ebs
             .start_snapshot()
             .volume_size(disk.volume_gib())
@@ -150,7 +103,7 @@ pub async fn upload(ui: &Ui, aws: &bake_aws::Aws, disk: Arc<Disk>, opts: &Option
             .set_kms_key_arn(opts.kms_key_arn.clone())
             .set_parent_snapshot_id(opts.parent.as_ref().map(|p| p.snapshot_id.clone()))
             .timeout(60);
-        async move { request.send().await.map_err(|e| sdk_error(&e)) }
+        async move { request.send().await.map_err(|e| Failure::of(&e)) }
     })
     .await?;
     let snapshot = out.snapshot_id().unwrap_or_default().to_string();
@@ -203,7 +156,7 @@ pub async fn upload(ui: &Ui, aws: &bake_aws::Aws, disk: Arc<Disk>, opts: &Option
                 let checksum = base64::engine::general_purpose::STANDARD.encode(block.digest);
                 let what = format!("PutSnapshotBlock {} of {snapshot}", block.index);
                 let index = i32::try_from(block.index).map_err(|_| anyhow::anyhow!("block {} is beyond EBS's 16 TiB", block.index))?;
-                let ((), attempts) = with_retries(&what, &[per_snapshot, &account.puts], || {
+                let ((), attempts) = with_retries(&what, &[per_snapshot, &account.puts], ATTEMPT_TIMEOUT, || {
                     let request = ebs
                         .put_snapshot_block()
                         .snapshot_id(snapshot)
@@ -212,7 +165,7 @@ pub async fn upload(ui: &Ui, aws: &bake_aws::Aws, disk: Arc<Disk>, opts: &Option
                         .data_length(BLOCK as i32)
                         .checksum(&checksum)
                         .checksum_algorithm(ChecksumAlgorithm::ChecksumAlgorithmSha256);
-                    async move { request.send().await.map(drop).map_err(|e| sdk_error(&e)) }
+                    async move { request.send().await.map(drop).map_err(|e| Failure::of(&e)) }
                 })
                 .await?;
                 Ok::<_, anyhow::Error>((block.index, block.digest, attempts))
@@ -247,9 +200,9 @@ pub async fn upload(ui: &Ui, aws: &bake_aws::Aws, disk: Arc<Disk>, opts: &Option
             .checksum_algorithm(ChecksumAlgorithm::ChecksumAlgorithmSha256)
             .checksum_aggregation_method(ChecksumAggregationMethod::ChecksumAggregationLinear);
     }
-    with_retries("CompleteSnapshot", &[&account.control], || {
+    with_retries("CompleteSnapshot", &[&account.control], ATTEMPT_TIMEOUT, || {
         let request = complete.clone();
-        async move { request.send().await.map(drop).map_err(|e| sdk_error(&e)) }
+        async move { request.send().await.map(drop).map_err(|e| Failure::of(&e)) }
     })
     .await?;
     ui.message(format!("{}: {snapshot}: {}", aws.region, result.summary()));

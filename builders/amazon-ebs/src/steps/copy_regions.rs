@@ -6,9 +6,9 @@
 
 use super::{Image, State};
 use crate::config::Prepared;
-use aws_sdk_ec2::types::ResourceType;
-use bake_aws::resources::{self, IMAGE};
-use bake_aws::{sdk_error, tags, Aws};
+use bake_aws::images::CopyAs;
+use bake_aws::resources;
+use bake_aws::Aws;
 use bake_sdk::steps::{Step, StepId};
 use bake_sdk::{async_trait, BuildInfo};
 use std::sync::Arc;
@@ -24,31 +24,10 @@ async fn copy(p: &Prepared, s: &State, b: &BuildInfo, source: &str, region: &str
     if region != build_aws.region {
         super::create_image::replace_existing(p, &aws, b).await?;
     }
-    let ec2 = aws.ec2();
-    let entry = resources::record(b, IMAGE, region, &format!("run:{}", b.run_uuid))?;
-    s.set_image(region, Image { entry, id: String::new() });
-    let encrypted = p.config.encrypt_boot == Some(true);
-    let run_tags = tags::temporary(&b.run_uuid);
-    let out = ec2
-        .copy_image()
-        .source_image_id(source)
-        .source_region(&build_aws.region)
-        .name(&p.config.ami_name)
-        .description(&p.config.ami_description)
-        .set_encrypted(encrypted.then_some(true))
-        .set_kms_key_id(kms_key_id.filter(|_| encrypted))
-        .tag_specifications(tags::specification(ResourceType::Image, &run_tags))
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("could not copy {source} to {region}: {}", sdk_error(&e)))?;
-    let id = out.image_id().unwrap_or_default().to_string();
-    resources::identify(b, entry, IMAGE, region, &id);
-    s.set_image(region, Image { entry, id: id.clone() });
-    // Not every endpoint tags on CopyImage (the emulator does not).
-    ec2.create_tags().resources(&id).set_tags(Some(run_tags.clone())).send().await.map_err(|e| anyhow::anyhow!("could not tag {id}: {}", sdk_error(&e)))?;
-    b.ui.message(format!("{region}: copying {source} as {id}"));
-    let image = bake_aws::images::wait_available(&b.ui, &ec2, &id, region, &p.polling, super::wait_image::volume_gib(p, s)).await?;
-    super::wait_image::tag_snapshots(&ec2, &image, run_tags).await?;
+    let copy = CopyAs { name: &p.config.ami_name, description: &p.config.ami_description, encrypted: p.config.encrypt_boot == Some(true), kms_key_id };
+    let made = |entry, id: &str| s.set_image(region, Image { entry, id: id.to_string() });
+    let image = bake_aws::images::copy(b, build_aws, &aws, source, &copy, &p.polling, super::wait_image::volume_gib(p, s), &made).await?;
+    let id = image.image_id().unwrap_or_default().to_string();
     b.ui.message(format!("{region}: AMI {id} is available"));
     Ok(id)
 }

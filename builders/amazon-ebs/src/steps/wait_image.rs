@@ -4,7 +4,7 @@
 
 use super::State;
 use crate::config::Prepared;
-use bake_aws::{resources, sdk_error, tags};
+use bake_aws::{sdk_error, tags};
 use bake_sdk::steps::{Step, StepId};
 use bake_sdk::{async_trait, BuildInfo};
 use std::sync::Arc;
@@ -23,22 +23,6 @@ pub fn volume_gib(p: &Prepared, s: &State) -> u64 {
         .unwrap_or(8)
 }
 
-/// Tags the snapshots behind `image` (CreateImage and CopyImage cannot
-/// everywhere: the emulator refuses snapshot tags on CreateImage).
-pub async fn tag_snapshots(ec2: &aws_sdk_ec2::Client, image: &aws_sdk_ec2::types::Image, tags: Vec<aws_sdk_ec2::types::Tag>) -> anyhow::Result<()> {
-    let snapshots = resources::snapshots_of(image);
-    if snapshots.is_empty() || tags.is_empty() {
-        return Ok(());
-    }
-    ec2.create_tags()
-        .set_resources(Some(snapshots.clone()))
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("could not tag the snapshots {}: {}", snapshots.join(", "), sdk_error(&e)))?;
-    Ok(())
-}
-
 #[async_trait]
 impl Step<State> for WaitImage {
     fn name(&self) -> String {
@@ -55,10 +39,10 @@ impl Step<State> for WaitImage {
         let id = s.image_id(&aws.region);
         let described = ec2.describe_images().image_ids(&id).send().await.map_err(|e| anyhow::anyhow!("could not describe {id}: {}", sdk_error(&e)))?;
         if let Some(image) = described.images().first() {
-            tag_snapshots(&ec2, image, tags::temporary(&b.run_uuid)).await?;
+            tags::tag_snapshots(&ec2, image, tags::temporary(&b.run_uuid)).await?;
         }
         let image = bake_aws::images::wait_available(&b.ui, &ec2, &id, &aws.region, &self.p.polling, volume_gib(&self.p, s)).await?;
-        tag_snapshots(&ec2, &image, tags::temporary(&b.run_uuid)).await?;
+        tags::tag_snapshots(&ec2, &image, tags::temporary(&b.run_uuid)).await?;
         b.ui.message(format!("{}: AMI {id} is available", aws.region));
         Ok(())
     }
