@@ -199,6 +199,7 @@ fn a_name_that_exists_fails_before_any_upload() {
 // moto answers that one service, see tests/util/moto_server.py) ---
 
 const BUCKET: &str = "bake-imports";
+const ORG: &str = "arn:aws:organizations::123456789012:organization/o-images";
 
 async fn create_bucket(moto: &Moto) {
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk(REGION).await).force_path_style(true).build());
@@ -251,7 +252,7 @@ fn packers_s3_route_imports_a_qcow2_as_raw_and_leaves_only_the_named_amis() {
     let raw = make_disk(&dir);
     qemu_img(&["convert", "-q", "-f", "raw", "-O", "qcow2", raw.to_str().unwrap(), dir.path.join("disk.qcow2").to_str().unwrap()]);
     let import = format!(
-        "{S3_ROUTE}\n    ami_name = \"web-s3\"\n    ami_regions = [\"eu-west-1\"]\n    ssm_parameter = \"/images/web/latest\"\n    tags = {{ Role = \"web\" }}"
+        "{S3_ROUTE}\n    ami_name = \"web-s3\"\n    ami_regions = [\"eu-west-1\"]\n    ssm_parameter = \"/images/web/latest\"\n    tags = {{ Role = \"web\" }}\n    ami_org_arns = [\"{ORG}\"]"
     );
     dir.write("t.pkr.hcl", &template("disk.qcow2", &import));
     let run = bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]);
@@ -278,6 +279,10 @@ fn packers_s3_route_imports_a_qcow2_as_raw_and_leaves_only_the_named_amis() {
             let snapshot = root_snapshot(&image);
             let blocks = snapshot_blocks(&moto.sdk(region).await, &snapshot).await;
             assert_eq!(assert_snapshot_is_the_disk(&blocks, &raw), 5, "{region}: the imported snapshot is the disk");
+            let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(region).await);
+            let shared = ec2.describe_image_attribute().image_id(id).attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission).send().await.unwrap();
+            let orgs: Vec<_> = shared.launch_permissions().iter().filter_map(|p| p.organization_arn()).collect();
+            assert_eq!(orgs, [ORG], "{region}: shared with the organization");
             let ssm = aws_sdk_ssm::Client::new(&moto.sdk(region).await);
             let parameter = ssm.get_parameter().name("/images/web/latest").send().await.unwrap();
             assert_eq!(parameter.parameter().and_then(|p| p.value()), Some(id));

@@ -91,6 +91,10 @@ pub struct Config {
     #[serde(default)]
     pub ami_groups: Vec<String>,
     #[serde(default)]
+    pub ami_org_arns: Vec<String>,
+    #[serde(default)]
+    pub ami_ou_arns: Vec<String>,
+    #[serde(default)]
     pub snapshot_users: Vec<String>,
     #[serde(default)]
     pub snapshot_groups: Vec<String>,

@@ -41,6 +41,14 @@ pub struct Config {
     pub format: Option<String>,
     pub encrypt_boot: Option<bool>,
     pub kms_key_id: Option<String>,
+    /// Packer's amazon-import names of `encrypt_boot` and `kms_key_id`.
+    pub ami_encrypt: Option<bool>,
+    pub ami_kms_key: Option<String>,
+    #[serde(default)]
+    pub ami_org_arns: Vec<String>,
+    #[serde(default)]
+    pub ami_ou_arns: Vec<String>,
+    pub imds_support: Option<String>,
     #[serde(default)]
     pub region_kms_key_ids: BTreeMap<String, String>,
     /// `snap-…`, or `auto`: the newest snapshot bake imported for the same
@@ -108,8 +116,23 @@ pub fn family(ami_name: &str) -> String {
 }
 
 pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
-    let (config, access): (Config, AccessConfig) = bake_aws::decode_with_access(body, what)?;
+    let (mut config, access): (Config, AccessConfig) = bake_aws::decode_with_access(body, what)?;
     let mut diags = Diagnostics::new();
+    // Packer's amazon-import spells two options its own way: either
+    // spelling works, one at a time.
+    let twice = [
+        ("ami_encrypt", "encrypt_boot", config.ami_encrypt.is_some() && config.encrypt_boot.is_some()),
+        ("ami_kms_key", "kms_key_id", config.ami_kms_key.is_some() && config.kms_key_id.is_some()),
+    ];
+    for (packer, ours, _) in twice.iter().filter(|(_, _, both)| *both) {
+        diags.push(
+            Diagnostic::error("One option, twice", format!("{what} sets both \"{packer}\" (Packer's name) and \"{ours}\", which are the same option."))
+                .at(span_of(body, packer))
+                .with_help("keep one of them"),
+        );
+    }
+    config.encrypt_boot = config.encrypt_boot.or(config.ami_encrypt);
+    config.kms_key_id = config.kms_key_id.take().or_else(|| config.ami_kms_key.clone());
     let mut err = |key: &str, summary: &str, detail: String, help: Option<&str>| {
         let mut d = Diagnostic::error(summary, detail).at(span_of(body, key));
         d.help = help.map(str::to_string);
@@ -149,6 +172,9 @@ pub fn prepare(body: &EvalBody, what: &str) -> Result<Prepared, Diagnostics> {
         if c.boot_mode.as_deref() == Some("uefi-preferred") {
             err("boot_mode", "Invalid boot_mode", "ImportImage takes boot_mode \"uefi\" or \"legacy-bios\", not \"uefi-preferred\".".into(), None);
         }
+    }
+    if let Some(v) = c.imds_support.as_ref().filter(|v| *v != "v2.0") {
+        err("imds_support", "Invalid imds_support", format!("imds_support must be \"v2.0\" (or left out), not \"{v}\"."), None);
     }
     for (key, value, allowed) in
         [("s3_encryption", &c.s3_encryption, S3_ENCRYPTIONS), ("license_type", &c.license_type, LICENSE_TYPES), ("platform", &c.platform, PLATFORMS)]
@@ -247,6 +273,9 @@ mod tests {
         assert!(e.contains("qemu-img convert"), "{e}");
         let e = error("parent_snapshot = \"ami-1\"\n");
         assert!(e.contains("snap-…") && e.contains("\"auto\""), "{e}");
+        let e = error("ami_encrypt = true\nencrypt_boot = true\n");
+        assert!(e.contains("t.pkr.hcl:1:") && e.contains("the same option"), "{e}");
+        assert_eq!(error("ami_encrypt = true\nami_kms_key = \"alias/images\"\n"), "", "Packer's spelling");
         let e = error("regoin = \"us-east-1\"\n");
         assert!(e.contains("did you mean \"region\""), "{e}");
     }

@@ -8,10 +8,8 @@
 use crate::config::Prepared;
 use crate::disk::Disk;
 use crate::upload::{self, Options, Parent};
-use aws_sdk_ec2::types::{
-    ArchitectureValues, BlockDeviceMapping, BootModeValues, EbsBlockDevice, LaunchPermission, LaunchPermissionModifications, PermissionGroup, ResourceType,
-    VolumeType,
-};
+use aws_sdk_ec2::types::{ArchitectureValues, BlockDeviceMapping, BootModeValues, EbsBlockDevice, ResourceType, VolumeType};
+use bake_aws::ami::Publication;
 use bake_aws::resources::{self, IMAGE, SNAPSHOT};
 use bake_aws::{sdk_error, tags, Aws};
 use bake_sdk::journal::EntryId;
@@ -350,37 +348,25 @@ async fn register_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -
 /// and its snapshots), its launch permissions, the SSM parameter.
 pub async fn publish(p: &Prepared, aws: &Aws, build_region: &str, id: &str, snapshots: Vec<String>) -> anyhow::Result<()> {
     let c = &p.config;
-    let ec2 = aws.ec2();
     let values = BTreeMap::from([("BuildRegion", build_region.to_string())]);
+    let fill = |t: &str| bake_sdk::placeholders::render(t, &values).map_err(|e| anyhow::anyhow!("tags: {e}"));
     let mut user_tags = Vec::new();
     for (k, v) in &c.tags {
-        let fill = |t: &str| bake_sdk::placeholders::render(t, &values).map_err(|e| anyhow::anyhow!("tags: {e}"));
         user_tags.push(tags::tag(&fill(k)?, &fill(v)?));
     }
-    if !user_tags.is_empty() {
-        let mut ids = snapshots;
-        ids.push(id.to_string());
-        ec2.create_tags()
-            .set_resources(Some(ids))
-            .set_tags(Some(user_tags))
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("could not tag {id}: {}", sdk_error(&e)))?;
-    }
-    if !c.ami_users.is_empty() || !c.ami_groups.is_empty() {
-        let mut add: Vec<LaunchPermission> = c.ami_users.iter().map(|u| LaunchPermission::builder().user_id(u).build()).collect();
-        add.extend(c.ami_groups.iter().map(|g| LaunchPermission::builder().group(PermissionGroup::from(g.as_str())).build()));
-        ec2.modify_image_attribute()
-            .image_id(id)
-            .launch_permission(LaunchPermissionModifications::builder().set_add(Some(add)).build())
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("could not share {id}: {}", sdk_error(&e)))?;
-    }
-    if let Some(name) = &c.ssm_parameter {
-        bake_aws::ami::put_ssm_parameter(aws, name, id).await?;
-    }
-    Ok(())
+    let publication = Publication {
+        // Packer's amazon-import tags the snapshots alike.
+        snapshot_tags: user_tags.clone(),
+        tags: user_tags,
+        users: &c.ami_users,
+        groups: &c.ami_groups,
+        org_arns: &c.ami_org_arns,
+        ou_arns: &c.ami_ou_arns,
+        imds_v2: c.imds_support.as_deref() == Some("v2.0"),
+        ssm_parameter: c.ssm_parameter.as_deref(),
+        ..Publication::default()
+    };
+    bake_aws::ami::publish(aws, id, &snapshots, &publication).await
 }
 
 #[async_trait]

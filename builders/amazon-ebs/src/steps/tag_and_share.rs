@@ -1,15 +1,13 @@
 //! Tags each AMI and its snapshots with the template's `tags` and
 //! `snapshot_tags` (placeholders filled), shares them (`ami_users`,
-//! `ami_groups`, `snapshot_users`, `snapshot_groups`), sets
+//! `ami_groups`, `ami_org_arns`, `ami_ou_arns`, `snapshot_users`,
+//! `snapshot_groups`), sets
 //! `deprecate_at` and `imds_support`, and writes `ssm_parameter` in each
 //! region, in every region at once.
 
 use super::State;
 use crate::config::{render_tags, Prepared};
-use aws_sdk_ec2::types::{
-    AttributeValue, CreateVolumePermission, CreateVolumePermissionModifications, ImdsSupportValues, LaunchPermission, LaunchPermissionModifications,
-    PermissionGroup,
-};
+use bake_aws::ami::Publication;
 use bake_aws::{resources, sdk_error, tags, Aws};
 use bake_sdk::steps::{Step, StepId};
 use bake_sdk::{async_trait, BuildInfo};
@@ -19,69 +17,25 @@ pub struct TagAndShare {
     pub p: Arc<Prepared>,
 }
 
-fn failed(what: String) -> impl FnOnce(&(dyn std::error::Error + 'static)) -> anyhow::Error {
-    move |e| anyhow::anyhow!("could not {what}: {}", sdk_error(e))
-}
-
 async fn finish_region(p: &Prepared, s: &State, aws: &Aws, id: &str) -> anyhow::Result<()> {
     let c = &p.config;
-    let ec2 = aws.ec2();
-    let image = ec2.describe_images().image_ids(id).send().await.map_err(|e| failed(format!("describe {id}"))(&e))?;
+    let image = aws.ec2().describe_images().image_ids(id).send().await.map_err(|e| anyhow::anyhow!("could not describe {id}: {}", sdk_error(&e)))?;
     let snapshots = image.images().first().map(resources::snapshots_of).unwrap_or_default();
     let values = s.placeholders();
-    let image_tags = render_tags(&c.tags, &values)?;
-    if !image_tags.is_empty() {
-        let t = tags::with(Vec::new(), &image_tags);
-        ec2.create_tags().resources(id).set_tags(Some(t)).send().await.map_err(|e| failed(format!("tag {id}"))(&e))?;
-    }
-    let snapshot_tags = render_tags(&c.snapshot_tags, &values)?;
-    if !snapshot_tags.is_empty() && !snapshots.is_empty() {
-        let t = tags::with(Vec::new(), &snapshot_tags);
-        ec2.create_tags()
-            .set_resources(Some(snapshots.clone()))
-            .set_tags(Some(t))
-            .send()
-            .await
-            .map_err(|e| failed(format!("tag the snapshots of {id}"))(&e))?;
-    }
-    if !c.ami_users.is_empty() || !c.ami_groups.is_empty() {
-        let mut add: Vec<LaunchPermission> = c.ami_users.iter().map(|u| LaunchPermission::builder().user_id(u).build()).collect();
-        add.extend(c.ami_groups.iter().map(|g| LaunchPermission::builder().group(PermissionGroup::from(g.as_str())).build()));
-        ec2.modify_image_attribute()
-            .image_id(id)
-            .launch_permission(LaunchPermissionModifications::builder().set_add(Some(add)).build())
-            .send()
-            .await
-            .map_err(|e| failed(format!("share {id}"))(&e))?;
-    }
-    if !c.snapshot_users.is_empty() || !c.snapshot_groups.is_empty() {
-        let mut add: Vec<CreateVolumePermission> = c.snapshot_users.iter().map(|u| CreateVolumePermission::builder().user_id(u).build()).collect();
-        add.extend(c.snapshot_groups.iter().map(|g| CreateVolumePermission::builder().group(PermissionGroup::from(g.as_str())).build()));
-        for snapshot in &snapshots {
-            ec2.modify_snapshot_attribute()
-                .snapshot_id(snapshot)
-                .create_volume_permission(CreateVolumePermissionModifications::builder().set_add(Some(add.clone())).build())
-                .send()
-                .await
-                .map_err(|e| failed(format!("share the snapshot {snapshot}"))(&e))?;
-        }
-    }
-    if let Some(at) = &c.deprecate_at {
-        let at = aws_sdk_ec2::primitives::DateTime::from_str(at, aws_sdk_ec2::primitives::DateTimeFormat::DateTime)?;
-        ec2.enable_image_deprecation().image_id(id).deprecate_at(at).send().await.map_err(|e| failed(format!("set the deprecation time of {id}"))(&e))?;
-    }
-    if c.imds_support.as_deref() == Some("v2.0") {
-        ec2.modify_image_attribute()
-            .image_id(id)
-            .imds_support(AttributeValue::builder().value(ImdsSupportValues::V20.as_str()).build())
-            .send()
-            .await
-            .map_err(|e| failed(format!("require IMDSv2 on {id}"))(&e))?;
-    }
-    if let Some(name) = &c.ssm_parameter {
-        bake_aws::ami::put_ssm_parameter(aws, name, id).await?;
-    }
-    Ok(())
+    let publication = Publication {
+        tags: tags::with(Vec::new(), &render_tags(&c.tags, &values)?),
+        snapshot_tags: tags::with(Vec::new(), &render_tags(&c.snapshot_tags, &values)?),
+        users: &c.ami_users,
+        groups: &c.ami_groups,
+        org_arns: &c.ami_org_arns,
+        ou_arns: &c.ami_ou_arns,
+        snapshot_users: &c.snapshot_users,
+        snapshot_groups: &c.snapshot_groups,
+        deprecate_at: c.deprecate_at.as_deref(),
+        imds_v2: c.imds_support.as_deref() == Some("v2.0"),
+        ssm_parameter: c.ssm_parameter.as_deref(),
+    };
+    bake_aws::ami::publish(aws, id, &snapshots, &publication).await
 }
 
 #[async_trait]
