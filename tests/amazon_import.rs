@@ -277,9 +277,12 @@ fn packers_s3_route_imports_a_qcow2_as_raw_and_leaves_only_the_named_amis() {
             let tags: Vec<(String, String)> = image.tags().iter().map(|t| (t.key().unwrap().into(), t.value().unwrap().into())).collect();
             assert!(tags.contains(&("Role".into(), "web".into())) && !tags.iter().any(|(k, _)| k.starts_with("bake:")), "{tags:?}");
             let snapshot = root_snapshot(&image);
+            let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(region).await);
+            let described = ec2.describe_snapshots().snapshot_ids(&snapshot).send().await.unwrap();
+            let snapshot_tags: Vec<(&str, &str)> = described.snapshots()[0].tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
+            assert_eq!(snapshot_tags, [("Role", "web")], "{region}: Packer's amazon-import tags the snapshot alike, and bake's own tags are gone");
             let blocks = snapshot_blocks(&moto.sdk(region).await, &snapshot).await;
             assert_eq!(assert_snapshot_is_the_disk(&blocks, &raw), 5, "{region}: the imported snapshot is the disk");
-            let ec2 = aws_sdk_ec2::Client::new(&moto.sdk(region).await);
             let shared = ec2.describe_image_attribute().image_id(id).attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission).send().await.unwrap();
             let orgs: Vec<_> = shared.launch_permissions().iter().filter_map(|p| p.organization_arn()).collect();
             assert_eq!(orgs, [ORG], "{region}: shared with the organization");
@@ -302,13 +305,14 @@ fn a_disk_vm_import_cannot_boot_fails_with_its_reason_and_leaves_nothing() {
     rt.block_on(create_bucket(&moto));
     let before = rt.block_on(s3_route_resources(&moto, &[REGION]));
     let dir = TestDir::new("amazon-import-s3-fail");
-    // Data, but no partition table: VM Import finds no OS in it.
+    // Data, but no partition table: VM Import finds no OS in it. (Its size
+    // is no whole number of blocks: one short last part.)
     let raw = dir.path.join("disk.raw");
-    std::fs::File::create(&raw).unwrap().set_len(8 << 20).unwrap();
+    std::fs::File::create(&raw).unwrap().set_len((8 << 20) + 1000).unwrap();
     write_at(&raw, 1 << 20, &pattern(4096, 5));
     dir.write("t.pkr.hcl", &template("disk.raw", &format!("{S3_ROUTE}\n    ami_name = \"web-s3\"")));
     let run = bake(&dir, &moto, &["build", "-color=false", "t.pkr.hcl"]);
-    run.failure().contains("ClientError: Unknown OS / Missing OS files.").contains("removed s3://bake-imports/web/");
+    run.failure().contains(": 1 parts, 8.0 MiB sent").contains("ClientError: Unknown OS / Missing OS files.").contains("removed s3://bake-imports/web/");
     assert_eq!(rt.block_on(s3_route_leftovers(&moto, &[REGION], &before)), Vec::<String>::new());
 }
 

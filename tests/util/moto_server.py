@@ -55,10 +55,10 @@ EBSSnapshot.__init__ = with_real_block_size(EBSSnapshot.__init__)
 # import's multipart upload, ImportImage, polling, CopyImage, clean-up).
 # The disk is read from moto's own S3, "converted" into an EBS snapshot
 # whose blocks the EBS direct APIs read back, and registered as an AMI;
-# everything else (S3, CopyImage, DeregisterImage, DeleteSnapshot, tags)
-# is moto's own.
-# Only raw disks are converted. Each DescribeImportImageTasks moves an
-# active task one stage on, so that a poller sees it progress.
+# everything else (S3, DeregisterImage, DeleteSnapshot, tags; CopyImage and
+# S3's result names with the fixes below) is moto's own.
+# Only raw disks are converted. Each DescribeImportImageTasks of a task by
+# its id moves it one stage on, so that a poller sees it progress.
 import base64, hashlib, math, re, threading
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models import ec2_backends
@@ -301,12 +301,15 @@ def describe_import_image_tasks(self):
         if name not in ("task-state", "tag-key") and not name.startswith("tag:"):
             raise import_error("InvalidParameterValue", f"The filter '{name}' is invalid.")
     with import_lock:
+        # A look at a task by its id moves it on (a poller's); a listing
+        # does not, so that whoever lists (bake cleanup, a test) changes
+        # nothing.
         if ids:
             tasks = [import_find_task(self.current_account, self.region, task_id) for task_id in ids]
+            for task in tasks:
+                import_advance(task)
         else:
             tasks = list(import_task_list(self.current_account, self.region).values())
-        for task in tasks:
-            import_advance(task)
         views = [import_task_view(task) for task in tasks]
 
     def matches(view):

@@ -148,6 +148,7 @@ pub async fn copy(
         .set_encrypted(copy.encrypted.then_some(true))
         .set_kms_key_id(copy.kms_key_id.clone().filter(|_| copy.encrypted))
         .tag_specifications(crate::tags::specification(aws_sdk_ec2::types::ResourceType::Image, &run_tags))
+        .tag_specifications(crate::tags::specification(aws_sdk_ec2::types::ResourceType::Snapshot, &run_tags))
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("could not copy {source} to {} as \"{}\": {}", to.region, copy.name, crate::sdk_error(&e)))?;

@@ -93,6 +93,7 @@ const TRY_AGAIN: &[&str] = &[
     "InternalError",
     "InternalServerException",
     "ServiceUnavailable",
+    "ConcurrentLimitExceededException",
 ];
 
 impl Failure {

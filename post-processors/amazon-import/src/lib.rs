@@ -1,6 +1,6 @@
 //! `post-processor "amazon-import"`: a local raw or qcow2 disk (the qemu
 //! builder's, later the unikernel builder's) becomes an AMI without an
-//! instance and without S3: the disk is written straight into an EBS
+//! instance and, by default, without S3: the disk is written straight into an EBS
 //! snapshot through the EBS direct APIs (only its non-zero 512 KiB blocks,
 //! many in flight, each with its SHA-256, within one request budget for
 //! the whole run), then registered as an hvm AMI with ENA and the boot mode

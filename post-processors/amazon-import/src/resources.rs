@@ -3,29 +3,34 @@
 //! unfinished multipart upload) and the import task. This crate owns them,
 //! so that the S3 SDK stays out of the crates every AWS plugin shares.
 
-use crate::s3::Object;
+use crate::s3::{Object, Progress};
 use bake_sdk::journal::{Resource, ResourceOwner};
 
-/// `s3://bucket/key`, or `s3://bucket/key#UPLOAD_ID` while the multipart
-/// upload is unfinished (aborting it is what removes its parts).
+/// `s3://bucket/key#uploading:ID` while the multipart upload is unfinished
+/// (`ID` empty until S3 names it; aborting is what removes its parts), then
+/// `s3://bucket/key#complete`. (A key may hold `#`: the last one counts.)
 pub const S3_OBJECT: &str = "aws:s3_object";
 /// An import task: `import-ami-…`, or `run:RUN` before ImportImage answers.
 pub const IMPORT_TASK: &str = "aws:import_task";
 
-pub fn object_id(object: &Object, upload_id: Option<&str>) -> String {
-    match upload_id {
-        Some(id) => format!("{object}#{id}"),
-        None => object.to_string(),
+pub fn object_id(object: &Object, progress: &Progress) -> String {
+    match progress {
+        Progress::Uploading(id) => format!("{object}#uploading:{}", id.as_deref().unwrap_or_default()),
+        Progress::Complete => format!("{object}#complete"),
     }
 }
 
-fn parse_object(id: &str) -> anyhow::Result<(Object, Option<String>)> {
-    let (path, upload) = match id.split_once('#') {
-        Some((path, upload)) => (path, Some(upload.to_string())),
-        None => (id, None),
+fn parse_object(id: &str) -> anyhow::Result<(Object, Progress)> {
+    let bad = || anyhow::anyhow!("not an S3 object of bake's: {id}");
+    let (path, progress) = id.rsplit_once('#').ok_or_else(bad)?;
+    let progress = match progress.strip_prefix("uploading:") {
+        Some("") => Progress::Uploading(None),
+        Some(upload) => Progress::Uploading(Some(upload.to_string())),
+        None if progress == "complete" => Progress::Complete,
+        None => return Err(bad()),
     };
-    let (bucket, key) = path.strip_prefix("s3://").and_then(|p| p.split_once('/')).ok_or_else(|| anyhow::anyhow!("not an S3 object: {id}"))?;
-    Ok((Object { bucket: bucket.into(), key: key.into() }, upload))
+    let (bucket, key) = path.strip_prefix("s3://").and_then(|p| p.split_once('/')).ok_or_else(bad)?;
+    Ok((Object { bucket: bucket.into(), key: key.into() }, progress))
 }
 
 /// The `bake cleanup` owner of a dead run's S3 objects and import tasks,
@@ -43,8 +48,8 @@ impl ResourceOwner for ImportResources {
         let aws = bake_aws::access::from_environment(region).await;
         match provider_kind.as_str() {
             S3_OBJECT => {
-                let (object, upload) = parse_object(id)?;
-                crate::s3::remove(&crate::s3::client(&aws), &object, upload.as_deref()).await
+                let (object, progress) = parse_object(id)?;
+                crate::s3::remove(&crate::s3::client(&aws), &object, &progress).await
             }
             IMPORT_TASK => {
                 let ec2 = aws.ec2();
@@ -68,9 +73,10 @@ mod tests {
 
     #[test]
     fn an_object_id_reads_back() {
-        let object = Object { bucket: "images".into(), key: "web/disk-1.raw".into() };
-        assert_eq!(parse_object(&object_id(&object, Some("up-1"))).unwrap(), (object.clone(), Some("up-1".into())));
-        assert_eq!(parse_object(&object_id(&object, None)).unwrap(), (object, None));
-        assert!(parse_object("images/web").is_err());
+        let object = Object { bucket: "images".into(), key: "web/disk#1.raw".into() };
+        for progress in [Progress::Uploading(None), Progress::Uploading(Some("up-1".into())), Progress::Complete] {
+            assert_eq!(parse_object(&object_id(&object, &progress)).unwrap(), (object.clone(), progress));
+        }
+        assert!(parse_object("s3://images/web").is_err());
     }
 }

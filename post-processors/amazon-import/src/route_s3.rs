@@ -1,13 +1,13 @@
 //! Packer's route, step by step, each with its cleanup: upload the disk to
 //! S3 → import it (ImportImage, then wait) → copy the imported AMI to its
 //! name and to every region (a rename is a copy: ImportImage names the AMI
-//! after its task), removing the imported one → (then `Finish`, shared with
-//! the EBS direct route). The S3 object is removed at the end, whatever
-//! happened, unless `skip_clean` keeps it after a success.
+//! after its task) → (then `Finish`, shared with the EBS direct route). The
+//! cleanups remove the imported AMI and the S3 object at the end, whatever
+//! happened (`skip_clean` keeps the object after a success).
 
 use crate::config::{Prepared, S3Route};
 use crate::resources::{object_id, IMPORT_TASK, S3_OBJECT};
-use crate::s3::{self, Object};
+use crate::s3::{self, Object, Progress};
 use crate::steps::{publish, regions, State};
 use crate::vm_import::{self, Imported};
 use bake_aws::images::CopyAs;
@@ -23,9 +23,7 @@ use std::sync::{Arc, Mutex};
 pub struct Staged {
     pub entry: EntryId,
     pub object: Object,
-    /// The unfinished multipart upload; empty once it is complete (or
-    /// before S3 named it).
-    pub upload_id: String,
+    pub progress: Progress,
 }
 
 /// The import task while the run has it: its id is empty until ImportImage
@@ -69,30 +67,32 @@ impl Step<State> for UploadObject {
         if r.encryption.algorithm.as_deref() != Some("aws:kms") && r.encryption.kms_key.is_some() {
             b.ui.message("s3_encryption_key is ignored: it is for s3_encryption = \"aws:kms\"");
         }
-        let entry = resources::record(b, S3_OBJECT, &aws.region, &object_id(&object, Some("")))?;
-        let staged = Arc::new(Mutex::new(Staged { entry, object: object.clone(), upload_id: String::new() }));
+        let entry = resources::record(b, S3_OBJECT, &aws.region, &object_id(&object, &Progress::Uploading(None)))?;
+        let staged = Arc::new(Mutex::new(Staged { entry, object: object.clone(), progress: Progress::Uploading(None) }));
         s.object = Some(staged.clone());
-        let started = |id: &str| {
-            resources::identify(b, entry, S3_OBJECT, &aws.region, &object_id(&object, Some(id)));
-            lock(&staged).upload_id = id.to_string();
+        let progressed = |progress: Progress| {
+            resources::identify(b, entry, S3_OBJECT, &aws.region, &object_id(&object, &progress));
+            lock(&staged).progress = progress;
         };
         let disk = s.disk.clone().ok_or_else(|| anyhow::anyhow!("no disk"))?;
-        s3::upload(&b.ui, &s3::client(&aws), disk, &object, &r.encryption, &started).await?;
-        resources::identify(b, entry, S3_OBJECT, &aws.region, &object_id(&object, None));
-        lock(&staged).upload_id.clear();
+        s3::upload(&b.ui, &s3::client(&aws), disk, &object, &r.encryption, &|id| progressed(Progress::Uploading(Some(id.to_string())))).await?;
+        progressed(Progress::Complete);
         Ok(())
     }
 
     async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-        let Some(staged) = s.object.take() else { return Ok(()) };
-        let staged = lock(&staged).clone();
+        let Some(staged) = s.object.as_ref().map(|o| lock(o).clone()) else { return Ok(()) };
         if s.done && route(&self.p)?.skip_clean {
             b.ui.message(format!("keeping {} (skip_clean)", staged.object));
         } else {
-            s3::remove(&s3::client(s.aws()?), &staged.object, Some(&staged.upload_id)).await?;
-            b.ui.message(format!("removed {}", staged.object));
+            s3::remove(&s3::client(s.aws()?), &staged.object, &staged.progress).await?;
+            match staged.progress {
+                Progress::Complete => b.ui.message(format!("removed {}", staged.object)),
+                Progress::Uploading(_) => b.ui.message(format!("aborted the upload to {}", staged.object)),
+            }
         }
         resources::release(b, staged.entry);
+        s.object = None;
         Ok(())
     }
 }
@@ -116,15 +116,16 @@ impl Step<State> for ImportObject {
         let aws = s.aws()?.clone();
         let ec2 = aws.ec2();
         let object = s.object.as_ref().map(|o| lock(o).object.clone()).ok_or_else(|| anyhow::anyhow!("nothing uploaded"))?;
-        // VM Import wants the platform named for a UEFI disk.
-        let platform = c.platform.clone().or_else(|| (s.boot_mode == "uefi").then(|| "linux".to_string()));
+        // ImportImage takes uefi or legacy-bios: a disk that boots either
+        // way (GPT with both an ESP and a BIOS boot partition) goes as uefi.
+        let boot_mode = if s.boot_mode == "uefi-preferred" { "uefi" } else { s.boot_mode.as_str() };
         let description = format!("{} (bake amazon-import of {})", self.p.ami_name, b.name);
         let request = vm_import::Request {
             object: &object,
             description: &description,
             architecture: c.architecture.as_deref().unwrap_or("x86_64"),
-            boot_mode: &s.boot_mode,
-            platform: platform.as_deref(),
+            boot_mode,
+            platform: c.platform.as_deref(),
             role_name: c.role_name.as_deref(),
             license_type: c.license_type.as_deref(),
             encrypted: c.encrypt_boot == Some(true),
@@ -161,10 +162,10 @@ impl Step<State> for ImportObject {
 }
 
 /// Cancels the import, or removes the AMI it made (which the copies
-/// replace on success): the run's import leaves nothing.
+/// replace on success): the run's import leaves nothing. The task stays in
+/// the state until it is undone, so an interrupted removal is tried again.
 async fn remove_import(s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
-    let Some(task) = s.import.take() else { return Ok(()) };
-    let task = lock(&task).clone();
+    let Some(task) = s.import.as_ref().map(|t| lock(t).clone()) else { return Ok(()) };
     let ec2 = s.aws()?.ec2();
     let ids = if task.id.is_empty() { vm_import::tasks_of_run(&ec2, &b.run_uuid).await? } else { vec![task.id.clone()] };
     for id in ids {
@@ -175,6 +176,7 @@ async fn remove_import(s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
         }
     }
     resources::release(b, task.entry);
+    s.import = None;
     Ok(())
 }
 
@@ -219,8 +221,7 @@ impl Step<State> for CopyToName {
             b.ui.message(format!("{region}: AMI {id} ({}, {})", p.ami_name, state.boot_mode));
             Ok(())
         })
-        .await?;
-        remove_import(s, b).await
+        .await
     }
 
     async fn cleanup(&self, s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {

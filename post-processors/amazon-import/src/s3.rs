@@ -10,10 +10,11 @@
 //!
 //! Parts are 16 MiB (more when the disk needs more than S3's 10,000
 //! parts), read and hashed on a thread of their own while earlier ones are
-//! in flight, each sent with its SHA-256 and retried with back-off when S3
+//! in flight (eight, fewer when parts are large, so that memory stays
+//! bounded), each sent with its SHA-256 and retried with back-off when S3
 //! throttles or a connection stalls. A failed or interrupted upload is
 //! aborted (S3 keeps the parts of an unfinished upload, and bills them,
-//! until then).
+//! until then); only an object this upload completed is ever deleted.
 
 use crate::budget::{with_retries, Failure};
 use crate::disk::{Disk, BLOCK};
@@ -31,10 +32,22 @@ use std::time::Duration;
 /// S3's part count limit, and bake's usual part size.
 const MAX_PARTS: u64 = 10_000;
 const PART: u64 = 16 << 20;
-/// Parts in flight at once (each held in memory while it is).
-const IN_FLIGHT: usize = 8;
-/// One part's attempt: 16 MiB at a slow 200 KB/s uplink, with room.
-const PART_TIMEOUT: Duration = Duration::from_secs(120);
+/// Parts in memory at once (in flight, or read and waiting) at most.
+const PARTS_IN_MEMORY: u64 = 256 << 20;
+/// How long completing may take: S3 assembles a large object for minutes.
+const COMPLETE_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// Parts in flight at once: eight, fewer when they are large.
+fn in_flight(part: u64) -> usize {
+    (PARTS_IN_MEMORY / part).clamp(2, 8) as usize
+}
+
+/// One part's attempt, while `in_flight` parts share the uplink: a minute,
+/// plus the part at 64 KiB/s (16 MiB: 5 min; eight of them then fail only
+/// below about 4 Mbit/s, and a stalled connection is retried).
+fn part_timeout(part: u64) -> Duration {
+    Duration::from_secs(60 + part / (64 << 10))
+}
 
 /// Where the disk goes.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +67,16 @@ impl std::fmt::Display for Object {
 pub struct Encryption {
     pub algorithm: Option<String>,
     pub kms_key: Option<String>,
+}
+
+/// Where an upload stands, which is what its removal depends on: an
+/// unfinished upload is aborted, and only a completed one's object is
+/// deleted (the key may hold an older object that is not this run's).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// CreateMultipartUpload was sent; the upload's id once S3 gave it.
+    Uploading(Option<String>),
+    Complete,
 }
 
 /// What the upload did.
@@ -122,7 +145,8 @@ pub async fn upload(
 
     let size = disk.size();
     let part = part_size(size);
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Part>(IN_FLIGHT);
+    let (in_flight, timeout) = (in_flight(part), part_timeout(part));
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Part>(1);
     // Reading and hashing on a thread of its own; it stops when the upload
     // is dropped (a failure, Ctrl-C) and the channel closes.
     let reader = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -150,7 +174,7 @@ pub async fn upload(
             let upload_id = &upload_id;
             async move {
                 let what = format!("uploading part {} of {object}", p.number);
-                let (e_tag, attempts) = with_retries(&what, &[], PART_TIMEOUT, || {
+                let (e_tag, attempts) = with_retries(&what, &[], timeout, || {
                     let request = s3
                         .upload_part()
                         .bucket(&object.bucket)
@@ -166,7 +190,7 @@ pub async fn upload(
                 Ok::<_, anyhow::Error>((done, p.data.len() as u64, attempts))
             }
         })
-        .buffer_unordered(IN_FLIGHT);
+        .buffer_unordered(in_flight);
     let mut sends = std::pin::pin!(sends);
     let mut result = Uploaded::default();
     let mut completed = Vec::new();
@@ -182,11 +206,20 @@ pub async fn upload(
     reader.await.map_err(|e| anyhow::anyhow!("the disk reader failed: {e}"))?.map_err(|e| anyhow::anyhow!("cannot read the disk: {e}"))?;
     completed.sort_by_key(|p| p.part_number());
     let whole = CompletedMultipartUpload::builder().set_parts(Some(completed)).build();
-    with_retries(&format!("completing the upload to {object}"), &[], PART_TIMEOUT, || {
+    let completed = with_retries(&format!("completing the upload to {object}"), &[], COMPLETE_TIMEOUT, || {
         let request = s3.complete_multipart_upload().bucket(&object.bucket).key(&object.key).upload_id(&upload_id).multipart_upload(whole.clone());
         async move { request.send().await.map(drop).map_err(|e| Failure::of(&e)) }
     })
-    .await?;
+    .await;
+    if let Err(e) = completed {
+        // An attempt that timed out may have completed it: S3 then knows
+        // the upload no more, and the object is there.
+        let done = e.to_string().contains("NoSuchUpload")
+            && s3.head_object().bucket(&object.bucket).key(&object.key).send().await.is_ok_and(|h| h.content_length() == Some(size as i64));
+        if !done {
+            return Err(e);
+        }
+    }
     ui.message(format!(
         "{object}: {} parts, {} sent in {} requests ({} retries)",
         result.parts,
@@ -197,23 +230,40 @@ pub async fn upload(
     Ok(result)
 }
 
-/// Removes what an upload left: its unfinished parts when `upload_id` is
-/// given, and the object. Either may be gone already.
-pub async fn remove(s3: &aws_sdk_s3::Client, object: &Object, upload_id: Option<&str>) -> anyhow::Result<()> {
+/// Removes what an upload left, by where it stands ([`Progress`]): an
+/// unfinished upload is aborted (found by its key when S3 had not named it
+/// yet), a completed one's object deleted. Either may be gone already.
+pub async fn remove(s3: &aws_sdk_s3::Client, object: &Object, progress: &Progress) -> anyhow::Result<()> {
     let gone = |e: &str| ["NoSuchUpload", "NoSuchKey", "NotFound"].iter().any(|code| e.contains(code));
-    if let Some(id) = upload_id.filter(|id| !id.is_empty()) {
-        if let Err(e) = s3.abort_multipart_upload().bucket(&object.bucket).key(&object.key).upload_id(id).send().await {
+    let ids = match progress {
+        Progress::Complete => {
+            return match s3.delete_object().bucket(&object.bucket).key(&object.key).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if gone(&sdk_error(&e)) => Ok(()),
+                Err(e) => anyhow::bail!("could not delete {object}: {}", sdk_error(&e)),
+            };
+        }
+        Progress::Uploading(Some(id)) => vec![id.clone()],
+        Progress::Uploading(None) => {
+            let out = s3
+                .list_multipart_uploads()
+                .bucket(&object.bucket)
+                .prefix(&object.key)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("could not list the unfinished uploads to {object}: {}", sdk_error(&e)))?;
+            out.uploads().iter().filter(|u| u.key() == Some(object.key.as_str())).filter_map(|u| u.upload_id().map(str::to_string)).collect()
+        }
+    };
+    for id in ids {
+        if let Err(e) = s3.abort_multipart_upload().bucket(&object.bucket).key(&object.key).upload_id(&id).send().await {
             let e = sdk_error(&e);
             if !gone(&e) {
                 anyhow::bail!("could not abort the upload to {object}: {e}");
             }
         }
     }
-    match s3.delete_object().bucket(&object.bucket).key(&object.key).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if gone(&sdk_error(&e)) => Ok(()),
-        Err(e) => anyhow::bail!("could not delete {object}: {}", sdk_error(&e)),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -227,5 +277,8 @@ mod tests {
         let p = part_size(huge);
         assert_eq!(p % BLOCK, 0);
         assert!(huge.div_ceil(p) <= MAX_PARTS, "2 TiB in {} parts of {p}", huge.div_ceil(p));
+        assert_eq!(in_flight(PART), 8);
+        assert_eq!(in_flight(p), 2, "parts of {p}: fewer in flight");
+        assert!(part_timeout(PART) >= Duration::from_secs(300));
     }
 }

@@ -239,29 +239,42 @@ async fn upload_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -> 
     Ok(())
 }
 
-/// Deletes the run's partial AMIs and snapshots in every region.
+/// Deletes the run's partial AMIs and snapshots in every region (each
+/// region tried, whatever another's fails with); what is removed leaves
+/// the state, so a removal that fails is tried again by the next cleanup.
 pub async fn remove_partial(s: &mut State, b: &BuildInfo) -> anyhow::Result<()> {
     if s.done {
         return Ok(());
     }
     let Some(aws) = s.aws.clone() else { return Ok(()) };
-    let made = std::mem::take(&mut *s.regions.lock().unwrap_or_else(|e| e.into_inner()));
-    for (region, m) in made {
-        let ec2 = aws.in_region(&region).ec2();
-        if let Some((entry, id)) = m.image {
+    let regions: Vec<String> = s.made().into_keys().collect();
+    let state: &State = s;
+    bake_aws::in_every_region(&regions, |region| remove_partial_in(state, b, &aws, region)).await
+}
+
+async fn remove_partial_in(s: &State, b: &BuildInfo, aws: &Aws, region: &str) -> anyhow::Result<()> {
+    let ec2 = aws.in_region(region).ec2();
+    let Some(m) = s.made().get(region).cloned() else { return Ok(()) };
+    if let Some((entry, id)) = m.image {
+        // Cancelled before RegisterImage or CopyImage answered: it may
+        // have made one, tagged with the run.
+        let ids = if id.is_empty() { resources::images_of_run(&ec2, &b.run_uuid).await? } else { vec![id] };
+        for id in ids {
             resources::delete_image(&ec2, &id).await?;
             b.ui.message(format!("{region}: deregistered the partial AMI {id}"));
-            resources::release(b, entry);
         }
-        if let Some((entry, id)) = m.snapshot {
-            // Cancelled before StartSnapshot answered: it may have made one.
-            let ids = if id.is_empty() { resources::snapshots_of_run(&ec2, &b.run_uuid).await? } else { vec![id] };
-            for id in ids {
-                resources::delete_snapshot(&ec2, &id).await?;
-                b.ui.message(format!("{region}: deleted the partial snapshot {id}"));
-            }
-            resources::release(b, entry);
+        resources::release(b, entry);
+        s.update(region, |m| m.image = None);
+    }
+    if let Some((entry, id)) = m.snapshot {
+        // Cancelled before StartSnapshot answered: it may have made one.
+        let ids = if id.is_empty() { resources::snapshots_of_run(&ec2, &b.run_uuid).await? } else { vec![id] };
+        for id in ids {
+            resources::delete_snapshot(&ec2, &id).await?;
+            b.ui.message(format!("{region}: deleted the partial snapshot {id}"));
         }
+        resources::release(b, entry);
+        s.update(region, |m| m.snapshot = None);
     }
     Ok(())
 }

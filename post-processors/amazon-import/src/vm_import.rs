@@ -8,7 +8,9 @@
 //! CancelImportTask, in `tests/util/moto_server.py`, as VM Import would
 //! (the object becomes a snapshot with the disk's blocks and an AMI, a disk
 //! without a partition table fails "Unknown OS"); everything around it (S3,
-//! CopyImage, tags, the EBS reads that check the result) is moto's own.
+//! CopyImage, tags, the EBS reads that check the result) is moto's own, with
+//! two of its gaps filled there (CopyImage copies the snapshot's data, S3's
+//! XML results have AWS's names).
 
 use crate::s3::Object;
 use aws_sdk_ec2::types::{BootModeValues, ImageDiskContainer, ImportImageTask, ResourceType, UserBucket};
