@@ -391,12 +391,6 @@ fn valid_cidr(cidr: &str) -> bool {
     ip.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 32)
 }
 
-/// The tag options with their placeholders filled.
-pub fn render_tags(tags: &BTreeMap<String, String>, values: &BTreeMap<&str, String>) -> anyhow::Result<BTreeMap<String, String>> {
-    let fill = |text: &str| bake_sdk::placeholders::render(text, values).map_err(|e| anyhow::anyhow!(e));
-    tags.iter().map(|(k, v)| Ok((fill(k)?, fill(v)?))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,6 +145,22 @@ pub async fn image_by_name(ec2: &Client, name: &str) -> anyhow::Result<Option<aw
     Ok(own_images(ec2, Filter::builder().name("name").values(name).build()).await?.into_iter().next())
 }
 
+/// Packer's `force_deregister`: when it is set, deregisters the AMI named
+/// `name` in `aws`'s region, if there is one (its snapshots too with
+/// `force_delete_snapshot`), and says so.
+pub async fn replace_existing(ui: &bake_sdk::Ui, aws: &crate::Aws, name: &str, force_deregister: bool, force_delete_snapshot: bool) -> anyhow::Result<()> {
+    if !force_deregister {
+        return Ok(());
+    }
+    let ec2 = aws.ec2();
+    if let Some(id) = image_by_name(&ec2, name).await?.and_then(|i| i.image_id) {
+        deregister_image(&ec2, &id, force_delete_snapshot).await?;
+        let snapshots = if force_delete_snapshot { " and its snapshots" } else { "" };
+        ui.message(format!("{}: deregistered {id}{snapshots} (force_deregister)", aws.region));
+    }
+    Ok(())
+}
+
 /// The AMIs still tagged as temporary by run `run_uuid` (never a finished
 /// one, which has lost the tag, nor an older AMI of the same name).
 pub async fn images_of_run(ec2: &Client, run_uuid: &str) -> anyhow::Result<Vec<String>> {

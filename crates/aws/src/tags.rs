@@ -32,6 +32,13 @@ pub fn with(mut tags: Vec<Tag>, extra: &BTreeMap<String, String>) -> Vec<Tag> {
     tags
 }
 
+/// A template's tag map with Packer's placeholders filled from `values`
+/// (`{{ .BuildRegion }}`, `{{ .SourceAMI }}`, …), keys and values alike.
+pub fn render(template: &BTreeMap<String, String>, values: &BTreeMap<&str, String>) -> anyhow::Result<BTreeMap<String, String>> {
+    let fill = |text: &str| bake_sdk::placeholders::render(text, values).map_err(|e| anyhow::anyhow!(e));
+    template.iter().map(|(k, v)| Ok((fill(k)?, fill(v)?))).collect()
+}
+
 /// A TagSpecification, for the Create/Run calls that tag as they create
 /// (so a resource is never untagged, not even for a moment).
 pub fn specification(kind: ResourceType, tags: &[Tag]) -> TagSpecification {

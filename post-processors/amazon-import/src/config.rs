@@ -98,6 +98,16 @@ pub struct Prepared {
     pub concurrency: usize,
 }
 
+impl Prepared {
+    /// The KMS key a region's snapshot is encrypted with: its own from
+    /// `region_kms_key_ids`, else `kms_key_id` in the build region (other
+    /// regions then use their default key).
+    pub fn kms_key_for(&self, region: &str, build_region: &str) -> Option<String> {
+        let c = &self.config;
+        c.region_kms_key_ids.get(region).cloned().or_else(|| c.kms_key_id.clone().filter(|_| region == build_region))
+    }
+}
+
 /// `web-20261204013000` → `web`: the name without its trailing stamp.
 pub fn family(ami_name: &str) -> String {
     let stamp = |token: &str| !token.is_empty() && token.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ':');

@@ -204,13 +204,8 @@ impl Step<State> for CopyToName {
         bake_aws::in_every_region(&all, move |region| async move {
             let p = &this.p;
             let aws = build.in_region(region);
-            if c.force_deregister {
-                if let Some(id) = resources::image_by_name(&aws.ec2(), &p.ami_name).await?.and_then(|i| i.image_id) {
-                    resources::deregister_image(&aws.ec2(), &id, c.force_delete_snapshot).await?;
-                    b.ui.message(format!("{region}: deregistered {id} (force_deregister)"));
-                }
-            }
-            let kms_key_id = c.region_kms_key_ids.get(region).cloned().or_else(|| c.kms_key_id.clone().filter(|_| *region == build.region));
+            resources::replace_existing(&b.ui, &aws, &p.ami_name, c.force_deregister, c.force_delete_snapshot).await?;
+            let kms_key_id = p.kms_key_for(region, &build.region);
             let copy = CopyAs { name: &p.ami_name, description: &c.ami_description, encrypted: c.encrypt_boot == Some(true), kms_key_id };
             let made = |entry, id: &str| state.update(region, |m| m.image = Some((entry, id.to_string())));
             let image = bake_aws::images::copy(b, build, &aws, &imported.image_id, &copy, &p.polling, gib, &made).await?;

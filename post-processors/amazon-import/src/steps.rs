@@ -207,12 +207,7 @@ async fn upload_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -> 
     let aws = s.aws()?.in_region(region);
     let disk = s.disk.clone().ok_or_else(|| anyhow::anyhow!("no disk"))?;
     let encrypted = p.config.encrypt_boot == Some(true);
-    let kms = p
-        .config
-        .region_kms_key_ids
-        .get(region)
-        .cloned()
-        .or_else(|| p.config.kms_key_id.clone().filter(|_| region == s.aws().map(|a| a.region.as_str()).unwrap_or_default()));
+    let kms = p.kms_key_for(region, &s.aws()?.region);
     let mut tags: Vec<(String, String)> =
         tags::temporary(&b.run_uuid).iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect();
     tags.push((FAMILY_TAG.into(), p.family.clone()));
@@ -310,12 +305,7 @@ async fn register_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -
     let ec2 = aws.ec2();
     let disk = s.disk.clone().ok_or_else(|| anyhow::anyhow!("no disk"))?;
     let snapshot = s.made().get(region).and_then(|m| m.snapshot.clone()).map(|(_, id)| id).unwrap_or_default();
-    if c.force_deregister {
-        if let Some(id) = resources::image_by_name(&ec2, &p.ami_name).await?.and_then(|i| i.image_id) {
-            resources::deregister_image(&ec2, &id, c.force_delete_snapshot).await?;
-            b.ui.message(format!("{region}: deregistered {id} (force_deregister)"));
-        }
-    }
+    resources::replace_existing(&b.ui, &aws, &p.ami_name, c.force_deregister, c.force_delete_snapshot).await?;
     let root = BlockDeviceMapping::builder()
         .device_name("/dev/xvda")
         .ebs(
@@ -362,11 +352,7 @@ async fn register_region(p: &Prepared, s: &State, b: &BuildInfo, region: &str) -
 pub async fn publish(p: &Prepared, aws: &Aws, build_region: &str, id: &str, snapshots: Vec<String>) -> anyhow::Result<()> {
     let c = &p.config;
     let values = BTreeMap::from([("BuildRegion", build_region.to_string())]);
-    let fill = |t: &str| bake_sdk::placeholders::render(t, &values).map_err(|e| anyhow::anyhow!("tags: {e}"));
-    let mut user_tags = Vec::new();
-    for (k, v) in &c.tags {
-        user_tags.push(tags::tag(&fill(k)?, &fill(v)?));
-    }
+    let user_tags = tags::with(Vec::new(), &tags::render(&c.tags, &values).map_err(|e| anyhow::anyhow!("tags: {e}"))?);
     let publication = Publication {
         // Packer's amazon-import tags the snapshots alike.
         snapshot_tags: user_tags.clone(),

@@ -20,16 +20,7 @@ pub struct CreateImage {
 
 /// `force_deregister`: removes the AMI of the build's name in `aws`'s region.
 pub async fn replace_existing(p: &Prepared, aws: &Aws, b: &BuildInfo) -> anyhow::Result<()> {
-    if !p.config.force_deregister {
-        return Ok(());
-    }
-    let ec2 = aws.ec2();
-    if let Some(id) = resources::image_by_name(&ec2, &p.config.ami_name).await?.and_then(|i| i.image_id) {
-        resources::deregister_image(&ec2, &id, p.config.force_delete_snapshot).await?;
-        let snapshots = if p.config.force_delete_snapshot { " and its snapshots" } else { "" };
-        b.ui.message(format!("{}: deregistered {id}{snapshots} (force_deregister)", aws.region));
-    }
-    Ok(())
+    resources::replace_existing(&b.ui, aws, &p.config.ami_name, p.config.force_deregister, p.config.force_delete_snapshot).await
 }
 
 /// The name of the AMI an encrypted one is copied from.

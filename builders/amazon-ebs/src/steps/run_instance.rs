@@ -67,10 +67,10 @@ impl Step<State> for RunInstance {
         let ec2 = aws.ec2();
         let source = s.source.clone().unwrap_or_default();
         let placeholders = s.placeholders();
-        let mut run_tags = crate::config::render_tags(&c.run_tags, &placeholders)?;
+        let mut run_tags = tags::render(&c.run_tags, &placeholders)?;
         run_tags.entry("Name".into()).or_insert_with(|| "Packer Builder".into());
         let run_tags = tags::with(tags::temporary(&b.run_uuid), &run_tags);
-        let volume_tags = tags::with(tags::temporary(&b.run_uuid), &crate::config::render_tags(&c.run_volume_tags, &placeholders)?);
+        let volume_tags = tags::with(tags::temporary(&b.run_uuid), &tags::render(&c.run_volume_tags, &placeholders)?);
         let user_data = match (&c.user_data, &self.p.user_data_file) {
             (Some(text), _) => Some(text.clone().into_bytes()),
             (None, Some(file)) => Some(std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read user_data_file {}: {e}", file.display()))?),

@@ -6,7 +6,7 @@
 //! region, in every region at once.
 
 use super::State;
-use crate::config::{render_tags, Prepared};
+use crate::config::Prepared;
 use bake_aws::ami::Publication;
 use bake_aws::{resources, sdk_error, tags, Aws};
 use bake_sdk::steps::{Step, StepId};
@@ -23,8 +23,8 @@ async fn finish_region(p: &Prepared, s: &State, aws: &Aws, id: &str) -> anyhow::
     let snapshots = image.images().first().map(resources::snapshots_of).unwrap_or_default();
     let values = s.placeholders();
     let publication = Publication {
-        tags: tags::with(Vec::new(), &render_tags(&c.tags, &values)?),
-        snapshot_tags: tags::with(Vec::new(), &render_tags(&c.snapshot_tags, &values)?),
+        tags: tags::with(Vec::new(), &tags::render(&c.tags, &values)?),
+        snapshot_tags: tags::with(Vec::new(), &tags::render(&c.snapshot_tags, &values)?),
         users: &c.ami_users,
         groups: &c.ami_groups,
         org_arns: &c.ami_org_arns,
