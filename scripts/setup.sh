@@ -60,12 +60,14 @@ if ((${#missing[@]})); then
   PATH="$PATH:/usr/sbin" command -v qemu-img >/dev/null || apt_install qemu-utils
 fi
 # moto, the AWS API emulator the AWS plugins' tests start (python3 -m
-# moto.server), from PyPI: Debian does not package it.
-if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
-  echo "setup: installing moto[server] (pip)" >&2
+# moto.server), from PyPI: Debian does not package it. Pinned: the tests'
+# launcher (tests/util/moto_server.py) fills gaps of this version's internals.
+MOTO_VERSION=5.2.1
+if ! python3 -c "import moto.server, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" >/dev/null 2>&1; then
+  echo "setup: installing moto[server]==$MOTO_VERSION (pip)" >&2
   python3 -m pip --version >/dev/null 2>&1 || { apt-get update -qq; apt_install python3-pip; }
   # Debian's python3 refuses system-wide pip installs unless told (PEP 668).
-  python3 -m pip install --quiet 'moto[server]' 2>/dev/null || python3 -m pip install --quiet --break-system-packages 'moto[server]'
+  python3 -m pip install --quiet "moto[server]==$MOTO_VERSION" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "moto[server]==$MOTO_VERSION"
 fi
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust (rustup) first" >&2; exit 1; }
 # The test command checks formatting and lints too.
